@@ -1,0 +1,154 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { deadlineExceeded, invalidArgument, toServingError } from "../core/errors";
+import type { ServableHandle } from "../core/servable-handle";
+import type { Servable } from "../servable/servable";
+import type { TensorMap } from "../servable/tensor";
+import type { ServerCore } from "../server-core";
+import { sendError, sendJson } from "./error-response";
+import { JsonParseError, parseJson, type JsonValue } from "./json/json-parser";
+import type { RequestRecord, ServingMetrics } from "./metrics";
+import { readBody } from "./request-body";
+import {
+  parseExampleRequest,
+  writeClassifyResponse,
+  writeRegressResponse,
+} from "./rest/classify-regress";
+import { parsePredictRequest } from "./rest/predict-request";
+import { writePredictResponse } from "./rest/predict-response";
+import type { InferenceRoute } from "./rest/urls";
+
+export interface InferenceOptions {
+  /** 0 for no deadline. */
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * The lean path for `:predict`, `:classify` and `:regress` (no middleware): read the
+ * body, take a handle to the version, parse against its signature, run, write TF
+ * Serving's JSON, and record the request's metrics. The handle is released only once
+ * the model has finished, even when the deadline answered the client before.
+ */
+export class InferenceHandler {
+  constructor(
+    private readonly core: ServerCore,
+    private readonly metrics: ServingMetrics,
+    private readonly options: InferenceOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, route: InferenceRoute): Promise<void> {
+    const started = performance.now();
+    const record: RequestRecord = {
+      model: route.spec.name,
+      version: "",
+      api: route.method,
+      status: "OK",
+      latencyUs: 0,
+    };
+    try {
+      const body = await readBody(req, this.options.maxBodyBytes);
+      const handle = this.core.getServableHandle(route.spec);
+      record.version = String(handle.id.version);
+      sendJson(res, 200, await this.#answer(handle, route, body, record));
+    } catch (thrown) {
+      const error = sendError(res, thrown);
+      record.status = error.code;
+      if (error.code === "UNKNOWN" || error.code === "INTERNAL") {
+        this.logger.error({ model: route.spec.name, err: error.message }, "Inference failed");
+      }
+    } finally {
+      record.latencyUs = (performance.now() - started) * 1000;
+      this.metrics.record(record);
+    }
+  }
+
+  /** Parses, runs and writes the answer; releases the handle when the model is done. */
+  async #answer(
+    handle: ServableHandle,
+    route: InferenceRoute,
+    body: Buffer,
+    record: RequestRecord,
+  ): Promise<string> {
+    const servable = handle.servable;
+    const runs: Promise<unknown>[] = [];
+    const run = (signatureName: string, inputs: TensorMap): Promise<TensorMap> => {
+      const controller = new AbortController();
+      const t0 = performance.now();
+      const running = servable.run(signatureName, inputs, { signal: controller.signal });
+      runs.push(running.catch(() => undefined));
+      return this.#withDeadline(running, controller).then((outputs) => {
+        record.runtimeUs = (performance.now() - t0) * 1000;
+        record.runtime = servable.runtime;
+        return outputs;
+      });
+    };
+    try {
+      const doc = parseBody(body, servable, route.method);
+      if (route.method === "predict") {
+        const request = parsePredictRequest(doc, servable.signatures);
+        return writePredictResponse(
+          await run(request.signatureName, request.inputs),
+          request.format,
+        );
+      }
+      const request = parseExampleRequest(doc, servable, route.method);
+      record.examples = request.numExamples;
+      const outputs = await run(request.signatureName, request.inputs);
+      return route.method === "classify"
+        ? writeClassifyResponse(outputs, request, servable.classLabels?.[request.signatureName])
+        : writeRegressResponse(outputs, request);
+    } finally {
+      void Promise.all(runs).then(() => handle.release());
+    }
+  }
+
+  #withDeadline(running: Promise<TensorMap>, controller: AbortController): Promise<TensorMap> {
+    const ms = this.options.timeoutMs;
+    if (ms <= 0) return running;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(deadlineExceeded("Deadline Exceeded"));
+      }, ms);
+    });
+    return Promise.race([running, deadline]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** Servables whose inputs are all floats, strings or booleans: JSON.parse loses nothing. */
+const plainJsonIsEnough = new WeakMap<Servable, boolean>();
+
+function parseBody(body: Buffer, servable: Servable, method: InferenceRoute["method"]): JsonValue {
+  if (body.length === 0) throw invalidArgument("JSON Parse error: The document is empty");
+  const text = body.toString("utf8");
+  if (method === "predict" && canUseJsonParse(servable)) {
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch {
+      // NaN, Infinity, trailing bytes or a real error: the full parser decides.
+    }
+  }
+  try {
+    return parseJson(text);
+  } catch (error) {
+    if (error instanceof JsonParseError)
+      throw invalidArgument(`JSON Parse error: ${error.message}`);
+    throw toServingError(error);
+  }
+}
+
+function canUseJsonParse(servable: Servable): boolean {
+  let plain = plainJsonIsEnough.get(servable);
+  if (plain === undefined) {
+    plain = Object.values(servable.signatures.signature_def).every((def) =>
+      Object.values(def.inputs).every((info) =>
+        ["DT_FLOAT", "DT_DOUBLE", "DT_HALF", "DT_STRING", "DT_BOOL"].includes(info.dtype),
+      ),
+    );
+    plainJsonIsEnough.set(servable, plain);
+  }
+  return plain;
+}

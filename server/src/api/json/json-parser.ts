@@ -1,0 +1,346 @@
+/**
+ * The JSON parser of the REST API, written for TF Serving's behaviour where JSON.parse
+ * differs from rapidjson (which TF Serving parses with): `NaN`, `Infinity` and
+ * `-Infinity` are numbers; parsing stops after the first complete value (trailing bytes
+ * are ignored); errors read "<rapidjson message> at offset: <n>"; and a number remembers
+ * whether it was written as an integer or as a double, since `1` and `1.0` are
+ * different types to TF Serving (an int feature or a float feature; an int32 input
+ * accepts only the first).
+ *
+ * Values: null, booleans, strings, arrays, plain objects, and numbers:
+ * - an integer literal is a `number`, or a `bigint` beyond 2^53 (int64/uint64 exact);
+ * - a double literal is a `number`, boxed as `IntegralDouble` when its value is whole
+ *   (so `2.0` stays a double). `jsonNumberKind` tells them apart.
+ */
+export type JsonValue =
+  null | boolean | number | bigint | IntegralDouble | string | JsonValue[] | JsonObject;
+
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** A number written with a fraction or exponent whose value is whole ("2.0", "1e3"). */
+export class IntegralDouble {
+  constructor(readonly value: number) {}
+}
+
+export type JsonNumberKind = "int" | "double";
+
+/** "int" for an integer literal, "double" for one with a fraction or exponent. */
+export function jsonNumberKind(value: number | bigint | IntegralDouble): JsonNumberKind {
+  if (typeof value === "bigint") return "int";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "double";
+  return "double";
+}
+
+export function isJsonNumber(value: JsonValue): value is number | bigint | IntegralDouble {
+  return typeof value === "number" || typeof value === "bigint" || value instanceof IntegralDouble;
+}
+
+/** The numeric value of a JSON number (a bigint beyond 2^53 is rounded). */
+export function jsonNumberValue(value: number | bigint | IntegralDouble): number {
+  return typeof value === "number"
+    ? value
+    : typeof value === "bigint"
+      ? Number(value)
+      : value.value;
+}
+
+export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof IntegralDouble)
+  );
+}
+
+export class JsonParseError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly offset: number,
+  ) {
+    super(`${reason} at offset: ${offset}`);
+  }
+}
+
+const INT64_MAX = 9223372036854775807n;
+const UINT64_MAX = 18446744073709551615n;
+
+/** Parses the first JSON value of `text`. @throws JsonParseError */
+export function parseJson(text: string): JsonValue {
+  return new Parser(text).parseDocument();
+}
+
+class Parser {
+  #pos = 0;
+  constructor(private readonly text: string) {}
+
+  parseDocument(): JsonValue {
+    this.#skipWhitespace();
+    if (this.#pos >= this.text.length) this.#fail("The document is empty.");
+    return this.#value();
+  }
+
+  #value(): JsonValue {
+    const c = this.text.charCodeAt(this.#pos);
+    switch (c) {
+      case 0x7b /* { */:
+        return this.#object();
+      case 0x5b /* [ */:
+        return this.#array();
+      case 0x22 /* " */:
+        return this.#string();
+      case 0x74 /* t */:
+        return this.#literal("true", true);
+      case 0x66 /* f */:
+        return this.#literal("false", false);
+      case 0x6e /* n */:
+        return this.#literal("null", null);
+      case 0x4e /* N */:
+        return this.#literal("NaN", NaN);
+      case 0x49 /* I */:
+        return this.#literal("Infinity", Infinity);
+      default:
+        if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return this.#number();
+        return this.#fail("Invalid value.");
+    }
+  }
+
+  #object(): JsonObject {
+    this.#pos++;
+    // No prototype: a "__proto__" key is data like any other.
+    const object = Object.create(null) as JsonObject;
+    this.#skipWhitespace();
+    if (this.text.charCodeAt(this.#pos) === 0x7d /* } */) {
+      this.#pos++;
+      return object;
+    }
+    for (;;) {
+      if (this.text.charCodeAt(this.#pos) !== 0x22) this.#fail("Missing a name for object member.");
+      const key = this.#string();
+      this.#skipWhitespace();
+      if (this.text.charCodeAt(this.#pos) !== 0x3a /* : */) {
+        this.#fail("Missing a colon after a name of object member.");
+      }
+      this.#pos++;
+      this.#skipWhitespace();
+      const value = this.#value();
+      // rapidjson finds the first of duplicate keys.
+      if (!(key in object)) object[key] = value;
+      this.#skipWhitespace();
+      const c = this.text.charCodeAt(this.#pos);
+      this.#pos++;
+      if (c === 0x2c /* , */) {
+        this.#skipWhitespace();
+      } else if (c === 0x7d /* } */) {
+        return object;
+      } else {
+        this.#pos--;
+        this.#fail("Missing a comma or '}' after an object member.");
+      }
+    }
+  }
+
+  #array(): JsonValue[] {
+    this.#pos++;
+    const array: JsonValue[] = [];
+    this.#skipWhitespace();
+    if (this.text.charCodeAt(this.#pos) === 0x5d /* ] */) {
+      this.#pos++;
+      return array;
+    }
+    for (;;) {
+      array.push(this.#value());
+      this.#skipWhitespace();
+      const c = this.text.charCodeAt(this.#pos);
+      this.#pos++;
+      if (c === 0x2c /* , */) {
+        this.#skipWhitespace();
+      } else if (c === 0x5d /* ] */) {
+        return array;
+      } else {
+        this.#pos--;
+        this.#fail("Missing a comma or ']' after an array element.");
+      }
+    }
+  }
+
+  #string(): string {
+    const text = this.text;
+    const start = ++this.#pos;
+    // Fast path: no escapes.
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        this.#pos = i + 1;
+        return text.slice(start, i);
+      }
+      if (c === 0x5c /* \ */) break;
+      if (c < 0x20) {
+        this.#pos = i;
+        this.#fail("Invalid encoding in string.");
+      }
+    }
+    let out = "";
+    let i = start;
+    for (;;) {
+      if (i >= text.length) {
+        this.#pos = i;
+        this.#fail("Missing a closing quotation mark in string.");
+      }
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        this.#pos = i + 1;
+        return out;
+      }
+      if (c < 0x20) {
+        this.#pos = i;
+        this.#fail("Invalid encoding in string.");
+      }
+      if (c !== 0x5c) {
+        out += text[i];
+        i++;
+        continue;
+      }
+      const e = text[i + 1];
+      i += 2;
+      switch (e) {
+        case '"':
+        case "\\":
+        case "/":
+          out += e;
+          break;
+        case "b":
+          out += "\b";
+          break;
+        case "f":
+          out += "\f";
+          break;
+        case "n":
+          out += "\n";
+          break;
+        case "r":
+          out += "\r";
+          break;
+        case "t":
+          out += "\t";
+          break;
+        case "u": {
+          const code = this.#hex4(i);
+          i += 4;
+          if (code >= 0xd800 && code <= 0xdbff) {
+            if (text[i] !== "\\" || text[i + 1] !== "u") {
+              this.#pos = i;
+              this.#fail("The surrogate pair in string is invalid.");
+            }
+            const low = this.#hex4(i + 2);
+            if (low < 0xdc00 || low > 0xdfff) {
+              this.#pos = i;
+              this.#fail("The surrogate pair in string is invalid.");
+            }
+            out += String.fromCharCode(code, low);
+            i += 6;
+          } else {
+            out += String.fromCharCode(code);
+          }
+          break;
+        }
+        default:
+          this.#pos = i - 1;
+          this.#fail("Invalid escape character in string.");
+      }
+    }
+  }
+
+  #hex4(at: number): number {
+    const digits = this.text.slice(at, at + 4);
+    if (!/^[0-9a-fA-F]{4}$/.test(digits)) {
+      this.#pos = at;
+      this.#fail("Incorrect hex digit after \\u escape in string.");
+    }
+    return parseInt(digits, 16);
+  }
+
+  #number(): number | bigint | IntegralDouble {
+    const text = this.text;
+    const start = this.#pos;
+    let i = start;
+    if (text.charCodeAt(i) === 0x2d) {
+      i++;
+      if (text.startsWith("Infinity", i)) {
+        this.#pos = i + 8;
+        return -Infinity;
+      }
+    }
+    const intStart = i;
+    if (text.charCodeAt(i) === 0x30) {
+      i++;
+    } else if (isDigit(text.charCodeAt(i))) {
+      while (isDigit(text.charCodeAt(i))) i++;
+    } else {
+      this.#pos = i;
+      this.#fail("Invalid value.");
+    }
+    let isDouble = false;
+    if (text.charCodeAt(i) === 0x2e /* . */) {
+      isDouble = true;
+      i++;
+      if (!isDigit(text.charCodeAt(i))) {
+        this.#pos = i;
+        this.#fail("Miss fraction part in number.");
+      }
+      while (isDigit(text.charCodeAt(i))) i++;
+    }
+    const e = text.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      isDouble = true;
+      i++;
+      const sign = text.charCodeAt(i);
+      if (sign === 0x2b || sign === 0x2d) i++;
+      if (!isDigit(text.charCodeAt(i))) {
+        this.#pos = i;
+        this.#fail("Miss exponent in number.");
+      }
+      while (isDigit(text.charCodeAt(i))) i++;
+    }
+    this.#pos = i;
+    const literal = text.slice(start, i);
+    const value = Number(literal);
+    if (!isDouble) {
+      if (i - intStart < 16) return value;
+      const big = BigInt(literal);
+      if (big >= -INT64_MAX - 1n && big <= UINT64_MAX) {
+        return Number.isSafeInteger(value) ? value : big;
+      }
+    }
+    if (!Number.isFinite(value)) {
+      this.#pos = start;
+      this.#fail("Number too big to be stored in double.");
+    }
+    return Number.isInteger(value) ? new IntegralDouble(value) : value;
+  }
+
+  #literal<T>(word: string, value: T): T {
+    if (!this.text.startsWith(word, this.#pos)) this.#fail("Invalid value.");
+    this.#pos += word.length;
+    return value;
+  }
+
+  #skipWhitespace(): void {
+    const text = this.text;
+    let i = this.#pos;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+    this.#pos = i;
+  }
+
+  #fail(reason: string): never {
+    throw new JsonParseError(reason, this.#pos);
+  }
+}
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;

@@ -1,0 +1,98 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import { invalidArgument, notFound } from "../core/errors";
+import type { ServerCore } from "../server-core";
+import { errorBody, sendError } from "./error-response";
+import type { ServingMetrics } from "./metrics";
+import { modelMetadataBody } from "./rest/model-metadata";
+import { listModels, modelStatusBody, protobufJson } from "./rest/model-status";
+import { matchStatusRoute } from "./rest/urls";
+
+export interface RestAppOptions {
+  /** Where Prometheus scrapes; undefined when the metrics endpoint is off. */
+  readonly metricsPath: string | undefined;
+  /** Extra routers mounted before the TF Serving fallbacks (the management API). */
+  readonly routers?: readonly express.Router[];
+}
+
+/**
+ * Everything off the inference hot path, on express:
+ *   GET /v1/models                                      every model (Servable's listing)
+ *   GET /v1/models/{m}[/versions/{v}|/labels/{l}]       TF Serving's model status
+ *   GET /v1/models/{m}[/versions/{v}|/labels/{l}]/metadata   signatures
+ *   GET /v2/health/live, /v2/health/ready               health without a model name
+ *   GET <metrics path>                                  Prometheus text
+ * Any other /v1/ request is TF Serving's 400 "Malformed request".
+ */
+export function createRestApp(
+  core: ServerCore,
+  metrics: ServingMetrics,
+  options: RestAppOptions,
+): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  app.get("/v2/health/live", (_req, res) => {
+    res.type("application/json").send(JSON.stringify({ live: true }));
+  });
+  app.get("/v2/health/ready", (_req, res) => {
+    const ready = core.isReady();
+    res
+      .status(ready ? 200 : 503)
+      .type("application/json")
+      .send(JSON.stringify({ ready }));
+  });
+
+  if (options.metricsPath) {
+    app.get(options.metricsPath, async (_req, res) => {
+      const { contentType, body } = await metrics.exposition();
+      res.type(contentType).send(body);
+    });
+  }
+
+  for (const router of options.routers ?? []) app.use(router);
+
+  app.get(/^\/v1\//i, (req, res) => {
+    const route = matchStatusRoute(req.path);
+    if (!route) throw malformed(req);
+    if (!route.spec) {
+      sendBody(res, protobufJson(listModels(core)));
+      return;
+    }
+    const { name, version } = route.spec;
+    if (route.metadata) {
+      const handle = core.getServableHandle(route.spec);
+      try {
+        sendBody(res, modelMetadataBody(name, handle.id.version, handle.servable.signatures));
+      } finally {
+        handle.release();
+      }
+      return;
+    }
+    // TF Serving answers a label's status with every version of the model.
+    sendBody(res, modelStatusBody(core.modelStatus(name, version)));
+  });
+
+  app.all(/^\/v1\//i, (req) => {
+    throw malformed(req);
+  });
+  app.use((req, res) => {
+    res
+      .status(404)
+      .type("application/json")
+      .send(errorBody(notFound(`Not found: ${req.method} ${req.path}`)));
+  });
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    sendError(res, error);
+  });
+  return app;
+}
+
+function malformed(req: Request): Error {
+  return invalidArgument(`Malformed request: ${req.method} ${req.originalUrl}`);
+}
+
+function sendBody(res: Response, body: string): void {
+  res.type("application/json").send(body);
+}

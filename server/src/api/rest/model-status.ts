@@ -1,0 +1,77 @@
+import type { ServableState } from "../../core/servable-state";
+import type { ServerCore } from "../../server-core";
+
+/**
+ * TF Serving's GetModelStatus JSON (apis/get_model_status.proto in protobuf's JSON
+ * form), and Servable's listing of every model built from the same entries.
+ */
+export interface ModelVersionStatus {
+  version: string;
+  state: string;
+  status: { error_code: string; error_message: string };
+}
+
+export function versionStatus(state: ServableState): ModelVersionStatus {
+  return {
+    version: String(state.id.version),
+    state: state.state,
+    status: { error_code: state.error?.code ?? "OK", error_message: state.error?.message ?? "" },
+  };
+}
+
+/** The body of GET /v1/models/{name}[/versions/{v}]. */
+export function modelStatusBody(states: readonly ServableState[]): string {
+  return protobufJson({ model_version_status: states.map(versionStatus) });
+}
+
+/** One version in the listing: TF Serving's status plus labels, size and timing. */
+export interface ListedVersion extends ModelVersionStatus {
+  labels: string[];
+  /** Bytes of the version's files on disk, once the manager has estimated them. */
+  size_bytes?: number;
+  /** When the version last became AVAILABLE (ISO 8601). */
+  available_since?: string;
+}
+
+export interface ListedModel {
+  name: string;
+  labels: Record<string, string>;
+  model_version_status: ListedVersion[];
+}
+
+/** The body of GET /v1/models: every model, its versions, states and labels. */
+export function listModels(core: ServerCore): { models: ListedModel[] } {
+  return {
+    models: core.modelNames().map((name) => {
+      const labels = core.labelsOf(name);
+      const states = safeStatus(core, name);
+      return {
+        name,
+        labels: Object.fromEntries(Object.entries(labels).map(([l, v]) => [l, String(v)])),
+        model_version_status: states.map((state) => {
+          const since = core.availableSince(name, state.id.version);
+          return {
+            ...versionStatus(state),
+            labels: Object.entries(labels)
+              .filter(([, v]) => v === state.id.version)
+              .map(([l]) => l)
+              .sort(),
+            size_bytes: state.diskBytes,
+            available_since: since === undefined ? undefined : new Date(since).toISOString(),
+          };
+        }),
+      };
+    }),
+  };
+}
+
+function safeStatus(core: ServerCore, name: string): ServableState[] {
+  try {
+    return core.modelStatus(name);
+  } catch {
+    return [];
+  }
+}
+
+/** Protobuf's JSON printer with add_whitespace, as TF Serving prints its messages. */
+export const protobufJson = (value: unknown): string => JSON.stringify(value, null, 1);

@@ -1,0 +1,209 @@
+import { invalidArgument, ServingError } from "../../core/errors";
+import {
+  DEFAULT_SIGNATURE,
+  type SignatureDef,
+  type SignatureDefMap,
+  type TensorInfo,
+} from "../../servable/signature";
+import type { TensorMap } from "../../servable/tensor";
+import { jsonDebugString } from "../json/debug-string";
+import { isJsonObject, type JsonObject, type JsonValue } from "../json/json-parser";
+import {
+  collectLeaves,
+  denseShape,
+  formatShapeForError,
+  isBase64Object,
+  jsonToTensor,
+  tensorFromLeaves,
+} from "./json-tensor";
+
+/**
+ * The body of a predict request to input tensors (TF Serving's
+ * `FillPredictRequestFromJson`): the row format ("instances") or the columnar one
+ * ("inputs"), checked against the signature's inputs with TF Serving's error texts.
+ */
+export type RequestFormat = "row" | "columnar";
+
+export interface PredictRequest {
+  signatureName: string;
+  signature: SignatureDef;
+  format: RequestFormat;
+  inputs: TensorMap;
+}
+
+/** The request body's top-level object, and the signature it names. */
+export function resolveSignature(
+  doc: JsonValue,
+  signatures: SignatureDefMap,
+): {
+  body: JsonObject;
+  signatureName: string;
+  signature: SignatureDef;
+} {
+  if (!isJsonObject(doc))
+    throw invalidArgument(`JSON Value: ${jsonDebugString(doc)} Is not object`);
+  const requested = doc.signature_name;
+  if (requested !== undefined && typeof requested !== "string") {
+    throw invalidArgument(
+      `JSON Value: ${jsonDebugString(doc)} not formatted correctly. 'signature_name' key must be a string value.`,
+    );
+  }
+  const signatureName = requested || DEFAULT_SIGNATURE;
+  const signature = signatures.signature_def[signatureName];
+  if (!signature)
+    throw invalidArgument(`Serving signature name: "${signatureName}" not found in signature def`);
+  return { body: doc, signatureName, signature };
+}
+
+export function parsePredictRequest(doc: JsonValue, signatures: SignatureDefMap): PredictRequest {
+  const { body, signatureName, signature } = resolveSignature(doc, signatures);
+  const infos = signature.inputs;
+  if (Object.keys(infos).length === 0) {
+    throw invalidArgument(`Failed to get input map for signature: ${signatureName || "DEFAULT"}`);
+  }
+  const instances = body.instances;
+  const inputs = body.inputs;
+  if (instances !== undefined && inputs !== undefined) {
+    throw invalidArgument(
+      `JSON Value: ${jsonDebugString(body)} Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist `,
+    );
+  }
+  if (instances !== undefined) {
+    if (!Array.isArray(instances)) {
+      throw invalidArgument(
+        `JSON Value: ${jsonDebugString(body)} Expecting 'instances' to be an list/array`,
+      );
+    }
+    if (instances.length === 0) {
+      throw invalidArgument(`JSON Value: ${jsonDebugString(body)} No values in 'instances' array`);
+    }
+    return {
+      signatureName,
+      signature,
+      format: "row",
+      inputs: tensorsFromInstances(instances, infos),
+    };
+  }
+  if (inputs !== undefined) {
+    return {
+      signatureName,
+      signature,
+      format: "columnar",
+      inputs: tensorsFromInputs(inputs, infos),
+    };
+  }
+  throw invalidArgument("Missing 'inputs' or 'instances' key");
+}
+
+/** An element of "instances" that names its inputs (an object that is not {"b64": ...}). */
+const isNamedElement = (value: JsonValue): boolean => isJsonObject(value) && !isBase64Object(value);
+
+interface Collected {
+  shape: number[];
+  leaves: (number | bigint | Uint8Array)[];
+}
+
+function tensorsFromInstances(
+  instances: JsonValue[],
+  infos: Record<string, TensorInfo>,
+): TensorMap {
+  const names = Object.keys(infos);
+  if (!isJsonObject(instances[0]) && names.length > 1) {
+    throw invalidArgument(
+      "instances is a plain list, but expecting list of objects as multiple input tensors required as per tensorinfo_map",
+    );
+  }
+  const named = isNamedElement(instances[0]!);
+  const collected = new Map<string, Collected>();
+  instances.forEach((element, index) => {
+    if (named) {
+      if (!isNamedElement(element)) {
+        throw invalidArgument(`Expecting object but got list at item ${index} of input list`);
+      }
+      const object = element as JsonObject;
+      for (const [key, value] of Object.entries(object)) {
+        wrapElementError(
+          `Failed to process element: ${index} key: ${key} of 'instances' list. Error: `,
+          () => addInstanceItem(value, key, infos, collected),
+        );
+      }
+      const keys = Object.keys(object).sort();
+      const expected = [...names].sort();
+      if (keys.join("\u0000") !== expected.join("\u0000")) {
+        throw invalidArgument(
+          `Failed to process element: ${index} of 'instances' list. JSON object: ${jsonDebugString(element)} keys must be equal to: ${expected.join(",")}`,
+        );
+      }
+    } else {
+      if (isNamedElement(element)) {
+        throw invalidArgument(`Expecting value/list but got object at item ${index} of input list`);
+      }
+      wrapElementError(`Failed to process element: ${index} of 'instances' list. Error: `, () =>
+        addInstanceItem(element, names[0]!, infos, collected),
+      );
+    }
+  });
+  const tensors: TensorMap = {};
+  for (const [name, { shape, leaves }] of collected) {
+    tensors[name] = tensorFromLeaves(infos[name]!.dtype, [instances.length, ...shape], leaves);
+  }
+  return tensors;
+}
+
+function addInstanceItem(
+  item: JsonValue,
+  name: string,
+  infos: Record<string, TensorInfo>,
+  collected: Map<string, Collected>,
+): void {
+  const info = infos[name];
+  if (!info) throw invalidArgument(`JSON object: does not have named input: ${name}`);
+  const shape = denseShape(item);
+  const leaves: (number | bigint | Uint8Array)[] = [];
+  collectLeaves(item, shape, info.dtype, leaves);
+  const first = collected.get(name);
+  if (!first) {
+    collected.set(name, { shape, leaves });
+    return;
+  }
+  const firstSize = first.shape.reduce((a, b) => a * b, 1);
+  if (firstSize !== leaves.length) {
+    throw invalidArgument(`Expecting tensor size: ${firstSize} but got: ${leaves.length}`);
+  }
+  if (first.shape.join(",") !== shape.join(",")) {
+    throw invalidArgument(
+      `Expecting shape ${formatShapeForError(first.shape)} but got: ${formatShapeForError(shape)}`,
+    );
+  }
+  for (const leaf of leaves) first.leaves.push(leaf);
+}
+
+/** TF Serving quotes an element's own error after its position, with the error's code. */
+function wrapElementError(prefix: string, body: () => void): void {
+  try {
+    body();
+  } catch (error) {
+    if (!(error instanceof ServingError)) throw error;
+    throw invalidArgument(`${prefix}${error.code}: ${error.message}`);
+  }
+}
+
+function tensorsFromInputs(inputs: JsonValue, infos: Record<string, TensorInfo>): TensorMap {
+  const names = Object.keys(infos);
+  if (!isJsonObject(inputs) || isBase64Object(inputs)) {
+    if (names.length > 1) {
+      throw invalidArgument(
+        "inputs is a plain value/list, but expecting an object as multiple input tensors required as per tensorinfo_map",
+      );
+    }
+    return { [names[0]!]: jsonToTensor(inputs, infos[names[0]!]!.dtype) };
+  }
+  const tensors: TensorMap = {};
+  for (const name of names) {
+    const value = inputs[name];
+    if (value === undefined)
+      throw invalidArgument(`Missing named input: ${name} in 'inputs' object.`);
+    tensors[name] = jsonToTensor(value, infos[name]!.dtype);
+  }
+  return tensors;
+}

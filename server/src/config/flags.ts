@@ -1,0 +1,275 @@
+import { BACKENDS, type BackendChoice } from "../runtime/tfjs-backend";
+
+/**
+ * The command line of `servable-server`: TF Serving's flag names and defaults where TF
+ * Serving has the flag, Servable's own after them. `--help` prints this table.
+ */
+type FlagType = "int" | "string" | "bool" | "float";
+
+interface FlagSpec {
+  readonly name: string;
+  readonly type: FlagType;
+  readonly default: string | number | boolean;
+  readonly help: string;
+  /** Allowed values of a string flag. */
+  readonly choices?: readonly string[];
+  /** Servable's own flag (TF Serving has none of that name). */
+  readonly servable?: true;
+}
+
+export const FLAGS = [
+  { name: "port", type: "int", default: 0, help: "Port for gRPC (0 = no gRPC)." },
+  {
+    name: "rest_api_port",
+    type: "int",
+    default: 8501,
+    help: "Port for the HTTP/REST API (0 = none).",
+  },
+  {
+    name: "rest_api_host",
+    type: "string",
+    default: "0.0.0.0",
+    help: "Address the REST API listens on.",
+    servable: true,
+  },
+  {
+    name: "rest_api_base_path",
+    type: "string",
+    default: "",
+    help: "Path prefix every REST route sits under (e.g. behind jupyter-server-proxy).",
+    servable: true,
+  },
+  {
+    name: "rest_api_timeout_in_ms",
+    type: "int",
+    default: 30000,
+    help: "Timeout of one REST inference call (0 = none).",
+  },
+  {
+    name: "rest_api_enable_cors_support",
+    type: "bool",
+    default: false,
+    help: "Answer CORS preflights and add Access-Control-Allow-* headers.",
+  },
+  {
+    name: "rest_api_max_body_bytes",
+    type: "int",
+    default: 64 * 1024 * 1024,
+    help: "Largest inference request body accepted (413 above it).",
+    servable: true,
+  },
+  {
+    name: "model_name",
+    type: "string",
+    default: "default",
+    help: "Name of the model served with --model_base_path.",
+  },
+  {
+    name: "model_base_path",
+    type: "string",
+    default: "",
+    help: "Folder of one model's numbered versions.",
+  },
+  {
+    name: "model_repository",
+    type: "string",
+    default: "",
+    help: "Folder whose subfolders are models (each with numbered versions); new ones are picked up while serving.",
+    servable: true,
+  },
+  {
+    name: "model_config_file",
+    type: "string",
+    default: "",
+    help: "ModelServerConfig in text format; overrides --model_name/--model_base_path.",
+  },
+  {
+    name: "model_config_file_poll_wait_seconds",
+    type: "int",
+    default: 0,
+    help: "Seconds between re-reads of --model_config_file (0 = read once).",
+  },
+  {
+    name: "file_system_poll_wait_seconds",
+    type: "int",
+    default: 1,
+    help: "Seconds between polls of model base paths for new versions (0 = once, < 0 = never).",
+  },
+  {
+    name: "max_num_load_retries",
+    type: "int",
+    default: 5,
+    help: "Retries of a failed load that may pass.",
+  },
+  {
+    name: "load_retry_interval_micros",
+    type: "int",
+    default: 60 * 1000 * 1000,
+    help: "Microseconds between load retries.",
+  },
+  {
+    name: "num_load_threads",
+    type: "int",
+    default: 0,
+    help: "Loads that may run at once (0 = one at a time).",
+  },
+  {
+    name: "num_unload_threads",
+    type: "int",
+    default: 0,
+    help: "Accepted for compatibility; unloads never wait on each other.",
+  },
+  {
+    name: "total_model_memory_limit_bytes",
+    type: "int",
+    default: 0,
+    help: "Refuse loads whose estimates (files x 1.2) exceed this total (0 = no limit).",
+    servable: true,
+  },
+  {
+    name: "aspired_version_policy",
+    type: "string",
+    default: "availability_preserving",
+    choices: ["availability_preserving", "resource_preserving"],
+    help: "Swap versions keeping the old one serving until the new is AVAILABLE, or unload first.",
+    servable: true,
+  },
+  {
+    name: "allow_version_labels_for_unavailable_models",
+    type: "bool",
+    default: false,
+    help: "Let a label point at a version that is not AVAILABLE yet.",
+  },
+  {
+    name: "saved_model_tags",
+    type: "string",
+    default: "serve",
+    help: "Comma-separated MetaGraph tags to load.",
+  },
+  {
+    name: "backend",
+    type: "string",
+    default: "auto",
+    choices: BACKENDS,
+    help: "TensorFlow.js backend: auto (tensorflow if @tensorflow/tfjs-node is installed, else wasm, else cpu).",
+    servable: true,
+  },
+  {
+    name: "enable_batching",
+    type: "bool",
+    default: false,
+    help: "Merge concurrent requests into batches.",
+  },
+  {
+    name: "batching_parameters_file",
+    type: "string",
+    default: "",
+    help: "BatchingParameters in text format.",
+  },
+  {
+    name: "monitoring_config_file",
+    type: "string",
+    default: "",
+    help: "MonitoringConfig in text format (Prometheus).",
+  },
+  {
+    name: "log_level",
+    type: "string",
+    default: "info",
+    choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+    help: "Least severe log level written (logs are JSON lines on stdout).",
+    servable: true,
+  },
+  { name: "version", type: "bool", default: false, help: "Print the version and exit." },
+  { name: "help", type: "bool", default: false, help: "Print this help and exit." },
+] as const satisfies readonly FlagSpec[];
+
+type FlagName = (typeof FLAGS)[number]["name"];
+type FlagValue<F> = F extends { type: "bool" }
+  ? boolean
+  : F extends { type: "string" }
+    ? string
+    : number;
+
+/** Parsed flags, by flag name. */
+export type Flags = { [F in (typeof FLAGS)[number] as F["name"]]: FlagValue<F> } & {
+  backend: BackendChoice;
+};
+
+export class FlagError extends Error {}
+
+/** Parses `--name=value`, `--name value` and bare `--name` for booleans. */
+export function parseFlags(argv: readonly string[]): Flags {
+  const specs = new Map<string, FlagSpec>(FLAGS.map((f) => [f.name, f]));
+  const values: Record<string, string | number | boolean> = Object.fromEntries(
+    FLAGS.map((f) => [f.name, f.default]),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const match = /^--?([A-Za-z0-9_]+)(?:=(.*))?$/s.exec(arg);
+    if (!match) throw new FlagError(`Unexpected argument: ${arg}`);
+    const [, name, inline] = match as unknown as [string, string, string | undefined];
+    const spec = specs.get(name);
+    if (!spec) throw new FlagError(`Unknown flag: --${name} (see --help)`);
+    let raw = inline;
+    if (raw === undefined) {
+      if (
+        spec.type === "bool" &&
+        (argv[i + 1] === undefined || !/^(true|false)$/.test(argv[i + 1]!))
+      ) {
+        raw = "true";
+      } else {
+        raw = argv[++i];
+        if (raw === undefined) throw new FlagError(`Flag --${name} needs a value`);
+      }
+    }
+    values[name] = convert(spec, raw);
+  }
+  return values as Flags;
+}
+
+function convert(spec: FlagSpec, raw: string): string | number | boolean {
+  switch (spec.type) {
+    case "bool":
+      if (raw === "true" || raw === "1") return true;
+      if (raw === "false" || raw === "0") return false;
+      throw new FlagError(`Flag --${spec.name} takes true or false, got "${raw}"`);
+    case "int": {
+      if (!/^-?\d+$/.test(raw))
+        throw new FlagError(`Flag --${spec.name} takes an integer, got "${raw}"`);
+      return Number(raw);
+    }
+    case "float": {
+      const value = Number(raw);
+      if (raw.trim() === "" || Number.isNaN(value))
+        throw new FlagError(`Flag --${spec.name} takes a number, got "${raw}"`);
+      return value;
+    }
+    case "string":
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new FlagError(
+          `Flag --${spec.name} takes one of ${spec.choices.join(", ")}, got "${raw}"`,
+        );
+      }
+      return raw;
+  }
+}
+
+export function helpText(): string {
+  const lines = [
+    "usage: servable-server [--flag=value ...]",
+    "",
+    "Serves TensorFlow.js, SavedModel and ONNX models over TensorFlow Serving's REST API.",
+    "",
+    "Flags (TF Serving's names and defaults; * marks Servable's own):",
+  ];
+  for (const flag of FLAGS as readonly FlagSpec[]) {
+    const mark = flag.servable ? "*" : " ";
+    const choices = flag.choices ? ` (${flag.choices.join("|")})` : "";
+    lines.push(`  ${mark}--${flag.name}=${JSON.stringify(flag.default)}  ${flag.type}${choices}`);
+    lines.push(`        ${flag.help}`);
+  }
+  return lines.join("\n");
+}
+
+export type { FlagName };

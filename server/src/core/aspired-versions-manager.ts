@@ -1,0 +1,322 @@
+import type {
+  AspiredServableStateSnapshot,
+  AspiredVersionPolicy,
+  HarnessState,
+} from "./aspired-version-policy";
+import { AvailabilityPreservingPolicy } from "./availability-preserving-policy";
+import { notFound, ServingError } from "./errors";
+import type { Loader } from "./loader";
+import { LoaderHarness, type RetryOptions } from "./loader-harness";
+import { ServableHandle } from "./servable-handle";
+import type { ServableId } from "./servable-id";
+import type { ManagerState, ServableState } from "./servable-state";
+
+/** One version a Source wants served, with the (not yet loaded) Loader for it. */
+export interface AspiredVersion {
+  readonly version: number;
+  readonly loader: Loader;
+}
+
+/** Which version a request wants: a specific one, or the latest available. */
+export interface ServableRequest {
+  readonly name: string;
+  readonly version?: number;
+}
+
+export interface ManagerOptions extends RetryOptions {
+  policy?: AspiredVersionPolicy;
+  /** Loads that may run at once across all models; TF Serving's 0 means one at a time. */
+  numLoadThreads?: number;
+  /** Refuse loads whose estimates would take the total above this many bytes. */
+  totalModelMemoryLimitBytes?: number;
+}
+
+export type StateListener = (state: ServableState) => void;
+
+interface ServingStream {
+  readonly byVersion: ReadonlyMap<number, LoaderHarness>;
+  readonly latest: LoaderHarness;
+}
+
+/**
+ * The one place that decides what is loaded. Sources tell it, per model, which versions
+ * they want (`setAspiredVersions`; a version left out is to be unloaded); after every
+ * change it asks the AspiredVersionPolicy for the next load or unload of each stream and
+ * carries it out through the version's LoaderHarness. Requests get versions only through
+ * `getServableHandle`, which reads a serving map rebuilt on every state change.
+ *
+ * At most one load and one unload run per stream at a time; loads across streams are
+ * limited by `numLoadThreads`. A version re-aspired while it unloads waits until the
+ * unload ends, then loads again.
+ */
+export class AspiredVersionsManager {
+  readonly #streams = new Map<string, Map<number, LoaderHarness>>();
+  readonly #pending = new Map<string, readonly AspiredVersion[]>();
+  #serving = new Map<string, ServingStream>();
+  readonly #listeners = new Set<StateListener>();
+  readonly #policy: AspiredVersionPolicy;
+  readonly #maxConcurrentLoads: number;
+  #loadsInFlight = 0;
+  readonly #busy = new Set<Promise<void>>();
+  #scheduled = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ManagerOptions) {
+    this.#policy = options.policy ?? new AvailabilityPreservingPolicy();
+    this.#maxConcurrentLoads = Math.max(1, options.numLoadThreads ?? 0);
+  }
+
+  /** Replaces the set of versions wanted for one model. An empty list unloads it all. */
+  setAspiredVersions(name: string, versions: readonly AspiredVersion[]): void {
+    this.#pending.set(name, versions);
+    this.#schedule();
+  }
+
+  /**
+   * A handle to the requested version, if it is AVAILABLE: the caller must release it.
+   * @throws ServingError NOT_FOUND with TF Serving's text otherwise.
+   */
+  getServableHandle(request: ServableRequest): ServableHandle {
+    const stream = this.#serving.get(request.name);
+    const harness =
+      request.version === undefined ? stream?.latest : stream?.byVersion.get(request.version);
+    const servable = harness?.acquire();
+    if (!harness || !servable) {
+      throw notFound(`Servable not found for request: ${describeRequest(request)}`);
+    }
+    return new ServableHandle(harness, servable);
+  }
+
+  /** Versions of a model that requests can use now, highest first. */
+  availableVersions(name: string): number[] {
+    const stream = this.#serving.get(name);
+    return stream ? [...stream.byVersion.keys()].sort((a, b) => b - a) : [];
+  }
+
+  /** Current states of the versions the manager tracks for a model. */
+  managedStates(name: string): ServableState[] {
+    return [...(this.#streams.get(name)?.values() ?? [])].map(stateOf);
+  }
+
+  /** Calls `listener` on every state change; returns the function that unsubscribes. */
+  subscribe(listener: StateListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Resolves when no load or unload is running and none is waiting to start. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Unloads every version (waiting for running requests) and resolves when all are gone. */
+  async stop(): Promise<void> {
+    for (const name of new Set([...this.#streams.keys(), ...this.#pending.keys()])) {
+      this.setAspiredVersions(name, []);
+    }
+    await this.whenIdle();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#manage();
+    });
+  }
+
+  #manage(): void {
+    this.#processPendingRequests();
+    this.#flushUnaspired();
+    for (const [name, versions] of this.#streams) this.#takeNextAction(name, versions);
+    if (this.#isIdle()) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #processPendingRequests(): void {
+    for (const [name, aspired] of this.#pending) {
+      const versions = this.#streams.get(name) ?? new Map<number, LoaderHarness>();
+      const wanted = new Map(aspired.map((v) => [v.version, v]));
+      const reaspiredWhileUnloading = [...versions.values()].some(
+        (h) => !h.isAspired && wanted.has(h.id.version) && isLeaving(h.state),
+      );
+      if (reaspiredWhileUnloading) continue;
+      this.#pending.delete(name);
+      for (const harness of versions.values()) {
+        if (!wanted.has(harness.id.version)) {
+          harness.isAspired = false;
+          harness.cancelLoadRetry();
+        } else if (!harness.isAspired && harness.state === "ready") {
+          harness.isAspired = true;
+        }
+      }
+      for (const { version, loader } of wanted.values()) {
+        const existing = versions.get(version);
+        if (existing && existing.isAspired) continue;
+        const harness = new LoaderHarness({ name, version }, loader, this.options, (h) =>
+          this.#onHarnessChange(h),
+        );
+        versions.set(version, harness);
+        this.#publish(harness);
+      }
+      if (versions.size > 0) this.#streams.set(name, versions);
+    }
+  }
+
+  /** Forgets versions that are no longer wanted and hold nothing (TF Serving's FlushServables). */
+  #flushUnaspired(): void {
+    for (const [name, versions] of this.#streams) {
+      for (const [version, harness] of versions) {
+        const inert =
+          harness.state === "new" || harness.state === "disabled" || harness.state === "error";
+        if (!harness.isAspired && inert) {
+          versions.delete(version);
+          if (harness.state === "new") {
+            harness.fail(new ServingError("CANCELLED", "Version is no longer aspired", false));
+          }
+        }
+      }
+      if (versions.size === 0) this.#streams.delete(name);
+    }
+  }
+
+  #takeNextAction(name: string, versions: Map<number, LoaderHarness>): void {
+    const harnesses = [...versions.values()];
+    const snapshots: AspiredServableStateSnapshot[] = harnesses.map((h) => ({
+      id: h.id,
+      state: h.state,
+      isAspired: h.isAspired,
+    }));
+    const action = this.#policy.nextAction(snapshots);
+    if (!action) return;
+    const harness = versions.get(action.id.version);
+    if (!harness) return;
+    if (action.action === "load") {
+      const loading = harnesses.some((h) => h.state === "loading");
+      if (loading || this.#loadsInFlight >= this.#maxConcurrentLoads) return;
+      this.#run(this.#load(harness, name));
+    } else {
+      if (harnesses.some((h) => isLeaving(h.state))) return;
+      this.#run(harness.unload());
+    }
+  }
+
+  async #load(harness: LoaderHarness, name: string): Promise<void> {
+    this.#loadsInFlight++;
+    try {
+      const { ramBytes } = await harness.estimateResources();
+      const refusal = this.#checkMemory(name, harness, ramBytes);
+      if (refusal) harness.fail(refusal);
+      else await harness.load();
+    } catch (error) {
+      harness.fail(
+        error instanceof ServingError ? error : new ServingError("UNKNOWN", String(error)),
+      );
+    } finally {
+      this.#loadsInFlight--;
+    }
+  }
+
+  #checkMemory(name: string, harness: LoaderHarness, estimate: number): ServingError | undefined {
+    const limit = this.options.totalModelMemoryLimitBytes;
+    if (limit === undefined) return undefined;
+    let used = 0;
+    for (const versions of this.#streams.values()) {
+      for (const h of versions.values()) {
+        if (h !== harness && holdsMemory(h.state)) used += h.estimate?.ramBytes ?? 0;
+      }
+    }
+    if (used + estimate <= limit) return undefined;
+    return new ServingError(
+      "RESOURCE_EXHAUSTED",
+      `Insufficient resources to load servable {name: ${name} version: ${harness.id.version}}: ` +
+        `needs ${estimate} bytes, ${limit - used} of ${limit} bytes are free`,
+      false,
+    );
+  }
+
+  #run(action: Promise<void>): void {
+    const tracked = action.finally(() => {
+      this.#busy.delete(tracked);
+      this.#schedule();
+    });
+    this.#busy.add(tracked);
+  }
+
+  #isIdle(): boolean {
+    return (
+      this.#busy.size === 0 && this.#pending.size === 0 && !this.#scheduled && !this.#hasWork()
+    );
+  }
+
+  #hasWork(): boolean {
+    for (const versions of this.#streams.values()) {
+      const snapshots = [...versions.values()].map((h) => ({
+        id: h.id,
+        state: h.state,
+        isAspired: h.isAspired,
+      }));
+      if (this.#policy.nextAction(snapshots)) return true;
+    }
+    return false;
+  }
+
+  #onHarnessChange(harness: LoaderHarness): void {
+    if (harness.state === "ready" || harness.state === "quiescing") this.#rebuildServingMap();
+    this.#publish(harness);
+  }
+
+  #rebuildServingMap(): void {
+    const serving = new Map<string, ServingStream>();
+    for (const [name, versions] of this.#streams) {
+      const ready = [...versions.values()].filter((h) => h.state === "ready");
+      if (ready.length === 0) continue;
+      const latest = ready.reduce((a, b) => (b.id.version > a.id.version ? b : a));
+      serving.set(name, { byVersion: new Map(ready.map((h) => [h.id.version, h])), latest });
+    }
+    this.#serving = serving;
+  }
+
+  #publish(harness: LoaderHarness): void {
+    const state = stateOf(harness);
+    for (const listener of this.#listeners) listener(state);
+  }
+}
+
+const MANAGER_STATE_OF: Record<HarnessState, ManagerState> = {
+  new: "START",
+  loading: "LOADING",
+  ready: "AVAILABLE",
+  quiescing: "UNLOADING",
+  unloading: "UNLOADING",
+  disabled: "END",
+  error: "END",
+};
+
+function stateOf(harness: LoaderHarness): ServableState {
+  return {
+    id: harness.id,
+    state: MANAGER_STATE_OF[harness.state],
+    error: harness.error,
+    estimatedBytes: harness.estimate?.ramBytes,
+    diskBytes: harness.estimate?.diskBytes,
+    since: harness.since,
+  };
+}
+
+const isLeaving = (state: HarnessState): boolean => state === "quiescing" || state === "unloading";
+const holdsMemory = (state: HarnessState): boolean =>
+  state === "loading" || state === "ready" || isLeaving(state);
+
+function describeRequest(request: ServableRequest): string {
+  return request.version === undefined
+    ? `Latest(${request.name})`
+    : `Specific(${request.name}, ${request.version})`;
+}
+
+export type { ServableId };

@@ -1,0 +1,27 @@
+import type { SignatureDefMap } from "./signature";
+import type { TensorMap } from "./tensor";
+
+/**
+ * A loaded model version: what a request computes with while it holds a handle.
+ * Formats (TF.js, SavedModel, ONNX) implement it; the APIs only ever see this.
+ */
+export interface Servable {
+  /** The version's SignatureDefs, as the metadata endpoint prints them. */
+  readonly signatures: SignatureDefMap;
+  /** Class labels of classify signatures that name them (signature name -> labels). */
+  readonly classLabels?: Readonly<Record<string, readonly string[]>>;
+  /** What executes it, for logs and metrics ("tfjs-wasm", "onnxruntime"...). */
+  readonly runtime: string;
+  /**
+   * Runs one signature. `inputs` are keyed by the signature's input keys and already
+   * checked against its dtypes; the result is keyed by its output keys (all of them,
+   * or those in `outputKeys`).
+   */
+  run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap>;
+}
+
+export interface RunOptions {
+  outputKeys?: readonly string[];
+  /** Aborted when the request's deadline passes or its client goes away. */
+  signal?: AbortSignal;
+}

@@ -1,0 +1,129 @@
+import { readFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { createHttpServer } from "./api/http-server";
+import { InferenceHandler } from "./api/inference-handler";
+import { ServingMetrics } from "./api/metrics";
+import { createRestApp } from "./api/rest-app";
+import { FlagError, type Flags } from "./config/flags";
+import { configFile, modelRepository, singleModel } from "./config/model-config-providers";
+import { prometheusPath } from "./config/monitoring-config";
+import { AvailabilityPreservingPolicy } from "./core/availability-preserving-policy";
+import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
+import { MODEL_FORMATS } from "./formats";
+import { createLogger } from "./logger";
+import { initTfjsBackend } from "./runtime/tfjs-backend";
+import { ServerCore, type ModelConfigProvider } from "./server-core";
+
+export interface RunningServer {
+  readonly core: ServerCore;
+  /** http://host:port of the REST API (with its base path), if it is on. */
+  readonly restUrl: string | undefined;
+  readonly logger: Logger;
+  /** Stops accepting requests, lets running ones finish, unloads every model. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server from parsed flags (TF Serving's server.cc): the runtime, the model
+ * lifecycle, then the REST port once the first versions have loaded.
+ */
+export async function startServer(
+  flags: Flags,
+  logger = createLogger(flags.log_level),
+): Promise<RunningServer> {
+  const configProvider = modelConfigProvider(flags);
+  if (flags.batching_parameters_file && !flags.enable_batching) {
+    throw new FlagError("--batching_parameters_file requires --enable_batching");
+  }
+  const metricsPath = prometheusPath(
+    flags.monitoring_config_file ? await readFile(flags.monitoring_config_file, "utf8") : undefined,
+  );
+  await initTfjsBackend(flags.backend, logger);
+
+  const core = new ServerCore({
+    configProvider,
+    fileSystemPollWaitSeconds: flags.file_system_poll_wait_seconds,
+    manager: {
+      policy:
+        flags.aspired_version_policy === "resource_preserving"
+          ? new ResourcePreservingPolicy()
+          : new AvailabilityPreservingPolicy(),
+      maxNumLoadRetries: flags.max_num_load_retries,
+      loadRetryIntervalMs: flags.load_retry_interval_micros / 1000,
+      numLoadThreads: flags.num_load_threads,
+      totalModelMemoryLimitBytes: flags.total_model_memory_limit_bytes || undefined,
+    },
+    formats: MODEL_FORMATS,
+    loadContext: {
+      logger,
+      options: {
+        savedModelTags: flags.saved_model_tags
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean),
+      },
+    },
+    allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
+    logger,
+  });
+  logger.info({ source: configProvider.describe }, `Serving ${configProvider.describe}`);
+  await core.start();
+
+  const metrics = new ServingMetrics();
+  let restUrl: string | undefined;
+  let server: ReturnType<typeof createHttpServer> | undefined;
+  if (flags.rest_api_port > 0) {
+    const app = createRestApp(core, metrics, { metricsPath });
+    const inference = new InferenceHandler(
+      core,
+      metrics,
+      { timeoutMs: flags.rest_api_timeout_in_ms, maxBodyBytes: flags.rest_api_max_body_bytes },
+      logger,
+    );
+    server = createHttpServer(
+      inference,
+      app,
+      { basePath: flags.rest_api_base_path, cors: flags.rest_api_enable_cors_support },
+      logger,
+    );
+    await new Promise<void>((resolve, reject) => {
+      server!.once("error", reject);
+      server!.listen(flags.rest_api_port, flags.rest_api_host, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = flags.rest_api_host === "0.0.0.0" ? "localhost" : flags.rest_api_host;
+    restUrl = `http://${host}:${port}${flags.rest_api_base_path.replace(/\/+$/, "")}`;
+    logger.info({ url: restUrl, port }, `Exporting HTTP/REST API at:${host}:${port} ...`);
+  }
+
+  return {
+    core,
+    restUrl,
+    logger,
+    async close() {
+      if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        await closed;
+      }
+      await core.stop();
+    },
+  };
+}
+
+function modelConfigProvider(flags: Flags): ModelConfigProvider {
+  if (flags.model_config_file) {
+    return configFile(flags.model_config_file, flags.model_config_file_poll_wait_seconds);
+  }
+  if (flags.model_repository) {
+    return modelRepository(
+      flags.model_repository,
+      Math.max(flags.file_system_poll_wait_seconds, 0),
+    );
+  }
+  if (flags.model_base_path) return singleModel(flags.model_name, flags.model_base_path);
+  throw new FlagError(
+    "Give --model_base_path, --model_config_file or --model_repository (see --help)",
+  );
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, as `npm test` runs it locally and in CI: system packages the
+# tests need (installed when missing), the build, the linter, then every test file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash test/setup/install-system-packages.sh
+npm run build
+npm run lint
+
+mapfile -t unit < <(find server/src kernel-lib/src -name '*.test.ts' | sort)
+mapfile -t cross < <(find test -path test/node_modules -prune -o -name '*.test.ts' -print | sort)
+node --import tsx --test --test-reporter=spec "${unit[@]}" "${cross[@]}"
