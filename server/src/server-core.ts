@@ -7,7 +7,7 @@ import { ServableStateMonitor } from "./core/servable-state-monitor";
 import { VersionLabels } from "./core/version-labels";
 import type { ModelConfig } from "./config/model-server-config";
 import type { LoadContext, ModelFormat } from "./formats/model-format";
-import { VersionDirectoryLoader } from "./formats/version-loader";
+import { VersionDirectoryLoader, type ExecutionOptions } from "./formats/version-loader";
 import { FileSystemStoragePathSource } from "./sources/file-system-source";
 
 /** What a request names: a model, and a version or a label (neither: the latest). */
@@ -35,6 +35,8 @@ export interface ServerCoreOptions {
   readonly manager: ManagerOptions;
   readonly formats: readonly ModelFormat[];
   readonly loadContext: LoadContext;
+  /** In this thread or in worker replicas, batched or not (default: this thread, unbatched). */
+  readonly execution?: ExecutionOptions;
   readonly allowVersionLabelsForUnavailableModels: boolean;
   readonly logger: Logger;
 }
@@ -67,7 +69,16 @@ export class ServerCore {
           name,
           versions.map(({ version, path }) => ({
             version,
-            loader: new VersionDirectoryLoader(path, options.formats, options.loadContext),
+            loader: new VersionDirectoryLoader(
+              path,
+              options.formats,
+              options.loadContext,
+              options.execution,
+              {
+                name,
+                version,
+              },
+            ),
           })),
         ),
       { pollWaitSeconds: options.fileSystemPollWaitSeconds, logger: options.logger },

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { createHttpServer } from "./api/http-server";
+import { defaultBatchingParameters, parseBatchingParameters } from "./batching/batching-parameters";
 import { InferenceHandler } from "./api/inference-handler";
 import { ServingMetrics } from "./api/metrics";
 import { createRestApp } from "./api/rest-app";
@@ -39,7 +40,15 @@ export async function startServer(
   const metricsPath = prometheusPath(
     flags.monitoring_config_file ? await readFile(flags.monitoring_config_file, "utf8") : undefined,
   );
-  await initTfjsBackend(flags.backend, logger);
+  const backend = await initTfjsBackend(flags.backend, logger);
+  const batching = flags.enable_batching
+    ? flags.batching_parameters_file
+      ? parseBatchingParameters(await readFile(flags.batching_parameters_file, "utf8"))
+      : defaultBatchingParameters()
+    : undefined;
+  const replicas =
+    flags.model_replicas >= 0 ? flags.model_replicas : (batching?.numBatchThreads ?? 0);
+  const metrics = new ServingMetrics();
 
   const core = new ServerCore({
     configProvider,
@@ -64,13 +73,21 @@ export async function startServer(
           .filter(Boolean),
       },
     },
+    execution: {
+      replicas,
+      backend,
+      batching,
+      onBatch: (id, batch) => metrics.recordBatch(id, batch),
+    },
     allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
     logger,
   });
-  logger.info({ source: configProvider.describe }, `Serving ${configProvider.describe}`);
+  logger.info(
+    { source: configProvider.describe, replicas, batching: batching ?? false },
+    `Serving ${configProvider.describe}`,
+  );
   await core.start();
 
-  const metrics = new ServingMetrics();
   let restUrl: string | undefined;
   let server: ReturnType<typeof createHttpServer> | undefined;
   if (flags.rest_api_port > 0) {

@@ -5,6 +5,8 @@ import {
   collectDefaultMetrics,
   exponentialBuckets,
 } from "prom-client";
+import type { BatchRecord } from "../batching/batching-servable";
+import type { ServableId } from "../core/servable-id";
 
 /**
  * Prometheus metrics under TF Serving's names (servables/tensorflow/util.cc), exported in
@@ -16,6 +18,10 @@ export const METRIC_NAMES = {
   requestLatency: ":tensorflow:serving:request_latency",
   runtimeLatency: ":tensorflow:serving:runtime_latency",
   exampleCounts: ":tensorflow:serving:request_example_counts",
+  queuingLatency: ":tensorflow:serving:batching_session:queuing_latency",
+  inputBatchSize: ":tensorflow:serving:batching_session:input_batch_size",
+  processedBatchSize: ":tensorflow:serving:batching_session:processed_batch_size",
+  paddingSize: ":tensorflow:serving:batching_session:padding_size",
 } as const;
 
 /** TF Serving's latency buckets in microseconds: 10 x 1.8^i, 33 of them. */
@@ -64,8 +70,45 @@ export class ServingMetrics {
     registers: [this.registry],
   });
 
+  readonly #queuingLatency = new Histogram({
+    name: METRIC_NAMES.queuingLatency,
+    help: "Distribution of wall time (in microseconds) a request waits in the batching queue.",
+    labelNames: ["model_name", "version"] as const,
+    buckets: LATENCY_BUCKETS_US,
+    registers: [this.registry],
+  });
+  readonly #inputBatchSize = new Histogram({
+    name: METRIC_NAMES.inputBatchSize,
+    help: "Rows of real requests in each processed batch.",
+    labelNames: ["model_name", "version"] as const,
+    buckets: exponentialBuckets(1, 2, 12),
+    registers: [this.registry],
+  });
+  readonly #processedBatchSize = new Histogram({
+    name: METRIC_NAMES.processedBatchSize,
+    help: "Rows of each processed batch, padding included.",
+    labelNames: ["model_name", "version"] as const,
+    buckets: exponentialBuckets(1, 2, 12),
+    registers: [this.registry],
+  });
+  readonly #paddingSize = new Histogram({
+    name: METRIC_NAMES.paddingSize,
+    help: "Rows of padding added to reach an allowed batch size.",
+    labelNames: ["model_name", "version"] as const,
+    buckets: [0, ...exponentialBuckets(1, 2, 12)],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordBatch(id: ServableId, batch: BatchRecord): void {
+    const labels = { model_name: id.name, version: String(id.version) };
+    for (const micros of batch.queueMicros) this.#queuingLatency.observe(labels, micros);
+    this.#inputBatchSize.observe(labels, batch.rows);
+    this.#processedBatchSize.observe(labels, batch.paddedRows);
+    this.#paddingSize.observe(labels, batch.paddedRows - batch.rows);
   }
 
   record(r: RequestRecord): void {

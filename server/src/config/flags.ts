@@ -161,6 +161,13 @@ export const FLAGS = [
     help: "Merge concurrent requests into batches.",
   },
   {
+    name: "model_replicas",
+    type: "int",
+    default: -1,
+    help: "Worker threads per model version, each with its own runtime and copy of the model (0 = run on the REST thread; -1 = num_batch_threads with --enable_batching, else 0).",
+    servable: true,
+  },
+  {
     name: "batching_parameters_file",
     type: "string",
     default: "",

@@ -1,9 +1,26 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { BatchingParameters } from "../batching/batching-parameters";
+import { BatchingServable, type BatchRecord } from "../batching/batching-servable";
 import { badModel } from "../core/errors";
 import type { Loader, ResourceEstimate } from "../core/loader";
+import type { ServableId } from "../core/servable-id";
+import { ReplicaPool } from "../runtime/replicas/replica-pool";
 import type { Servable } from "../servable/servable";
 import type { LoadContext, LoadedModel, ModelFormat } from "./model-format";
+
+/** How a loaded version executes: in this thread or in worker replicas, batched or not. */
+export interface ExecutionOptions {
+  /** Worker threads, each with its own copy of the version; 0 runs it in this thread. */
+  readonly replicas: number;
+  /** The TensorFlow.js backend replicas start (the one this thread runs). */
+  readonly backend: string;
+  /** Dynamic batching in front of the version, when enabled. */
+  readonly batching?: BatchingParameters;
+  readonly onBatch?: (id: ServableId, record: BatchRecord) => void;
+}
+
+export const IN_THREAD: ExecutionOptions = { replicas: 0, backend: "auto" };
 
 /** TF Serving's RAM estimate: the version's bytes on disk times 1.2. */
 export const RESOURCE_ESTIMATE_RAM_MULTIPLIER = 1.2;
@@ -19,6 +36,8 @@ export class VersionDirectoryLoader implements Loader {
     readonly dir: string,
     private readonly formats: readonly ModelFormat[],
     private readonly context: LoadContext,
+    private readonly execution: ExecutionOptions = IN_THREAD,
+    private readonly id?: ServableId,
   ) {}
 
   async estimateResources(): Promise<ResourceEstimate> {
@@ -34,8 +53,27 @@ export class VersionDirectoryLoader implements Loader {
         `No model found in ${this.dir}: expected one of ${this.formats.map(describeFormat).join(", ")}`,
       );
     }
-    this.#loaded = await format.load(this.dir, this.context);
-    return this.#loaded.servable;
+    this.#loaded = await this.#loadWith(format);
+    const { batching, onBatch } = this.execution;
+    if (!batching) return this.#loaded.servable;
+    const id = this.id;
+    return new BatchingServable(
+      this.#loaded.servable,
+      batching,
+      id && onBatch && ((r) => onBatch(id, r)),
+    );
+  }
+
+  async #loadWith(format: ModelFormat): Promise<LoadedModel> {
+    const { replicas, backend } = this.execution;
+    if (replicas <= 0) return format.load(this.dir, this.context);
+    const { savedModelTags, ...formatOptions } = this.context.options;
+    const pool = await ReplicaPool.start(
+      { dir: this.dir, backend, savedModelTags, formatOptions },
+      replicas,
+      this.context.logger,
+    );
+    return { servable: pool, unload: () => pool.close() };
   }
 
   async unload(): Promise<void> {

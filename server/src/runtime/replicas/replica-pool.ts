@@ -1,0 +1,205 @@
+import { extname, join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { Logger } from "pino";
+import { internal, ServingError, unavailable } from "../../core/errors";
+import type { RunOptions, Servable } from "../../servable/servable";
+import type { SignatureDefMap } from "../../servable/signature";
+import type { TensorMap } from "../../servable/tensor";
+import {
+  transferables,
+  type FromReplica,
+  type ReplicaSpec,
+  type ToReplica,
+  type TransferredError,
+} from "./replica-protocol";
+
+const WORKER_FILE = join(__dirname, `replica-worker${extname(__filename)}`);
+
+/** Running from TypeScript sources (tests, development), a worker needs tsx's loader first. */
+function newWorker(spec: ReplicaSpec): Worker {
+  if (extname(WORKER_FILE) !== ".ts") return new Worker(WORKER_FILE, { workerData: spec });
+  const code = `require("tsx/cjs"); require(${JSON.stringify(WORKER_FILE)});`;
+  return new Worker(code, { eval: true, workerData: spec });
+}
+
+interface Pending {
+  resolve(outputs: TensorMap): void;
+  reject(error: unknown): void;
+}
+
+/** One worker thread holding a copy of the model. */
+class Replica {
+  readonly pending = new Map<number, Pending>();
+  ready = false;
+  stopping = false;
+
+  constructor(
+    readonly index: number,
+    readonly worker: Worker,
+  ) {}
+}
+
+/**
+ * A version served by worker threads, each with its own backend and copy of the model
+ * (the REST thread never runs model math). A request goes to the replica with the fewest
+ * requests in flight. A replica that dies fails the requests it held with INTERNAL (500)
+ * and is replaced by a fresh one.
+ */
+export class ReplicaPool implements Servable {
+  readonly #replicas: (Replica | undefined)[];
+  #nextId = 0;
+  #closed = false;
+  #readyWaiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly spec: ReplicaSpec,
+    size: number,
+    private readonly logger: Logger,
+    readonly signatures: SignatureDefMap,
+    readonly classLabels: Readonly<Record<string, readonly string[]>> | undefined,
+    readonly runtime: string,
+  ) {
+    this.#replicas = new Array<Replica | undefined>(size).fill(undefined);
+  }
+
+  /** Starts `size` replicas; resolves once all have loaded, rejects if one cannot. */
+  static async start(spec: ReplicaSpec, size: number, logger: Logger): Promise<ReplicaPool> {
+    const started = await Promise.allSettled(
+      Array.from({ length: size }, () => startReplicaWorker(spec)),
+    );
+    const failure = started.find((s) => s.status === "rejected");
+    if (failure) {
+      await Promise.all(
+        started.map((s) => (s.status === "fulfilled" ? s.value.worker.terminate() : undefined)),
+      );
+      throw (failure as PromiseRejectedResult).reason;
+    }
+    const loaded = started.map((s) => (s as PromiseFulfilledResult<StartedWorker>).value);
+    const first = loaded[0]!.loaded;
+    const pool = new ReplicaPool(
+      spec,
+      size,
+      logger,
+      first.signatures,
+      first.classLabels,
+      `${first.runtime} x${size}`,
+    );
+    loaded.forEach((w, i) => pool.#adopt(i, w.worker));
+    return pool;
+  }
+
+  async run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
+    const replica = await this.#pick(options?.signal);
+    const id = this.#nextId++;
+    return new Promise<TensorMap>((resolve, reject) => {
+      replica.pending.set(id, { resolve, reject });
+      const message: ToReplica = { type: "run", id, signatureName, inputs };
+      replica.worker.postMessage(message, transferables(inputs));
+    });
+  }
+
+  /** Unloads the model in every replica and stops the threads. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(
+      this.#replicas.map(async (replica) => {
+        if (!replica) return;
+        replica.stopping = true;
+        const unloaded = new Promise<void>((resolve) => {
+          replica.worker.once("message", (m: FromReplica) => m.type === "unloaded" && resolve());
+          replica.worker.once("exit", () => resolve());
+        });
+        replica.worker.postMessage({ type: "unload" } satisfies ToReplica);
+        await Promise.race([unloaded, new Promise((r) => setTimeout(r, 5000))]);
+        await replica.worker.terminate();
+      }),
+    );
+  }
+
+  async #pick(signal: AbortSignal | undefined): Promise<Replica> {
+    for (;;) {
+      if (this.#closed) throw unavailable("The model version is unloading");
+      let best: Replica | undefined;
+      for (const r of this.#replicas) {
+        if (r?.ready && (!best || r.pending.size < best.pending.size)) best = r;
+      }
+      if (best) return best;
+      await new Promise<void>((resolve) => this.#readyWaiters.push(resolve));
+      if (signal?.aborted) throw new ServingError("CANCELLED", "Request cancelled");
+    }
+  }
+
+  #adopt(index: number, worker: Worker): void {
+    const replica = new Replica(index, worker);
+    replica.ready = true;
+    this.#replicas[index] = replica;
+    worker.on("message", (message: FromReplica) => {
+      if (message.type !== "result" && message.type !== "failure") return;
+      const pending = replica.pending.get(message.id);
+      if (!pending) return;
+      replica.pending.delete(message.id);
+      if (message.type === "result") pending.resolve(message.outputs);
+      else pending.reject(fromTransferred(message.error));
+    });
+    worker.on("error", (error) => this.#lose(replica, error.message));
+    worker.on("exit", (code) => this.#lose(replica, `exited with code ${code}`));
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
+  }
+
+  /** Fails what a dead replica held and starts a replacement. */
+  #lose(replica: Replica, reason: string): void {
+    if (this.#replicas[replica.index] !== replica) return;
+    this.#replicas[replica.index] = undefined;
+    replica.ready = false;
+    for (const pending of replica.pending.values()) {
+      pending.reject(
+        internal(`Model replica ${replica.index} stopped (${reason}) while running this request`),
+      );
+    }
+    replica.pending.clear();
+    if (replica.stopping || this.#closed) return;
+    this.logger.error(
+      { replica: replica.index, reason },
+      `Model replica ${replica.index} stopped; starting a new one`,
+    );
+    startReplicaWorker(this.spec).then(
+      ({ worker }) => {
+        if (this.#closed) void worker.terminate();
+        else this.#adopt(replica.index, worker);
+      },
+      (error: unknown) =>
+        this.logger.error(
+          { replica: replica.index, err: (error as Error).message },
+          "Model replica could not restart",
+        ),
+    );
+  }
+}
+
+interface StartedWorker {
+  worker: Worker;
+  loaded: Extract<FromReplica, { type: "loaded" }>;
+}
+
+function startReplicaWorker(spec: ReplicaSpec): Promise<StartedWorker> {
+  return new Promise((resolve, reject) => {
+    const worker = newWorker(spec);
+    const onExit = (code: number) =>
+      reject(internal(`Model replica exited with code ${code} while loading`));
+    worker.once("exit", onExit);
+    worker.once("error", reject);
+    worker.once("message", (message: FromReplica) => {
+      worker.off("exit", onExit);
+      worker.off("error", reject);
+      if (message.type === "loaded") resolve({ worker, loaded: message });
+      else if (message.type === "load-failed") {
+        void worker.terminate();
+        reject(fromTransferred(message.error));
+      }
+    });
+  });
+}
+
+function fromTransferred(error: TransferredError): ServingError {
+  return new ServingError(error.code, error.message, error.retryable);
+}

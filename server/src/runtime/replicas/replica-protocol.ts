@@ -1,0 +1,60 @@
+import type { StatusCode } from "../../core/errors";
+import type { SignatureDefMap } from "../../servable/signature";
+import type { TensorMap } from "../../servable/tensor";
+
+/** Messages between a ReplicaPool and its worker threads. */
+
+/** What a worker is started with (its workerData). */
+export interface ReplicaSpec {
+  /** The version directory to load. */
+  readonly dir: string;
+  /** The TensorFlow.js backend the main thread chose. */
+  readonly backend: string;
+  readonly savedModelTags: readonly string[];
+  readonly formatOptions: Readonly<Record<string, unknown>>;
+}
+
+export type ToReplica =
+  | {
+      readonly type: "run";
+      readonly id: number;
+      readonly signatureName: string;
+      readonly inputs: TensorMap;
+    }
+  | { readonly type: "unload" };
+
+export type FromReplica =
+  | {
+      readonly type: "loaded";
+      readonly signatures: SignatureDefMap;
+      readonly classLabels: Readonly<Record<string, readonly string[]>> | undefined;
+      readonly runtime: string;
+    }
+  | { readonly type: "result"; readonly id: number; readonly outputs: TensorMap }
+  | { readonly type: "failure"; readonly id: number; readonly error: TransferredError }
+  | { readonly type: "load-failed"; readonly error: TransferredError }
+  | { readonly type: "unloaded" };
+
+export interface TransferredError {
+  readonly code: Exclude<StatusCode, "OK">;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** The buffers of a tensor map that can move to the other thread without a copy. */
+export function transferables(tensors: TensorMap): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>();
+  for (const t of Object.values(tensors)) {
+    if (Array.isArray(t.data)) continue;
+    const view = t.data as ArrayBufferView;
+    // Only whole, unshared buffers move; views into a larger buffer are copied.
+    if (
+      view.byteOffset === 0 &&
+      view.byteLength === view.buffer.byteLength &&
+      view.buffer instanceof ArrayBuffer
+    ) {
+      seen.add(view.buffer);
+    }
+  }
+  return [...seen];
+}
