@@ -98,6 +98,19 @@ export class ReplicaPool implements Servable {
     });
   }
 
+  /**
+   * Stops one replica at once, as a crash would: the requests it holds fail and a new
+   * replica takes its place (a way to recycle one that misbehaves).
+   */
+  async recycleReplica(index: number): Promise<void> {
+    await this.#replicas[index]?.worker.terminate();
+  }
+
+  /** Replicas ready to take requests now. */
+  get readyReplicas(): number {
+    return this.#replicas.filter((r) => r?.ready).length;
+  }
+
   /** Unloads the model in every replica and stops the threads. */
   async close(): Promise<void> {
     this.#closed = true;
