@@ -50,6 +50,7 @@ export class BatchingServable implements Servable {
   readonly #waiting: Batch[] = [];
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
+  #dispatchScheduled = false;
 
   constructor(
     private readonly inner: Servable,
@@ -83,6 +84,19 @@ export class BatchingServable implements Servable {
         reject,
       };
       this.#enqueue(`${signatureName}\u0000${key}`, signatureName, task);
+      this.#scheduleDispatch();
+    });
+  }
+
+  /**
+   * Dispatches after the requests read in this turn of the event loop are queued: in
+   * Node they arrive together in one I/O phase, and should leave in one batch.
+   */
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    setImmediate(() => {
+      this.#dispatchScheduled = false;
       this.#dispatch();
     });
   }
