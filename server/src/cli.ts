@@ -43,7 +43,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 function version(): string {
-  const manifest = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version: string };
+  const manifest = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as {
+    version: string;
+  };
   return manifest.version;
 }
 

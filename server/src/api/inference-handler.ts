@@ -72,17 +72,19 @@ export class InferenceHandler {
     record: RequestRecord,
   ): Promise<string> {
     const servable = handle.servable;
-    const runs: Promise<unknown>[] = [];
-    const run = (signatureName: string, inputs: TensorMap): Promise<TensorMap> => {
-      const controller = new AbortController();
+    let running: Promise<TensorMap> | undefined;
+    const run = async (signatureName: string, inputs: TensorMap): Promise<TensorMap> => {
       const t0 = performance.now();
-      const running = servable.run(signatureName, inputs, { signal: controller.signal });
-      runs.push(running.catch(() => undefined));
-      return this.#withDeadline(running, controller).then((outputs) => {
-        record.runtimeUs = (performance.now() - t0) * 1000;
-        record.runtime = servable.runtime;
-        return outputs;
-      });
+      const timeoutMs = this.options.timeoutMs;
+      running = servable.run(
+        signatureName,
+        inputs,
+        timeoutMs > 0 ? { deadline: t0 + timeoutMs } : undefined,
+      );
+      const outputs = await withDeadline(running, timeoutMs);
+      record.runtimeUs = (performance.now() - t0) * 1000;
+      record.runtime = servable.runtime;
+      return outputs;
     };
     try {
       const doc = parseBody(body, servable, route.method);
@@ -100,22 +102,30 @@ export class InferenceHandler {
         ? writeClassifyResponse(outputs, request, servable.classLabels?.[request.signatureName])
         : writeRegressResponse(outputs, request);
     } finally {
-      void Promise.all(runs).then(() => handle.release());
+      // A request answered by its deadline still holds the version until the model is done.
+      const release = () => handle.release();
+      if (running) running.then(release, release);
+      else release();
     }
   }
+}
 
-  #withDeadline(running: Promise<TensorMap>, controller: AbortController): Promise<TensorMap> {
-    const ms = this.options.timeoutMs;
-    if (ms <= 0) return running;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(deadlineExceeded("Deadline Exceeded"));
-      }, ms);
-    });
-    return Promise.race([running, deadline]).finally(() => clearTimeout(timer));
-  }
+/** The outputs, or DEADLINE_EXCEEDED once `ms` have passed (0: no deadline). */
+function withDeadline(running: Promise<TensorMap>, ms: number): Promise<TensorMap> {
+  if (ms <= 0) return running;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(deadlineExceeded("Deadline Exceeded")), ms);
+    running.then(
+      (outputs) => {
+        clearTimeout(timer);
+        resolve(outputs);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Servables whose inputs are all floats, strings or booleans: JSON.parse loses nothing. */

@@ -42,6 +42,13 @@ export interface RequestRecord {
 
 export class ServingMetrics {
   readonly registry = new Registry();
+  readonly #series = new Map<
+    string,
+    {
+      requests: Counter.Internal;
+      latency: Histogram.Internal<"model_name" | "version" | "API" | "entrypoint">;
+    }
+  >();
   readonly #requests = new Counter({
     name: METRIC_NAMES.requestCount,
     help: "The total number of requests.",
@@ -112,13 +119,11 @@ export class ServingMetrics {
   }
 
   record(r: RequestRecord): void {
-    this.#requests.inc({ model_name: r.model, version: r.version, status: r.status });
+    const series = this.#seriesOf(r);
+    series.requests.inc();
     // TF Serving records the latency of successful requests only.
     if (r.status !== "OK") return;
-    this.#latency.observe(
-      { model_name: r.model, version: r.version, API: r.api, entrypoint: "REST" },
-      r.latencyUs,
-    );
+    series.latency.observe(r.latencyUs);
     if (r.runtimeUs !== undefined) {
       this.#runtimeLatency.observe(
         { model_name: r.model, version: r.version, API: r.api, runtime: r.runtime ?? "" },
@@ -126,6 +131,32 @@ export class ServingMetrics {
       );
     }
     if (r.examples !== undefined) this.#examples.observe({ model: r.model }, r.examples);
+  }
+
+  /** Label-bound children, cached: looking labels up on every request costs more than the count. */
+  #seriesOf(r: RequestRecord): {
+    requests: Counter.Internal;
+    latency: Histogram.Internal<"model_name" | "version" | "API" | "entrypoint">;
+  } {
+    const key = `${r.model}\u0000${r.version}\u0000${r.api}\u0000${r.status}`;
+    let series = this.#series.get(key);
+    if (!series) {
+      series = {
+        requests: this.#requests.labels({
+          model_name: r.model,
+          version: r.version,
+          status: r.status,
+        }),
+        latency: this.#latency.labels({
+          model_name: r.model,
+          version: r.version,
+          API: r.api,
+          entrypoint: "REST",
+        }),
+      };
+      this.#series.set(key, series);
+    }
+    return series;
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

@@ -1,4 +1,4 @@
-import { resourceExhausted, toServingError } from "../core/errors";
+import { deadlineExceeded, resourceExhausted, toServingError } from "../core/errors";
 import type { RunOptions, Servable } from "../servable/servable";
 import type { TensorMap } from "../servable/tensor";
 import type { BatchingParameters } from "./batching-parameters";
@@ -20,7 +20,7 @@ interface Task {
   readonly inputs: TensorMap;
   readonly rows: number;
   readonly enqueuedAt: number;
-  readonly signal: AbortSignal | undefined;
+  readonly deadline: number | undefined;
   resolve(outputs: TensorMap): void;
   reject(error: unknown): void;
 }
@@ -79,7 +79,7 @@ export class BatchingServable implements Servable {
         inputs,
         rows,
         enqueuedAt: performance.now(),
-        signal: options?.signal,
+        deadline: options?.deadline,
         resolve,
         reject,
       };
@@ -145,7 +145,15 @@ export class BatchingServable implements Servable {
 
   async #process(batch: Batch): Promise<void> {
     this.#inFlight++;
-    const tasks = batch.tasks.filter((t) => !t.signal?.aborted);
+    const now = performance.now();
+    const tasks: Task[] = [];
+    for (const task of batch.tasks) {
+      if (task.deadline !== undefined && task.deadline <= now) {
+        task.reject(deadlineExceeded("Deadline Exceeded"));
+      } else {
+        tasks.push(task);
+      }
+    }
     try {
       if (tasks.length === 0) return;
       const rows = tasks.reduce((n, t) => n + t.rows, 0);

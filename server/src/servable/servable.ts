@@ -22,6 +22,6 @@ export interface Servable {
 
 export interface RunOptions {
   outputKeys?: readonly string[];
-  /** Aborted when the request's deadline passes or its client goes away. */
-  signal?: AbortSignal;
+  /** When the caller stops waiting (a `performance.now()` time): work not started by then may be dropped. */
+  deadline?: number;
 }

@@ -5,6 +5,12 @@
  * point nor an exponent; NaN and infinities as the bare tokens NaN, Infinity, -Infinity.
  */
 export function formatFloat32(value: number): string {
+  // Most model outputs sit where %g prints fixed notation: toPrecision does that in one call.
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-4 && magnitude < 1e6) {
+    const text = stripZeros(value.toPrecision(6));
+    if (Math.fround(Number(text)) === value) return text.includes(".") ? text : `${text}.0`;
+  }
   return formatDecimal(value, (text) => Math.fround(Number(text)) === value, 9);
 }
 

@@ -1,7 +1,7 @@
 import { extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
-import { internal, ServingError, unavailable } from "../../core/errors";
+import { deadlineExceeded, internal, ServingError, unavailable } from "../../core/errors";
 import type { RunOptions, Servable } from "../../servable/servable";
 import type { SignatureDefMap } from "../../servable/signature";
 import type { TensorMap } from "../../servable/tensor";
@@ -89,7 +89,7 @@ export class ReplicaPool implements Servable {
   }
 
   async run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
-    const replica = await this.#pick(options?.signal);
+    const replica = await this.#pick(options?.deadline);
     const id = this.#nextId++;
     return new Promise<TensorMap>((resolve, reject) => {
       replica.pending.set(id, { resolve, reject });
@@ -129,7 +129,7 @@ export class ReplicaPool implements Servable {
     );
   }
 
-  async #pick(signal: AbortSignal | undefined): Promise<Replica> {
+  async #pick(deadline: number | undefined): Promise<Replica> {
     for (;;) {
       if (this.#closed) throw unavailable("The model version is unloading");
       let best: Replica | undefined;
@@ -138,7 +138,9 @@ export class ReplicaPool implements Servable {
       }
       if (best) return best;
       await new Promise<void>((resolve) => this.#readyWaiters.push(resolve));
-      if (signal?.aborted) throw new ServingError("CANCELLED", "Request cancelled");
+      if (deadline !== undefined && performance.now() >= deadline) {
+        throw deadlineExceeded("Deadline Exceeded while waiting for a model replica");
+      }
     }
   }
 
