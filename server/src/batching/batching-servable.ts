@@ -69,7 +69,7 @@ export class BatchingServable implements Servable {
   }
 
   run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
-    const key = batchKey(inputs);
+    const key = batchKey(inputs, this.params.padVariableLengthInputs);
     const rows = batchRows(inputs);
     if (key === undefined || rows === 0 || rows > this.params.maxBatchSize || options?.outputKeys) {
       return this.inner.run(signatureName, inputs, options);
@@ -172,6 +172,7 @@ export class BatchingServable implements Servable {
           : mergeInputs(
               tasks.map((t) => t.inputs),
               paddedRows,
+              this.params.padVariableLengthInputs,
             );
       const outputs = await this.inner.run(batch.signatureName, inputs);
       const answers =

@@ -81,3 +81,33 @@ test("paddedBatchSize picks the smallest allowed size that holds the rows", () =
   assert.equal(paddedBatchSize(5, []), 5);
   assert.equal(batchRows({ x: floats([5, 1], 1, 2, 3, 4, 5) }), 5);
 });
+
+describe("pad_variable_length_inputs", () => {
+  test("ranks, not inner dimensions, decide the key", () => {
+    const a = { x: floats([1, 2], 1, 2) };
+    const b = { x: floats([1, 3], 1, 2, 3) };
+    assert.notEqual(batchKey(a), batchKey(b));
+    assert.equal(batchKey(a, true), batchKey(b, true));
+    assert.notEqual(batchKey(a, true), batchKey({ x: floats([1, 1, 2], 1, 2) }, true));
+  });
+
+  test("each input is padded to the largest inner dimensions with its own first element", () => {
+    const merged = mergeInputs(
+      [{ x: floats([1, 2], 7, 8) }, { x: floats([2, 3], 1, 2, 3, 4, 5, 6) }],
+      3,
+      true,
+    );
+    assert.deepEqual(merged.x!.shape, [3, 3]);
+    assert.deepEqual([...(merged.x!.data as Float32Array)], [7, 8, 7, 1, 2, 3, 4, 5, 6]);
+  });
+
+  test("padding works on every axis of higher ranks", () => {
+    const merged = mergeInputs(
+      [{ x: floats([1, 1, 2], 5, 6) }, { x: floats([1, 2, 1], 1, 2) }],
+      2,
+      true,
+    );
+    assert.deepEqual(merged.x!.shape, [2, 2, 2]);
+    assert.deepEqual([...(merged.x!.data as Float32Array)], [5, 6, 5, 5, 1, 1, 2, 1]);
+  });
+});

@@ -9,10 +9,11 @@ import type { HostTensor, TensorMap } from "../servable/tensor";
 
 /**
  * The key under which requests may share a batch: same inputs, dtypes and dimensions
- * after the first. Undefined when the request cannot be batched (a scalar input, or
- * inputs whose first dimensions differ).
+ * after the first (only the same ranks when variable-length inputs are padded).
+ * Undefined when the request cannot be batched (a scalar input, or inputs whose first
+ * dimensions differ).
  */
-export function batchKey(inputs: TensorMap): string | undefined {
+export function batchKey(inputs: TensorMap, padVariableLength = false): string | undefined {
   let rows: number | undefined;
   const parts: string[] = [];
   for (const key of Object.keys(inputs).sort()) {
@@ -20,7 +21,8 @@ export function batchKey(inputs: TensorMap): string | undefined {
     if (t.shape.length === 0) return undefined;
     if (rows !== undefined && t.shape[0] !== rows) return undefined;
     rows = t.shape[0];
-    parts.push(`${key}:${t.dtype}:${t.shape.slice(1).join("x")}`);
+    const inner = padVariableLength ? `rank${t.shape.length}` : t.shape.slice(1).join("x");
+    parts.push(`${key}:${t.dtype}:${inner}`);
   }
   return rows === undefined ? undefined : parts.join("|");
 }
@@ -33,17 +35,60 @@ export function batchRows(inputs: TensorMap): number {
 
 /**
  * Concatenates the requests' inputs along dimension 0, padding with copies of the first
- * row up to `paddedRows` (TF Serving pads to an allowed batch size the same way).
+ * row up to `paddedRows` (TF Serving pads to an allowed batch size the same way). With
+ * `padVariableLength`, each input is first padded to the largest inner dimensions in the
+ * batch with its own first element (TF Serving's pad_variable_length_inputs).
  */
-export function mergeInputs(requests: readonly TensorMap[], paddedRows: number): TensorMap {
+export function mergeInputs(
+  requests: readonly TensorMap[],
+  paddedRows: number,
+  padVariableLength = false,
+): TensorMap {
   const merged: TensorMap = {};
   for (const key of Object.keys(requests[0]!)) {
-    merged[key] = concatRows(
-      requests.map((r) => r[key]!),
-      paddedRows,
-    );
+    let tensors = requests.map((r) => r[key]!);
+    if (padVariableLength) {
+      const inner = maxInnerDims(tensors);
+      tensors = tensors.map((t) => padInnerDims(t, inner));
+    }
+    merged[key] = concatRows(tensors, paddedRows);
   }
   return merged;
+}
+
+function maxInnerDims(tensors: readonly HostTensor[]): number[] {
+  const inner = tensors[0]!.shape.slice(1);
+  for (const t of tensors) t.shape.slice(1).forEach((d, i) => (inner[i] = Math.max(inner[i]!, d)));
+  return inner;
+}
+
+/** `tensor` grown to [rows, ...inner], new positions holding its first element. */
+function padInnerDims(tensor: HostTensor, inner: readonly number[]): HostTensor {
+  const from = tensor.shape;
+  if (from.slice(1).every((d, i) => d === inner[i])) return tensor;
+  const to = [from[0]!, ...inner];
+  const data = allocate(
+    tensor.dtype,
+    to.reduce((a, b) => a * b, 1),
+  );
+  const source = tensor.data as ArrayLike<unknown>;
+  const target = data as unknown as { [i: number]: unknown; length: number };
+  const fill = source[0];
+  const index = new Array<number>(to.length).fill(0);
+  for (let flat = 0; flat < target.length; flat++) {
+    let sourceFlat = 0;
+    let inside = true;
+    for (let d = 0; d < to.length; d++) {
+      if (index[d]! >= from[d]!) inside = false;
+      sourceFlat = sourceFlat * from[d]! + index[d]!;
+    }
+    target[flat] = inside ? source[sourceFlat] : fill;
+    for (let d = to.length - 1; d >= 0; d--) {
+      if (++index[d]! < to[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return { dtype: tensor.dtype, shape: to, data };
 }
 
 function concatRows(tensors: readonly HostTensor[], paddedRows: number): HostTensor {
