@@ -16,6 +16,8 @@ import {
 } from "./rest/classify-regress";
 import { parsePredictRequest } from "./rest/predict-request";
 import { writePredictResponse } from "./rest/predict-response";
+import { parseInferRequest } from "./v2/infer-request";
+import { writeInferResponse } from "./v2/infer-response";
 import type { InferenceRoute } from "./rest/urls";
 
 export interface InferenceOptions {
@@ -73,14 +75,15 @@ export class InferenceHandler {
   ): Promise<string> {
     const servable = handle.servable;
     let running: Promise<TensorMap> | undefined;
-    const run = async (signatureName: string, inputs: TensorMap): Promise<TensorMap> => {
+    const run = async (
+      signatureName: string,
+      inputs: TensorMap,
+      outputKeys?: readonly string[],
+    ): Promise<TensorMap> => {
       const t0 = performance.now();
       const timeoutMs = this.options.timeoutMs;
-      running = servable.run(
-        signatureName,
-        inputs,
-        timeoutMs > 0 ? { deadline: t0 + timeoutMs } : undefined,
-      );
+      const deadline = timeoutMs > 0 ? t0 + timeoutMs : undefined;
+      running = servable.run(signatureName, inputs, { deadline, outputKeys });
       const outputs = await withDeadline(running, timeoutMs);
       record.runtimeUs = (performance.now() - t0) * 1000;
       record.runtime = servable.runtime;
@@ -88,6 +91,11 @@ export class InferenceHandler {
     };
     try {
       const doc = parseBody(body, servable, route.method);
+      if (route.method === "infer") {
+        const request = parseInferRequest(doc, servable);
+        const outputs = await run(request.signatureName, request.inputs, request.outputKeys);
+        return writeInferResponse(route.spec.name, handle.id.version, request, outputs);
+      }
       if (route.method === "predict") {
         const request = parsePredictRequest(doc, servable.signatures);
         return writePredictResponse(
@@ -134,7 +142,7 @@ const plainJsonIsEnough = new WeakMap<Servable, boolean>();
 function parseBody(body: Buffer, servable: Servable, method: InferenceRoute["method"]): JsonValue {
   if (body.length === 0) throw invalidArgument("JSON Parse error: The document is empty");
   const text = body.toString("utf8");
-  if (method === "predict" && canUseJsonParse(servable)) {
+  if ((method === "predict" || method === "infer") && canUseJsonParse(servable)) {
     try {
       return JSON.parse(text) as JsonValue;
     } catch {

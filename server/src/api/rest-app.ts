@@ -6,6 +6,7 @@ import type { ServingMetrics } from "./metrics";
 import { modelMetadataBody } from "./rest/model-metadata";
 import { listModels, modelStatusBody, protobufJson } from "./rest/model-status";
 import { matchStatusRoute } from "./rest/urls";
+import { v2Router } from "./v2/v2-routes";
 
 export interface RestAppOptions {
   /** Where Prometheus scrapes; undefined when the metrics endpoint is off. */
@@ -19,7 +20,9 @@ export interface RestAppOptions {
  *   GET /v1/models                                      every model (Servable's listing)
  *   GET /v1/models/{m}[/versions/{v}|/labels/{l}]       TF Serving's model status
  *   GET /v1/models/{m}[/versions/{v}|/labels/{l}]/metadata   signatures
- *   GET /v2/health/live, /v2/health/ready               health without a model name
+ *   GET /v2/health/live, /v2/health/ready               health without a model name (200, or 400
+ *                                                        when not ready, as the V2 protocol says)
+ *   GET /v2, /v2/models/{m}[/versions/{v}][/ready]      the V2 protocol's reads (v2/v2-routes.ts)
  *   GET <metrics path>                                  Prometheus text
  * Any other /v1/ request is TF Serving's 400 "Malformed request".
  */
@@ -38,7 +41,7 @@ export function createRestApp(
   app.get("/v2/health/ready", (_req, res) => {
     const ready = core.isReady();
     res
-      .status(ready ? 200 : 503)
+      .status(ready ? 200 : 400)
       .type("application/json")
       .send(JSON.stringify({ ready }));
   });
@@ -50,6 +53,7 @@ export function createRestApp(
     });
   }
 
+  app.use(v2Router(core));
   for (const router of options.routers ?? []) app.use(router);
 
   app.get(/^\/v1\//i, (req, res) => {

@@ -21,6 +21,7 @@ interface Task {
   readonly rows: number;
   readonly enqueuedAt: number;
   readonly deadline: number | undefined;
+  readonly outputKeys: readonly string[] | undefined;
   resolve(outputs: TensorMap): void;
   reject(error: unknown): void;
 }
@@ -71,7 +72,7 @@ export class BatchingServable implements Servable {
   run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
     const key = batchKey(inputs, this.params.padVariableLengthInputs);
     const rows = batchRows(inputs);
-    if (key === undefined || rows === 0 || rows > this.params.maxBatchSize || options?.outputKeys) {
+    if (key === undefined || rows === 0 || rows > this.params.maxBatchSize) {
       return this.inner.run(signatureName, inputs, options);
     }
     return new Promise((resolve, reject) => {
@@ -80,6 +81,7 @@ export class BatchingServable implements Servable {
         rows,
         enqueuedAt: performance.now(),
         deadline: options?.deadline,
+        outputKeys: options?.outputKeys,
         resolve,
         reject,
       };
@@ -183,7 +185,7 @@ export class BatchingServable implements Servable {
               tasks.map((t) => t.rows),
               paddedRows,
             );
-      tasks.forEach((t, i) => t.resolve(answers[i]!));
+      tasks.forEach((t, i) => t.resolve(pick(answers[i]!, t.outputKeys)));
     } catch (error) {
       const failure = toServingError(error);
       for (const t of tasks) t.reject(failure);
@@ -192,4 +194,10 @@ export class BatchingServable implements Servable {
       this.#dispatch();
     }
   }
+}
+
+/** The outputs a request asked for (a batch computes all of them). */
+function pick(outputs: TensorMap, keys: readonly string[] | undefined): TensorMap {
+  if (!keys) return outputs;
+  return Object.fromEntries(keys.map((k) => [k, outputs[k]!]));
 }

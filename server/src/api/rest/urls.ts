@@ -8,10 +8,12 @@ import type { ModelSpec } from "../../server-core";
  */
 const INFERENCE =
   /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?:(classify|regress|predict)$/i;
+/** The Open Inference Protocol's (KServe V2) infer URL. */
+const V2_INFER = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer$/;
 const STATUS =
   /^\/v1\/models(?:\/([^/:]+))?(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?:\/(metadata))?$/i;
 
-export type InferenceMethod = "predict" | "classify" | "regress";
+export type InferenceMethod = "predict" | "classify" | "regress" | "infer";
 
 export interface InferenceRoute {
   spec: ModelSpec;
@@ -25,6 +27,8 @@ export interface StatusRoute {
 }
 
 export function matchInferenceRoute(path: string): InferenceRoute | undefined {
+  const v2 = V2_INFER.exec(path);
+  if (v2) return { spec: v2ModelSpec(v2[1]!, v2[2]), method: "infer" };
   const m = INFERENCE.exec(path);
   if (!m) return undefined;
   return { spec: modelSpec(m[1]!, m[2], m[3]), method: m[4]!.toLowerCase() as InferenceMethod };
@@ -51,6 +55,14 @@ function modelSpec(
     return { name, version };
   }
   return rawLabel === undefined ? { name } : { name, label: unescape(rawLabel) };
+}
+
+/** A V2 model and version; V2 versions are strings, Servable's are integers. */
+export function v2ModelSpec(rawName: string, rawVersion: string | undefined): ModelSpec {
+  if (rawVersion !== undefined && !/^\d+$/.test(rawVersion)) {
+    throw invalidArgument(`Model version must be an integer, got: ${rawVersion}`);
+  }
+  return modelSpec(rawName, rawVersion, undefined);
 }
 
 /** URL-decodes like curl_easy_unescape: a malformed escape stays as written. */

@@ -1,0 +1,104 @@
+import { invalidArgument } from "../../core/errors";
+import type { Servable } from "../../servable/servable";
+import { DEFAULT_SIGNATURE, type SignatureDef } from "../../servable/signature";
+import type { TensorMap } from "../../servable/tensor";
+import { isJsonObject, type JsonValue } from "../json/json-parser";
+import { collectLeaves, tensorFromLeaves } from "../rest/json-tensor";
+import { dataTypeToV2, v2ToDataType } from "./datatypes";
+
+/**
+ * An Open Inference Protocol (KServe V2) infer request to input tensors:
+ *   {"id"?, "parameters"?: {"signature_name"?}, "inputs": [{"name", "shape", "datatype", "data"}],
+ *    "outputs"?: [{"name"}]}
+ * Inputs are the signature's input keys (serving_default unless parameters.signature_name
+ * names another); `data` is row-major, flat or nested.
+ */
+export interface InferRequest {
+  id: string | undefined;
+  signatureName: string;
+  signature: SignatureDef;
+  inputs: TensorMap;
+  /** Output keys asked for; all of them when the request names none. */
+  outputKeys: readonly string[];
+}
+
+export function parseInferRequest(doc: JsonValue, servable: Servable): InferRequest {
+  if (!isJsonObject(doc)) throw invalidArgument("Infer request must be a JSON object");
+  const parameters = isJsonObject(doc.parameters) ? doc.parameters : {};
+  const requested = parameters.signature_name;
+  if (requested !== undefined && typeof requested !== "string") {
+    throw invalidArgument("parameters.signature_name must be a string");
+  }
+  const signatureName = requested || DEFAULT_SIGNATURE;
+  const signature = servable.signatures.signature_def[signatureName];
+  if (!signature)
+    throw invalidArgument(`Serving signature name: "${signatureName}" not found in signature def`);
+  if (!Array.isArray(doc.inputs)) throw invalidArgument("Infer request needs an 'inputs' list");
+
+  const inputs: TensorMap = {};
+  for (const input of doc.inputs) {
+    if (!isJsonObject(input) || typeof input.name !== "string") {
+      throw invalidArgument("Each input needs a 'name', a 'shape', a 'datatype' and 'data'");
+    }
+    const name = input.name;
+    const info = signature.inputs[name];
+    if (!info) {
+      throw invalidArgument(
+        `Unexpected input '${name}': the model's inputs are ${Object.keys(signature.inputs).join(", ")}`,
+      );
+    }
+    const dtype = v2ToDataType(String(input.datatype));
+    if (dtype !== info.dtype) {
+      throw invalidArgument(
+        `Input '${name}' has datatype ${String(input.datatype)} but the model expects ${dataTypeToV2(info.dtype)}`,
+      );
+    }
+    const shape = input.shape;
+    if (
+      !Array.isArray(shape) ||
+      !shape.every((d) => typeof d === "number" && Number.isInteger(d) && d >= 0)
+    ) {
+      throw invalidArgument(`Input '${name}' needs a 'shape' of non-negative integers`);
+    }
+    const leaves: Parameters<typeof tensorFromLeaves>[2][number][] = [];
+    const flat = flatten(input.data, name);
+    collectLeaves(flat, [flat.length], dtype, leaves);
+    const dims = shape as number[];
+    const expected = dims.reduce((a, b) => a * b, 1);
+    if (leaves.length !== expected) {
+      throw invalidArgument(
+        `Input '${name}' has ${leaves.length} values but shape [${dims.join(",")}] needs ${expected}`,
+      );
+    }
+    inputs[name] = tensorFromLeaves(dtype, dims, leaves);
+  }
+  for (const key of Object.keys(signature.inputs)) {
+    if (!inputs[key]) throw invalidArgument(`Missing input '${key}'`);
+  }
+
+  let outputKeys = Object.keys(signature.outputs);
+  if (Array.isArray(doc.outputs) && doc.outputs.length > 0) {
+    outputKeys = doc.outputs.map((o) => {
+      const key = isJsonObject(o) ? o.name : undefined;
+      if (typeof key !== "string" || !signature.outputs[key]) {
+        throw invalidArgument(`Unknown output requested: ${String(key)}`);
+      }
+      return key;
+    });
+  }
+  const id = typeof doc.id === "string" ? doc.id : undefined;
+  return { id, signatureName, signature, inputs, outputKeys };
+}
+
+/** Row-major leaves of flat or nested `data`. */
+function flatten(data: JsonValue | undefined, name: string): JsonValue[] {
+  if (!Array.isArray(data)) throw invalidArgument(`Input '${name}' needs 'data' as a list`);
+  if (!data.some(Array.isArray)) return data;
+  const out: JsonValue[] = [];
+  const walk = (v: JsonValue): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else out.push(v);
+  };
+  walk(data);
+  return out;
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Router, type Response } from "express";
+import { notFound } from "../../core/errors";
+import { DEFAULT_SIGNATURE, dims, type TensorInfo } from "../../servable/signature";
+import type { ServerCore } from "../../server-core";
+import { v2ModelSpec } from "../rest/urls";
+import { dataTypeToV2 } from "./datatypes";
+
+/**
+ * The Open Inference Protocol's (KServe V2) reads, so Servable is a V2 runtime too:
+ *   GET /v2                                         server metadata
+ *   GET /v2/health/live, /v2/health/ready           (in rest-app.ts)
+ *   GET /v2/models/{m}[/versions/{v}]               model metadata (its serving_default)
+ *   GET /v2/models/{m}[/versions/{v}]/ready         200 when AVAILABLE, 400 otherwise
+ * POST .../infer runs on the lean inference path (inference-handler.ts).
+ */
+export function v2Router(core: ServerCore): Router {
+  const router = Router();
+  const version = serverVersion();
+
+  router.get("/v2", (_req, res) => {
+    json(res, 200, { name: "servable", version, extensions: [] });
+  });
+
+  router.get(/^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/ready$/, (req, res) => {
+    const params = req.params as unknown as Record<string, string | undefined>;
+    const spec = v2ModelSpec(decodeURIComponent(params[0]!), params[1]);
+    let ready = false;
+    try {
+      core.getServableHandle(spec).release();
+      ready = true;
+    } catch {
+      // Not AVAILABLE.
+    }
+    json(res, ready ? 200 : 400, { name: spec.name, ready });
+  });
+
+  router.get(/^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?$/, (req, res) => {
+    const params = req.params as unknown as Record<string, string | undefined>;
+    const spec = v2ModelSpec(decodeURIComponent(params[0]!), params[1]);
+    const handle = core.getServableHandle(spec);
+    try {
+      const signature = handle.servable.signatures.signature_def[DEFAULT_SIGNATURE];
+      if (!signature) throw notFound(`Model ${spec.name} has no ${DEFAULT_SIGNATURE} signature`);
+      const describe = ([name, info]: [string, TensorInfo]) => ({
+        name,
+        datatype: dataTypeToV2(info.dtype),
+        shape: dims(info) ?? [-1],
+      });
+      json(res, 200, {
+        name: spec.name,
+        versions: core
+          .modelStatus(spec.name)
+          .filter((s) => s.state === "AVAILABLE")
+          .map((s) => String(s.id.version)),
+        platform: handle.servable.runtime,
+        inputs: Object.entries(signature.inputs).map(describe),
+        outputs: Object.entries(signature.outputs).map(describe),
+      });
+    } finally {
+      handle.release();
+    }
+  });
+  return router;
+}
+
+function json(res: Response, status: number, body: unknown): void {
+  res.status(status).type("application/json").send(JSON.stringify(body));
+}
+
+function serverVersion(): string {
+  const manifest = JSON.parse(
+    readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8"),
+  ) as {
+    version: string;
+  };
+  return manifest.version;
+}
