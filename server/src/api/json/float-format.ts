@@ -8,8 +8,10 @@ export function formatFloat32(value: number): string {
   // Most model outputs sit where %g prints fixed notation: toPrecision does that in one call.
   const magnitude = Math.abs(value);
   if (magnitude >= 1e-4 && magnitude < 1e6) {
-    const text = stripZeros(value.toPrecision(6));
-    if (Math.fround(Number(text)) === value) return text.includes(".") ? text : `${text}.0`;
+    let text = stripZeros(value.toPrecision(6));
+    if (Math.fround(Number(text)) !== value) text = stripZeros(value.toPrecision(9));
+    // toPrecision(9) turns exponential only at 1e9 and beyond, so this is %.9g here.
+    return text.includes(".") || text.includes("e") ? text : `${text}.0`;
   }
   return formatDecimal(value, (text) => Math.fround(Number(text)) === value, 9);
 }

@@ -9,12 +9,11 @@ import type { TensorMap } from "../../servable/tensor";
 import { jsonDebugString } from "../json/debug-string";
 import { isJsonObject, type JsonObject, type JsonValue } from "../json/json-parser";
 import {
-  collectLeaves,
   denseShape,
   formatShapeForError,
   isBase64Object,
   jsonToTensor,
-  tensorFromLeaves,
+  TensorBuilder,
 } from "./json-tensor";
 
 /**
@@ -98,9 +97,11 @@ export function parsePredictRequest(doc: JsonValue, signatures: SignatureDefMap)
 /** An element of "instances" that names its inputs (an object that is not {"b64": ...}). */
 const isNamedElement = (value: JsonValue): boolean => isJsonObject(value) && !isBase64Object(value);
 
+/** An input's tensor as "instances" fill it, the first element's shape setting the pace. */
 interface Collected {
   shape: number[];
-  leaves: (number | bigint | Uint8Array)[];
+  size: number;
+  builder: TensorBuilder;
 }
 
 function tensorsFromInstances(
@@ -124,7 +125,7 @@ function tensorsFromInstances(
       for (const [key, value] of Object.entries(object)) {
         wrapElementError(
           `Failed to process element: ${index} key: ${key} of 'instances' list. Error: `,
-          () => addInstanceItem(value, key, infos, collected),
+          () => addInstanceItem(value, key, infos, collected, instances.length),
         );
       }
       const keys = Object.keys(object).sort();
@@ -139,13 +140,13 @@ function tensorsFromInstances(
         throw invalidArgument(`Expecting value/list but got object at item ${index} of input list`);
       }
       wrapElementError(`Failed to process element: ${index} of 'instances' list. Error: `, () =>
-        addInstanceItem(element, names[0]!, infos, collected),
+        addInstanceItem(element, names[0]!, infos, collected, instances.length),
       );
     }
   });
   const tensors: TensorMap = {};
-  for (const [name, { shape, leaves }] of collected) {
-    tensors[name] = tensorFromLeaves(infos[name]!.dtype, [instances.length, ...shape], leaves);
+  for (const [name, { shape, builder }] of collected) {
+    tensors[name] = builder.finish([instances.length, ...shape]);
   }
   return tensors;
 }
@@ -155,27 +156,30 @@ function addInstanceItem(
   name: string,
   infos: Record<string, TensorInfo>,
   collected: Map<string, Collected>,
+  rows: number,
 ): void {
   const info = infos[name];
   if (!info) throw invalidArgument(`JSON object: does not have named input: ${name}`);
   const shape = denseShape(item);
-  const leaves: (number | bigint | Uint8Array)[] = [];
-  collectLeaves(item, shape, info.dtype, leaves);
+  const size = shape.reduce((a, b) => a * b, 1);
   const first = collected.get(name);
   if (!first) {
-    collected.set(name, { shape, leaves });
+    const builder = new TensorBuilder(info.dtype, size * rows);
+    builder.fill(item, shape);
+    collected.set(name, { shape, size, builder });
     return;
   }
-  const firstSize = first.shape.reduce((a, b) => a * b, 1);
-  if (firstSize !== leaves.length) {
-    throw invalidArgument(`Expecting tensor size: ${firstSize} but got: ${leaves.length}`);
-  }
-  if (first.shape.join(",") !== shape.join(",")) {
+  if (size !== first.size || shape.join(",") !== first.shape.join(",")) {
+    // TF Serving reports an element's own structure errors before its size or shape.
+    new TensorBuilder(info.dtype, size).fill(item, shape);
+    if (size !== first.size) {
+      throw invalidArgument(`Expecting tensor size: ${first.size} but got: ${size}`);
+    }
     throw invalidArgument(
       `Expecting shape ${formatShapeForError(first.shape)} but got: ${formatShapeForError(shape)}`,
     );
   }
-  for (const leaf of leaves) first.leaves.push(leaf);
+  first.builder.fill(item, shape);
 }
 
 /** TF Serving quotes an element's own error after its position, with the error's code. */

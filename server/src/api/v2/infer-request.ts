@@ -3,7 +3,7 @@ import type { Servable } from "../../servable/servable";
 import { DEFAULT_SIGNATURE, type SignatureDef } from "../../servable/signature";
 import type { TensorMap } from "../../servable/tensor";
 import { isJsonObject, type JsonValue } from "../json/json-parser";
-import { collectLeaves, tensorFromLeaves } from "../rest/json-tensor";
+import { TensorBuilder } from "../rest/json-tensor";
 import { dataTypeToV2, v2ToDataType } from "./datatypes";
 
 /**
@@ -60,17 +60,17 @@ export function parseInferRequest(doc: JsonValue, servable: Servable): InferRequ
     ) {
       throw invalidArgument(`Input '${name}' needs a 'shape' of non-negative integers`);
     }
-    const leaves: Parameters<typeof tensorFromLeaves>[2][number][] = [];
     const flat = flatten(input.data, name);
-    collectLeaves(flat, [flat.length], dtype, leaves);
     const dims = shape as number[];
     const expected = dims.reduce((a, b) => a * b, 1);
-    if (leaves.length !== expected) {
+    if (flat.length !== expected) {
       throw invalidArgument(
-        `Input '${name}' has ${leaves.length} values but shape [${dims.join(",")}] needs ${expected}`,
+        `Input '${name}' has ${flat.length} values but shape [${dims.join(",")}] needs ${expected}`,
       );
     }
-    inputs[name] = tensorFromLeaves(dtype, dims, leaves);
+    const builder = new TensorBuilder(dtype, expected);
+    builder.fill(flat, [flat.length]);
+    inputs[name] = builder.finish(dims);
   }
   for (const key of Object.keys(signature.inputs)) {
     if (!inputs[key]) throw invalidArgument(`Missing input '${key}'`);

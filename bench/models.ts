@@ -1,0 +1,56 @@
+import { cp, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+
+/** The benchmark's model repository: the demo half_plus_two and a 784-512-512-10 MLP. */
+export const MLP_INPUT = 784;
+
+export async function makeModelRepository(root: string, demoRepository: string): Promise<void> {
+  await cp(join(demoRepository, "half_plus_two"), join(root, "half_plus_two"), { recursive: true });
+  await writeMlp(join(root, "mlp", "1"));
+}
+
+/** A dense 784-512-512-10 classifier with fixed pseudo-random weights, saved as a TF.js layers model. */
+async function writeMlp(dir: string): Promise<void> {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [MLP_INPUT],
+        units: 512,
+        activation: "relu",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
+      tf.layers.dense({
+        units: 512,
+        activation: "relu",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+      }),
+      tf.layers.dense({
+        units: 10,
+        activation: "softmax",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+      }),
+    ],
+  });
+  await mkdir(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+      await writeFile(join(dir, "weights.bin"), weights);
+      const modelJson = {
+        format: "layers-model",
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
+      };
+      await writeFile(join(dir, "model.json"), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    }),
+  );
+  model.dispose();
+}
+
+/** One MLP row (784 values in [0, 1)) as the JSON body of a row-format predict request. */
+export function mlpRequestBody(): string {
+  const row = Array.from({ length: MLP_INPUT }, (_, i) => ((i * 7919) % 1000) / 1000);
+  return JSON.stringify({ instances: [row] });
+}
