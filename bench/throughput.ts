@@ -207,7 +207,7 @@ function report(results: Measurement[]): string {
       const fixed = find("node-http-fixed", w, c);
       if (!a || !naive || !fixed) continue;
       lines.push(
-        `| ${w} | ${c} | ${(a.rps / naive.rps).toFixed(2)}x | ${(a.p99 / Math.max(naive.p99, 1e-9)).toFixed(2)} | ${(a.rps / fixed.rps).toFixed(2)}x |`,
+        `| ${w} | ${c} | ${(a.rps / naive.rps).toFixed(2)}x | ${naive.p99 > 0 ? (a.p99 / naive.p99).toFixed(2) : "-"} | ${(a.rps / fixed.rps).toFixed(2)}x |`,
       );
     }
   }

@@ -5,6 +5,7 @@ import type { ServableHandle } from "../core/servable-handle";
 import type { Servable } from "../servable/servable";
 import type { TensorMap } from "../servable/tensor";
 import type { ServerCore } from "../server-core";
+import { DeadlineQueue } from "./deadline-queue";
 import { sendError, sendJson } from "./error-response";
 import { JsonParseError, parseJson, type JsonValue } from "./json/json-parser";
 import type { RequestRecord, ServingMetrics } from "./metrics";
@@ -33,12 +34,16 @@ export interface InferenceOptions {
  * the model has finished, even when the deadline answered the client before.
  */
 export class InferenceHandler {
+  readonly #deadlines: DeadlineQueue | undefined;
+
   constructor(
     private readonly core: ServerCore,
     private readonly metrics: ServingMetrics,
     private readonly options: InferenceOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#deadlines = options.timeoutMs > 0 ? new DeadlineQueue(options.timeoutMs) : undefined;
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse, route: InferenceRoute): Promise<void> {
     const started = performance.now();
@@ -66,6 +71,25 @@ export class InferenceHandler {
     }
   }
 
+  /** The outputs, or DEADLINE_EXCEEDED once --rest_api_timeout_in_ms have passed. */
+  #withDeadline(running: Promise<TensorMap>): Promise<TensorMap> {
+    const deadlines = this.#deadlines;
+    if (!deadlines) return running;
+    return new Promise((resolve, reject) => {
+      const deadline = deadlines.add(() => reject(deadlineExceeded("Deadline Exceeded")));
+      running.then(
+        (outputs) => {
+          deadline.settle();
+          resolve(outputs);
+        },
+        (error: unknown) => {
+          deadline.settle();
+          reject(error);
+        },
+      );
+    });
+  }
+
   /** Parses, runs and writes the answer; releases the handle when the model is done. */
   async #answer(
     handle: ServableHandle,
@@ -84,7 +108,7 @@ export class InferenceHandler {
       const timeoutMs = this.options.timeoutMs;
       const deadline = timeoutMs > 0 ? t0 + timeoutMs : undefined;
       running = servable.run(signatureName, inputs, { deadline, outputKeys });
-      const outputs = await withDeadline(running, timeoutMs);
+      const outputs = await this.#withDeadline(running);
       record.runtimeUs = (performance.now() - t0) * 1000;
       record.runtime = servable.runtime;
       return outputs;
@@ -116,24 +140,6 @@ export class InferenceHandler {
       else release();
     }
   }
-}
-
-/** The outputs, or DEADLINE_EXCEEDED once `ms` have passed (0: no deadline). */
-function withDeadline(running: Promise<TensorMap>, ms: number): Promise<TensorMap> {
-  if (ms <= 0) return running;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(deadlineExceeded("Deadline Exceeded")), ms);
-    running.then(
-      (outputs) => {
-        clearTimeout(timer);
-        resolve(outputs);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Servables whose inputs are all floats, strings or booleans: JSON.parse loses nothing. */

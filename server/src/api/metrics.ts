@@ -26,6 +26,7 @@ export const METRIC_NAMES = {
 
 /** TF Serving's latency buckets in microseconds: 10 x 1.8^i, 33 of them. */
 const LATENCY_BUCKETS_US = exponentialBuckets(10, 1.8, 33);
+const BATCH_SIZE_BUCKETS = exponentialBuckets(1, 2, 12);
 
 export interface RequestRecord {
   model: string;
@@ -40,126 +41,118 @@ export interface RequestRecord {
   examples?: number;
 }
 
+type Observer = { observe(value: number): void };
+type Incrementer = { inc(): void };
+
 export class ServingMetrics {
   readonly registry = new Registry();
-  readonly #series = new Map<
-    string,
-    {
-      requests: Counter.Internal;
-      latency: Histogram.Internal<"model_name" | "version" | "API" | "entrypoint">;
-    }
-  >();
-  readonly #requests = new Counter({
-    name: METRIC_NAMES.requestCount,
-    help: "The total number of requests.",
-    labelNames: ["model_name", "version", "status"] as const,
-    registers: [this.registry],
-  });
-  readonly #latency = new Histogram({
-    name: METRIC_NAMES.requestLatency,
-    help: "Distribution of wall time (in microseconds) for Tensorflow Serving request.",
-    labelNames: ["model_name", "version", "API", "entrypoint"] as const,
-    buckets: LATENCY_BUCKETS_US,
-    registers: [this.registry],
-  });
-  readonly #runtimeLatency = new Histogram({
-    name: METRIC_NAMES.runtimeLatency,
-    help: "Distribution of wall time (in microseconds) for Tensorflow runtime.",
-    labelNames: ["model_name", "version", "API", "runtime"] as const,
-    buckets: LATENCY_BUCKETS_US,
-    registers: [this.registry],
-  });
-  readonly #examples = new Histogram({
-    name: METRIC_NAMES.exampleCounts,
-    help: "The number of tensorflow.Examples per request.",
-    labelNames: ["model"] as const,
-    buckets: exponentialBuckets(1, 2, 15),
-    registers: [this.registry],
-  });
+  /** Label-bound children by label values: looking labels up per request costs more than counting. */
+  readonly #children = new Map<string, Observer | Incrementer>();
 
-  readonly #queuingLatency = new Histogram({
-    name: METRIC_NAMES.queuingLatency,
-    help: "Distribution of wall time (in microseconds) a request waits in the batching queue.",
-    labelNames: ["model_name", "version"] as const,
-    buckets: LATENCY_BUCKETS_US,
-    registers: [this.registry],
-  });
-  readonly #inputBatchSize = new Histogram({
-    name: METRIC_NAMES.inputBatchSize,
-    help: "Rows of real requests in each processed batch.",
-    labelNames: ["model_name", "version"] as const,
-    buckets: exponentialBuckets(1, 2, 12),
-    registers: [this.registry],
-  });
-  readonly #processedBatchSize = new Histogram({
-    name: METRIC_NAMES.processedBatchSize,
-    help: "Rows of each processed batch, padding included.",
-    labelNames: ["model_name", "version"] as const,
-    buckets: exponentialBuckets(1, 2, 12),
-    registers: [this.registry],
-  });
-  readonly #paddingSize = new Histogram({
-    name: METRIC_NAMES.paddingSize,
-    help: "Rows of padding added to reach an allowed batch size.",
-    labelNames: ["model_name", "version"] as const,
-    buckets: [0, ...exponentialBuckets(1, 2, 12)],
-    registers: [this.registry],
-  });
+  readonly #requests = this.#counter(METRIC_NAMES.requestCount, "The total number of requests.", [
+    "model_name",
+    "version",
+    "status",
+  ]);
+  readonly #latency = this.#histogram(
+    METRIC_NAMES.requestLatency,
+    "Distribution of wall time (in microseconds) for Tensorflow Serving request.",
+    ["model_name", "version", "API", "entrypoint"],
+    LATENCY_BUCKETS_US,
+  );
+  readonly #runtimeLatency = this.#histogram(
+    METRIC_NAMES.runtimeLatency,
+    "Distribution of wall time (in microseconds) for Tensorflow runtime.",
+    ["model_name", "version", "API", "runtime"],
+    LATENCY_BUCKETS_US,
+  );
+  readonly #examples = this.#histogram(
+    METRIC_NAMES.exampleCounts,
+    "The number of tensorflow.Examples per request.",
+    ["model"],
+    exponentialBuckets(1, 2, 15),
+  );
+  readonly #queuingLatency = this.#histogram(
+    METRIC_NAMES.queuingLatency,
+    "Distribution of wall time (in microseconds) a request waits in the batching queue.",
+    ["model_name", "version"],
+    LATENCY_BUCKETS_US,
+  );
+  readonly #inputBatchSize = this.#histogram(
+    METRIC_NAMES.inputBatchSize,
+    "Rows of real requests in each processed batch.",
+    ["model_name", "version"],
+    BATCH_SIZE_BUCKETS,
+  );
+  readonly #processedBatchSize = this.#histogram(
+    METRIC_NAMES.processedBatchSize,
+    "Rows of each processed batch, padding included.",
+    ["model_name", "version"],
+    BATCH_SIZE_BUCKETS,
+  );
+  readonly #paddingSize = this.#histogram(
+    METRIC_NAMES.paddingSize,
+    "Rows of padding added to reach an allowed batch size.",
+    ["model_name", "version"],
+    [0, ...BATCH_SIZE_BUCKETS],
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  recordBatch(id: ServableId, batch: BatchRecord): void {
-    const labels = { model_name: id.name, version: String(id.version) };
-    for (const micros of batch.queueMicros) this.#queuingLatency.observe(labels, micros);
-    this.#inputBatchSize.observe(labels, batch.rows);
-    this.#processedBatchSize.observe(labels, batch.paddedRows);
-    this.#paddingSize.observe(labels, batch.paddedRows - batch.rows);
-  }
-
   record(r: RequestRecord): void {
-    const series = this.#seriesOf(r);
-    series.requests.inc();
+    this.#count(this.#requests, r.model, r.version, r.status);
     // TF Serving records the latency of successful requests only.
     if (r.status !== "OK") return;
-    series.latency.observe(r.latencyUs);
+    this.#observe(this.#latency, r.latencyUs, r.model, r.version, r.api, "REST");
     if (r.runtimeUs !== undefined) {
-      this.#runtimeLatency.observe(
-        { model_name: r.model, version: r.version, API: r.api, runtime: r.runtime ?? "" },
-        r.runtimeUs,
-      );
+      this.#observe(this.#runtimeLatency, r.runtimeUs, r.model, r.version, r.api, r.runtime ?? "");
     }
-    if (r.examples !== undefined) this.#examples.observe({ model: r.model }, r.examples);
+    if (r.examples !== undefined) this.#observe(this.#examples, r.examples, r.model);
   }
 
-  /** Label-bound children, cached: looking labels up on every request costs more than the count. */
-  #seriesOf(r: RequestRecord): {
-    requests: Counter.Internal;
-    latency: Histogram.Internal<"model_name" | "version" | "API" | "entrypoint">;
-  } {
-    const key = `${r.model}\u0000${r.version}\u0000${r.api}\u0000${r.status}`;
-    let series = this.#series.get(key);
-    if (!series) {
-      series = {
-        requests: this.#requests.labels({
-          model_name: r.model,
-          version: r.version,
-          status: r.status,
-        }),
-        latency: this.#latency.labels({
-          model_name: r.model,
-          version: r.version,
-          API: r.api,
-          entrypoint: "REST",
-        }),
-      };
-      this.#series.set(key, series);
-    }
-    return series;
+  recordBatch(id: ServableId, batch: BatchRecord): void {
+    const version = String(id.version);
+    for (const micros of batch.queueMicros)
+      this.#observe(this.#queuingLatency, micros, id.name, version);
+    this.#observe(this.#inputBatchSize, batch.rows, id.name, version);
+    this.#observe(this.#processedBatchSize, batch.paddedRows, id.name, version);
+    this.#observe(this.#paddingSize, batch.paddedRows - batch.rows, id.name, version);
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  #count(metric: Counter<string>, ...values: string[]): void {
+    (this.#child(metric, values) as Incrementer).inc();
+  }
+
+  #observe(metric: Histogram<string>, value: number, ...values: string[]): void {
+    (this.#child(metric, values) as Observer).observe(value);
+  }
+
+  #child(metric: Counter<string> | Histogram<string>, values: string[]): Observer | Incrementer {
+    const key = `${(metric as unknown as { name: string }).name}\u0000${values.join("\u0000")}`;
+    let child = this.#children.get(key);
+    if (!child) {
+      child = (metric.labels as (...v: string[]) => Observer | Incrementer)(...values);
+      this.#children.set(key, child);
+    }
+    return child;
+  }
+
+  #counter(name: string, help: string, labelNames: string[]): Counter<string> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  #histogram(
+    name: string,
+    help: string,
+    labelNames: string[],
+    buckets: number[],
+  ): Histogram<string> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 }

@@ -8,6 +8,9 @@ export function formatFloat32(value: number): string {
   // Most model outputs sit where %g prints fixed notation: toPrecision does that in one call.
   const magnitude = Math.abs(value);
   if (magnitude >= 1e-4 && magnitude < 1e6) {
+    // Shortest form with at most 6 significant digits: it is what %g prints.
+    const shortest = String(value);
+    if (shortest.length <= 7) return shortest.includes(".") ? shortest : `${shortest}.0`;
     let text = stripZeros(value.toPrecision(6));
     if (Math.fround(Number(text)) !== value) text = stripZeros(value.toPrecision(9));
     // toPrecision(9) turns exponential only at 1e9 and beyond, so this is %.9g here.
