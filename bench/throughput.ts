@@ -63,6 +63,7 @@ const servable = (name: string, extra: string[]): ServerUnderTest => ({
       "--rest_api_host=127.0.0.1",
       "--log_level=warn",
       "--file_system_poll_wait_seconds=0",
+      "--port=0",
       ...extra,
     ),
 });

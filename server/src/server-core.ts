@@ -112,6 +112,14 @@ export class ServerCore {
     await this.#applyConfig(configs);
   }
 
+  /**
+   * Serves exactly these models from now on, labels included (TF Serving's
+   * HandleReloadConfigRequest); a config file polled later replaces it again.
+   */
+  async replaceConfig(configs: ModelConfig[]): Promise<void> {
+    await this.#applyConfig(configs, true);
+  }
+
   /** Polls every base path now, and waits for the loads and unloads that follow. */
   async pollNow(): Promise<void> {
     if (this.options.configProvider.pollWaitSeconds > 0) await this.reloadConfig();
@@ -212,9 +220,12 @@ export class ServerCore {
     this.#monitor.forget(name, version);
   }
 
-  async #applyConfig(configs: ModelConfig[]): Promise<void> {
+  async #applyConfig(
+    configs: ModelConfig[],
+    labelsFromConfig = this.options.configProvider.labelsFromConfig,
+  ): Promise<void> {
     this.#configs = configs;
-    if (this.options.configProvider.labelsFromConfig) {
+    if (labelsFromConfig) {
       for (const config of configs) {
         this.#labels.replace(config.name, {});
         this.#pendingLabels.set(config.name, { ...config.versionLabels });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { GrpcApi } from "./api/grpc/grpc-server";
 import { createHttpServer } from "./api/http-server";
 import { defaultBatchingParameters, parseBatchingParameters } from "./batching/batching-parameters";
 import { InferenceHandler } from "./api/inference-handler";
@@ -88,6 +89,16 @@ export async function startServer(
   );
   await core.start();
 
+  if (flags.port > 0 && flags.port === flags.rest_api_port) {
+    throw new FlagError("--port and --rest_api_port must differ");
+  }
+  let grpcApi: GrpcApi | undefined;
+  if (flags.port > 0) {
+    grpcApi = new GrpcApi(core, metrics, logger);
+    const port = await grpcApi.listen(flags.rest_api_host, flags.port);
+    logger.info({ port }, `Running gRPC ModelServer at ${flags.rest_api_host}:${port} ...`);
+  }
+
   let restUrl: string | undefined;
   let server: ReturnType<typeof createHttpServer> | undefined;
   if (flags.rest_api_port > 0) {
@@ -124,6 +135,7 @@ export async function startServer(
         server.closeIdleConnections();
         await closed;
       }
+      await grpcApi?.close();
       await core.stop();
     },
   };

@@ -52,6 +52,8 @@ export async function startServer(
       join(ROOT, "server", "src", "cli.ts"),
       "--rest_api_host=127.0.0.1",
       `--rest_api_port=${port}`,
+      // gRPC stays off unless a test asks for it: its default port (8500) would be shared.
+      ...(args.some((a) => /^--port=/.test(a)) ? [] : ["--port=0"]),
       ...args,
     ],
     {

@@ -39,6 +39,8 @@ export interface RequestRecord {
   runtimeUs?: number;
   runtime?: string;
   examples?: number;
+  /** REST (the default) or GRPC. */
+  entrypoint?: "REST" | "GRPC";
 }
 
 type Observer = { observe(value: number): void };
@@ -105,7 +107,7 @@ export class ServingMetrics {
     this.#count(this.#requests, r.model, r.version, r.status);
     // TF Serving records the latency of successful requests only.
     if (r.status !== "OK") return;
-    this.#observe(this.#latency, r.latencyUs, r.model, r.version, r.api, "REST");
+    this.#observe(this.#latency, r.latencyUs, r.model, r.version, r.api, r.entrypoint ?? "REST");
     if (r.runtimeUs !== undefined) {
       this.#observe(this.#runtimeLatency, r.runtimeUs, r.model, r.version, r.api, r.runtime ?? "");
     }

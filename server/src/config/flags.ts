@@ -18,7 +18,12 @@ interface FlagSpec {
 }
 
 export const FLAGS = [
-  { name: "port", type: "int", default: 0, help: "Port for gRPC (0 = no gRPC)." },
+  {
+    name: "port",
+    type: "int",
+    default: 8500,
+    help: "Port for TF Serving's gRPC API (PredictionService, ModelService; 0 = none).",
+  },
   {
     name: "rest_api_port",
     type: "int",
@@ -29,7 +34,7 @@ export const FLAGS = [
     name: "rest_api_host",
     type: "string",
     default: "0.0.0.0",
-    help: "Address the REST API listens on.",
+    help: "Address the REST and gRPC APIs listen on.",
     servable: true,
   },
   {

@@ -8,6 +8,20 @@ export type Feature =
 /** A tf.Example: features by name. */
 export type Example = Map<string, Feature>;
 
+/** The examples of a classify or regress request (TF Serving's Input). */
+export interface ExampleList {
+  examples: Example[];
+  /** Features every example shares (ExampleListWithContext's context). */
+  context?: Example;
+}
+
+/** Each example with the context's features it does not set itself (protobuf merge order). */
+export function withContext(list: ExampleList): Example[] {
+  const context = list.context;
+  if (!context || context.size === 0) return list.examples;
+  return list.examples.map((example) => new Map([...context, ...example]));
+}
+
 /**
  * Serializes a tf.Example (tensorflow/core/example/example.proto): what a SavedModel's
  * classify or regress signature takes as its one DT_STRING input.

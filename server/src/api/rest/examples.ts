@@ -1,5 +1,5 @@
 import { invalidArgument } from "../../core/errors";
-import type { Example, Feature } from "../../servable/tf-example";
+import type { Example, ExampleList, Feature } from "../../servable/tf-example";
 import { jsonDebugString, jsonTypeName } from "../json/debug-string";
 import { IntegralDouble, isJsonObject, jsonNumberKind, type JsonValue } from "../json/json-parser";
 import { decodeBase64Object, isBase64Object } from "./json-tensor";
@@ -9,12 +9,6 @@ import { decodeBase64Object, isBase64Object } from "./json-tensor";
  * Serving types them (`MakeExampleFromJsonObject`): strings and {"b64"} are bytes,
  * numbers written with a point or exponent are floats, integers and booleans are int64.
  */
-
-export interface ExampleList {
-  examples: Example[];
-  /** Features every example shares, from the request's "context". */
-  context?: Example;
-}
 
 const utf8 = new TextEncoder();
 const INT64_MAX = 9223372036854775807n;
@@ -40,13 +34,6 @@ export function parseExampleList(body: Record<string, JsonValue>): ExampleList {
     );
   }
   return { examples: examples.map(exampleFromJson), context };
-}
-
-/** Each example with the context's features it does not set itself (protobuf merge order). */
-export function withContext(list: ExampleList): Example[] {
-  const context = list.context;
-  if (!context || context.size === 0) return list.examples;
-  return list.examples.map((example) => new Map([...context, ...example]));
 }
 
 function exampleFromJson(value: JsonValue): Example {

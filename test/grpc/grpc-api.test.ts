@@ -1,0 +1,242 @@
+import assert from "node:assert/strict";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import protobuf from "protobufjs";
+import {
+  freePort,
+  ROOT,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support/server-process";
+
+/** TF Serving's gRPC API, called by a gRPC client as any TF Serving client calls it. */
+const PROTOS = join(ROOT, "server", "protos");
+const definition = grpc.loadPackageDefinition(
+  protoLoader.loadSync("tensorflow_serving.proto", {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: false,
+    oneofs: true,
+    includeDirs: [PROTOS],
+  }),
+);
+const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
+type Client = grpc.Client &
+  Record<string, (req: unknown, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
+
+let server: ServerProcess;
+let work: string;
+let prediction: Client;
+let models: Client;
+const call = <T>(client: Client, method: string, request: unknown): Promise<T> =>
+  new Promise((resolve, reject) =>
+    client[method]!(request, (e, r) => (e ? reject(e) : resolve(r as T))),
+  );
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "servable-grpc-"));
+  await cp(join(ROOT, "server", "demo", "models"), join(work, "models"), { recursive: true });
+  const port = await freePort();
+  server = await startServer([`--model_repository=${join(work, "models")}`, `--port=${port}`]);
+  const address = `127.0.0.1:${port}`;
+  const credentials = grpc.credentials.createInsecure();
+  prediction = new (serving.PredictionService as grpc.ServiceClientConstructor)(
+    address,
+    credentials,
+  ) as Client;
+  models = new (serving.ModelService as grpc.ServiceClientConstructor)(
+    address,
+    credentials,
+  ) as Client;
+});
+after(async () => {
+  prediction.close();
+  models.close();
+  await server.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const floats = (values: number[], shape: number[]) => ({
+  dtype: "DT_FLOAT",
+  tensor_shape: { dim: shape.map((size) => ({ size })) },
+  float_val: values,
+});
+
+test("Predict answers half_plus_two with typed values and the version it ran", async () => {
+  const response = await call<{
+    model_spec: { version: { value: string } };
+    outputs: Record<string, { float_val: number[]; tensor_shape: unknown }>;
+  }>(prediction, "Predict", {
+    model_spec: { name: "half_plus_two" },
+    inputs: { x: floats([1, 2, 5], [3, 1]) },
+  });
+  assert.deepEqual(response.outputs.y!.float_val, [2.5, 3, 4.5]);
+  assert.deepEqual(response.outputs.y!.tensor_shape, { dim: [{ size: "3" }, { size: "1" }] });
+  assert.equal(response.model_spec.version.value, "1");
+});
+
+test("tensor_content is read as raw little-endian bytes", async () => {
+  const content = Buffer.from(new Float32Array([4, 6]).buffer);
+  const response = await call<{ outputs: Record<string, { float_val: number[] }> }>(
+    prediction,
+    "Predict",
+    {
+      model_spec: { name: "half_plus_two", signature_name: "regress_x_to_y2" },
+      inputs: {
+        x: {
+          dtype: "DT_FLOAT",
+          tensor_shape: { dim: [{ size: 2 }, { size: 1 }] },
+          tensor_content: content,
+        },
+      },
+    },
+  );
+  assert.deepEqual(response.outputs.outputs!.float_val, [5, 6]);
+});
+
+test("Classify and Regress take tf.Examples", async () => {
+  const example = (x: number) => ({ features: { feature: { x: { float_list: { value: [x] } } } } });
+  const classified = await call<{
+    result: { classifications: { classes: { label: string; score: number }[] }[] };
+  }>(prediction, "Classify", {
+    model_spec: { name: "half_plus_two", signature_name: "classify_x_to_y" },
+    input: { example_list: { examples: [example(1), example(2)] } },
+  });
+  assert.deepEqual(
+    classified.result.classifications.map((c) => c.classes.map((k) => k.score)),
+    [[2.5], [3]],
+  );
+  const regressed = await call<{ result: { regressions: { value: number }[] } }>(
+    prediction,
+    "Regress",
+    {
+      model_spec: { name: "half_plus_two", signature_name: "regress_x_to_y2" },
+      input: { example_list_with_context: { context: example(4), examples: [{}, example(2)] } },
+    },
+  );
+  assert.deepEqual(
+    regressed.result.regressions.map((r) => r.value),
+    [5, 4],
+  );
+});
+
+test("GetModelMetadata carries the SignatureDefMap as an Any", async () => {
+  const response = await call<{ metadata: { signature_def: { type_url: string; value: Buffer } } }>(
+    prediction,
+    "GetModelMetadata",
+    { model_spec: { name: "half_plus_two" }, metadata_field: ["signature_def"] },
+  );
+  const any = response.metadata.signature_def;
+  assert.equal(any.type_url, "type.googleapis.com/tensorflow.serving.SignatureDefMap");
+  const root = new protobuf.Root();
+  root.resolvePath = (_o, target) => (target.startsWith("google/") ? target : join(PROTOS, target));
+  root.loadSync("tensorflow_serving.proto", { keepCase: true });
+  const map = root
+    .lookupType("tensorflow.serving.SignatureDefMap")
+    .toObject(root.lookupType("tensorflow.serving.SignatureDefMap").decode(any.value), {
+      enums: String,
+    }) as {
+    signature_def: Record<
+      string,
+      { method_name: string; inputs: Record<string, { name: string; dtype: string }> }
+    >;
+  };
+  assert.equal(map.signature_def.serving_default!.inputs.x!.name, "x:0");
+  assert.equal(map.signature_def.serving_default!.inputs.x!.dtype, "DT_FLOAT");
+  assert.equal(map.signature_def.classify_x_to_y!.method_name, "tensorflow/serving/classify");
+});
+
+test("GetModelStatus and errors with TF Serving's codes", async () => {
+  const status = await call<{
+    model_version_status: { version: string; state: string; status: unknown }[];
+  }>(models, "GetModelStatus", { model_spec: { name: "half_plus_two" } });
+  assert.equal(status.model_version_status.length, 1);
+  const [only] = status.model_version_status as {
+    version: string;
+    state: string;
+    status: { error_code?: string; error_message?: string };
+  }[];
+  assert.equal(only!.version, "1");
+  assert.equal(only!.state, "AVAILABLE");
+  assert.equal(only!.status.error_code ?? "OK", "OK");
+  assert.equal(only!.status.error_message ?? "", "");
+  await assert.rejects(
+    call(prediction, "Predict", { model_spec: { name: "nope" }, inputs: {} }),
+    (e: grpc.ServiceError) => {
+      assert.equal(e.code, grpc.status.NOT_FOUND);
+      assert.match(e.details, /Servable not found for request: Latest\(nope\)/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    call(prediction, "Predict", {
+      model_spec: { name: "half_plus_two" },
+      inputs: { z: floats([1], [1]) },
+    }),
+    (e: grpc.ServiceError) =>
+      e.code === grpc.status.INVALID_ARGUMENT && /alias not found/.test(e.details),
+  );
+  await assert.rejects(
+    call(models, "GetModelStatus", {
+      model_spec: { name: "half_plus_two", version: { value: 7 } },
+    }),
+    (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND,
+  );
+});
+
+test("HandleReloadConfigRequest replaces the served models, labels included", async () => {
+  await cp(join(work, "models", "half_plus_two"), join(work, "models", "copy"), {
+    recursive: true,
+  });
+  const response = await call<{ status: { error_code?: string } }>(
+    models,
+    "HandleReloadConfigRequest",
+    {
+      config: {
+        model_config_list: {
+          config: [
+            {
+              name: "copy",
+              base_path: join(work, "models", "copy"),
+              model_platform: "tensorflow",
+              version_labels: { stable: 1 },
+            },
+          ],
+        },
+      },
+    },
+  );
+  assert.equal(response.status.error_code ?? "OK", "OK");
+  await waitFor(async () => {
+    try {
+      await call(prediction, "Predict", {
+        model_spec: { name: "copy", version_label: "stable" },
+        inputs: { x: floats([0], [1, 1]) },
+      });
+      return true;
+    } catch {
+      return undefined;
+    }
+  });
+  await waitFor(async () => {
+    try {
+      await call(models, "GetModelStatus", { model_spec: { name: "half_plus_two" } });
+    } catch {
+      return undefined;
+    }
+    const answer = await call<{ model_version_status: { state: string }[] }>(
+      models,
+      "GetModelStatus",
+      {
+        model_spec: { name: "half_plus_two" },
+      },
+    );
+    return answer.model_version_status[0]!.state === "END" ? true : undefined;
+  });
+});
