@@ -44,24 +44,36 @@ export async function startServer(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
+  const cli = [process.execPath, "--import", "tsx", join(ROOT, "server", "src", "cli.ts")];
+  return startCommand(
+    cli,
     [
-      "--import",
-      "tsx",
-      join(ROOT, "server", "src", "cli.ts"),
       "--rest_api_host=127.0.0.1",
       `--rest_api_port=${port}`,
       // gRPC stays off unless a test asks for it: its default port (8500) would be shared.
       ...(args.some((a) => /^--port=/.test(a)) ? [] : ["--port=0"]),
       ...args,
     ],
-    {
-      cwd: options.cwd ?? ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
+    port,
+    options,
   );
+}
+
+/**
+ * Starts any command that runs servable-server (a script, the built bin) and resolves
+ * once the server says it exports the REST API on `port`.
+ */
+export function startCommand(
+  command: readonly string[],
+  args: readonly string[],
+  port: number,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const child = spawn(command[0]!, [...command.slice(1), ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return attach(child, port, options.timeoutMs ?? 60_000);
 }
 
