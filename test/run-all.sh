@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 
 bash test/setup/install-system-packages.sh
 npm run build
+# The JupyterLab sidebar: its labextension, and the test JupyterLab its browser tests open.
+npm run build -w @servable/jupyterlab
+npm run build:app -w @servable/jupyterlab
 npm run lint
 
-mapfile -t unit < <(find server/src kernel-lib/src -name '*.test.ts' | sort)
+mapfile -t unit < <(find server/src kernel-lib/src extension/src -name '*.test.ts' | sort)
 mapfile -t cross < <(find test -path test/node_modules -prune -o -name '*.test.ts' -print | sort)
 node --import tsx --test --test-reporter=spec "${unit[@]}" "${cross[@]}"

@@ -3,7 +3,13 @@
 # Each later part adds its packages to PACKAGES; nothing else is assumed present.
 set -euo pipefail
 
-PACKAGES=()
+PACKAGES=(
+  # JupyterLab sidebar: its browser tests (Chromium, Debian's Jupyter server) and its wheel.
+  chromium python3-jupyter-server jupyter-client python3-jupyterlab-server python3-notebook
+  python3-build python3-hatchling python3-pip
+  # ONNX: models and expected answers built at test time by the frameworks themselves.
+  python3-torch python3-xgboost python3-onnx python3-numpy
+)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -1,0 +1,130 @@
+import { Dialog, showDialog } from "@jupyterlab/apputils";
+import React, { useState } from "react";
+import { deleteKey, labelKey, unlabelKey } from "../model";
+import type { IServableModel, ServedVersion } from "../tokens";
+import { formatBytes, formatSince } from "./format";
+import { LabelEditor } from "./LabelEditor";
+import { Sparkline } from "./Sparkline";
+import { TestForm } from "./TestForm";
+
+type Open = "none" | "label" | "test";
+
+/** One served version: state, labels, size, age, live traffic, and its actions. */
+export function VersionRow(props: { model: IServableModel; name: string; version: ServedVersion }) {
+  const { model, name, version: v } = props;
+  const [open, setOpen] = useState<Open>("none");
+  const labelAction = model.action(labelKey(name, v.version));
+  const unlabelErrors = v.labels
+    .map((label) => model.action(unlabelKey(name, label))?.error)
+    .filter((error): error is string => Boolean(error));
+  const deleteAction = model.action(deleteKey(name, v.version));
+  const failed = v.state === "END" && v.errorCode !== "OK";
+  const toggle = (what: Open) => setOpen(open === what ? "none" : what);
+  // Errors already shown in the row; the promise is awaited only to keep the UI in step.
+  const quietly = (promise: Promise<void>) => promise.catch(() => undefined);
+
+  const confirmDelete = async () => {
+    const result = await showDialog({
+      title: `Delete ${name} version ${v.version}?`,
+      body: "The server unloads it (requests running on it finish first) and removes its folder.",
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: "Delete" })],
+    });
+    if (result.button.accept) await quietly(model.deleteVersion(name, v.version));
+  };
+
+  return (
+    <li
+      className="jp-Servable-version"
+      data-model={name}
+      data-version={v.version}
+      data-state={v.state}
+    >
+      <div className="jp-Servable-version-line">
+        <span className="jp-Servable-version-number">v{v.version}</span>
+        <span
+          className={`jp-Servable-state jp-Servable-state-${v.state.toLowerCase()}${failed ? " jp-mod-error" : ""}`}
+          title={v.pending ? "Uploaded; the server picks it up on its next poll" : v.state}
+        >
+          {failed ? "FAILED" : v.state}
+        </span>
+        {v.labels.map((label) => (
+          <span key={label} className="jp-Servable-label" data-label={label}>
+            {label}
+            <button
+              type="button"
+              className="jp-Servable-label-remove"
+              title={`Remove the label ${label}`}
+              aria-label={`Remove the label ${label}`}
+              disabled={model.action(unlabelKey(name, label))?.running}
+              onClick={() => void quietly(model.removeLabel(name, label))}
+            >
+              ×
+            </button>
+          </span>
+        ))}
+        <span className="jp-Servable-spacer" />
+        <span className="jp-Servable-size">{formatBytes(v.sizeBytes)}</span>
+      </div>
+      {failed && <div className="jp-Servable-error">{v.errorMessage || v.errorCode}</div>}
+      <div className="jp-Servable-version-line">
+        {v.state === "AVAILABLE" && (
+          <span className="jp-Servable-since" title={v.availableSince}>
+            available {formatSince(v.availableSince, Date.now())}
+          </span>
+        )}
+        <span className="jp-Servable-spacer" />
+        <Sparkline points={model.traffic(name, v.version)} label={`${name} v${v.version}`} />
+      </div>
+      {!v.pending && (
+        <div className="jp-Servable-version-actions">
+          <button
+            type="button"
+            className="jp-mod-styled"
+            aria-expanded={open === "label"}
+            onClick={() => toggle("label")}
+          >
+            Label
+          </button>
+          <button
+            type="button"
+            className="jp-mod-styled"
+            aria-expanded={open === "test"}
+            disabled={v.state !== "AVAILABLE"}
+            onClick={() => toggle("test")}
+          >
+            Test
+          </button>
+          <button
+            type="button"
+            className="jp-mod-styled jp-mod-warn"
+            disabled={deleteAction?.running}
+            onClick={() => void confirmDelete()}
+          >
+            {deleteAction?.running ? "Deleting…" : "Delete"}
+          </button>
+        </div>
+      )}
+      {labelAction?.error && <div className="jp-Servable-error">{labelAction.error}</div>}
+      {unlabelErrors.map((error) => (
+        <div key={error} className="jp-Servable-error">
+          {error}
+        </div>
+      ))}
+      {deleteAction?.error && <div className="jp-Servable-error">{deleteAction.error}</div>}
+      {open === "label" && (
+        <LabelEditor
+          version={v.version}
+          busy={labelAction?.running ?? false}
+          onCancel={() => setOpen("none")}
+          onSet={(label) =>
+            void model.setLabel(name, label, v.version).then(
+              () => setOpen("none"),
+              () => undefined,
+            )
+          }
+        />
+      )}
+      {open === "test" && <TestForm model={model} name={name} version={v.version} />}
+    </li>
+  );
+}

@@ -1,0 +1,55 @@
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin,
+} from "@jupyterlab/application";
+import { ICommandPalette } from "@jupyterlab/apputils";
+import { ISettingRegistry } from "@jupyterlab/settingregistry";
+import { addCommands } from "./commands";
+import { ServableModel } from "./model";
+import { readSettings } from "./settings";
+import { CommandIDs, IServableModel, PLUGIN_ID } from "./tokens";
+import { ServableSidebar } from "./widgets/ServableSidebar";
+import { ContentsExportedModels } from "./workspace";
+
+/** Wiring only: the model, the sidebar, the commands, the settings. */
+const plugin: JupyterFrontEndPlugin<IServableModel> = {
+  id: PLUGIN_ID,
+  description: "A sidebar of the models a Servable server serves and of the exported ones.",
+  autoStart: true,
+  provides: IServableModel,
+  requires: [ISettingRegistry],
+  optional: [ICommandPalette, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    registry: ISettingRegistry,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+  ): IServableModel => {
+    const model = new ServableModel({
+      exportedModels: new ContentsExportedModels(app.serviceManager.contents),
+      autoStart: false,
+    });
+    const sidebar = new ServableSidebar(model, () => {
+      void app.commands.execute(CommandIDs.openSettings);
+    });
+    app.shell.add(sidebar, "left", { rank: 600 });
+    restorer?.add(sidebar, sidebar.id);
+    addCommands(app, model, palette);
+
+    void registry.load(PLUGIN_ID).then(
+      (settings) => {
+        model.configure(readSettings(settings));
+        settings.changed.connect(() => model.configure(readSettings(settings)));
+        model.start();
+      },
+      (error: unknown) => {
+        console.error(`Servable: cannot read the settings of ${PLUGIN_ID}`, error);
+        model.start();
+      },
+    );
+    return model;
+  },
+};
+
+export default plugin;

@@ -1,0 +1,325 @@
+import { Poll } from "@lumino/polling";
+import { Signal, type ISignal } from "@lumino/signaling";
+import {
+  exportedNotServed,
+  sameJson,
+  stillPending,
+  withPendingDeploys,
+  type PendingDeploy,
+} from "./model-diff";
+import { readScrape, trafficBetween, versionKey, type Scrape } from "./metrics";
+import { NetworkError } from "./request";
+import { ServerApi, type InferenceMethod, type SignatureMap } from "./server-api";
+import {
+  DEFAULT_SETTINGS,
+  type ActionStatus,
+  type Connection,
+  type ExportedVersion,
+  type IServableModel,
+  type ServableSettings,
+  type ServedModel,
+  type TrafficPoint,
+} from "./tokens";
+import { MissingFolderError, type ExportedModels } from "./workspace";
+
+/** Points kept per version for its chart. */
+const TRAFFIC_POINTS = 60;
+/** How long an accepted upload is shown before the listing has it. */
+const PENDING_MAX_AGE_MS = 60_000;
+
+export interface ServableModelOptions {
+  /** The workspace's exported models; null where there is no Jupyter server. */
+  readonly exportedModels: ExportedModels | null;
+  readonly settings?: ServableSettings;
+  /** Start polling at once (default true). */
+  readonly autoStart?: boolean;
+}
+
+/**
+ * What the sidebar shows, kept up to date by polling the serving server (listing and
+ * metrics) and the workspace's models folder at the settings' interval. No UI here:
+ * views read the getters and listen to the `xxxChanged` signals. A refresh that finds
+ * nothing new emits nothing.
+ */
+export class ServableModel implements IServableModel {
+  readonly api: ServerApi;
+  #settings: ServableSettings;
+  readonly #exportedModels: ExportedModels | null;
+  readonly #poll: Poll;
+  #listed: ServedModel[] = [];
+  #served: ServedModel[] = [];
+  #exportedAll: ExportedVersion[] = [];
+  #exported: ExportedVersion[] = [];
+  #workspaceProblem = "";
+  #connection: Connection = { status: "connecting" };
+  #pending: PendingDeploy[] = [];
+  #lastScrape: Scrape | undefined;
+  readonly #traffic = new Map<string, TrafficPoint[]>();
+  readonly #actions = new Map<string, ActionStatus>();
+  #selected: ExportedVersion | null = null;
+  /** Refreshes may overlap (poll and on demand): only the newest one's results apply. */
+  #refreshes = 0;
+  #applied = 0;
+  #disposed = false;
+
+  readonly #servedChanged = new Signal<IServableModel, readonly ServedModel[]>(this);
+  readonly #exportedChanged = new Signal<IServableModel, readonly ExportedVersion[]>(this);
+  readonly #connectionChanged = new Signal<IServableModel, Connection>(this);
+  readonly #trafficChanged = new Signal<IServableModel, void>(this);
+  readonly #actionsChanged = new Signal<IServableModel, void>(this);
+  readonly #selectionChanged = new Signal<IServableModel, ExportedVersion | null>(this);
+
+  constructor(options: ServableModelOptions) {
+    this.#settings = options.settings ?? DEFAULT_SETTINGS;
+    this.#exportedModels = options.exportedModels;
+    this.api = new ServerApi(() => this.#settings);
+    // A refresh never rejects (failures become states), so the poll keeps its interval
+    // and keeps trying while the server is down.
+    this.#poll = new Poll({
+      auto: false,
+      factory: () => this.#refreshOnce(),
+      frequency: { interval: this.#intervalMs(), backoff: false },
+      name: "@servable/jupyterlab:models",
+      standby: "when-hidden",
+    });
+    if (options.autoStart ?? true) void this.#poll.start();
+  }
+
+  get settings(): ServableSettings {
+    return this.#settings;
+  }
+  get connection(): Connection {
+    return this.#connection;
+  }
+  get served(): readonly ServedModel[] {
+    return this.#served;
+  }
+  get exported(): readonly ExportedVersion[] {
+    return this.#exported;
+  }
+  get workspaceProblem(): string {
+    return this.#workspaceProblem;
+  }
+  get selectedExported(): ExportedVersion | null {
+    return this.#selected;
+  }
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  get servedChanged(): ISignal<IServableModel, readonly ServedModel[]> {
+    return this.#servedChanged;
+  }
+  get exportedChanged(): ISignal<IServableModel, readonly ExportedVersion[]> {
+    return this.#exportedChanged;
+  }
+  get connectionChanged(): ISignal<IServableModel, Connection> {
+    return this.#connectionChanged;
+  }
+  get trafficChanged(): ISignal<IServableModel, void> {
+    return this.#trafficChanged;
+  }
+  get actionsChanged(): ISignal<IServableModel, void> {
+    return this.#actionsChanged;
+  }
+  get selectionChanged(): ISignal<IServableModel, ExportedVersion | null> {
+    return this.#selectionChanged;
+  }
+
+  /** Starts polling (when the model was made with `autoStart: false`). */
+  start(): void {
+    void this.#poll.start();
+  }
+
+  /** New settings: a new server forgets the old one's state; the interval applies at once. */
+  configure(settings: ServableSettings): void {
+    const serverChanged = settings.serverUrl !== this.#settings.serverUrl;
+    this.#settings = settings;
+    this.#poll.frequency = {
+      interval: this.#intervalMs(),
+      backoff: false,
+      max: this.#intervalMs(),
+    };
+    if (serverChanged) {
+      this.#lastScrape = undefined;
+      this.#traffic.clear();
+      this.#setConnection({ status: "connecting" });
+    }
+    void this.refresh();
+  }
+
+  traffic(name: string, version: string): readonly TrafficPoint[] {
+    return this.#traffic.get(versionKey(name, version)) ?? [];
+  }
+
+  action(key: string): ActionStatus | undefined {
+    return this.#actions.get(key);
+  }
+
+  select(version: ExportedVersion | null): void {
+    if (sameJson(version, this.#selected)) return;
+    this.#selected = version;
+    this.#selectionChanged.emit(version);
+  }
+
+  /** Reads the server and the workspace now; resolves when the results are applied. */
+  async refresh(): Promise<void> {
+    await this.#refreshOnce();
+  }
+
+  /** Uploads an exported version; it then shows under Served until the listing has it. */
+  async deploy(version: ExportedVersion): Promise<void> {
+    await this.#run(deployKey(version.name, version.version), async () => {
+      if (!this.#exportedModels) throw new Error("No Jupyter workspace to read the model from.");
+      const files = await this.#exportedModels.files(version);
+      const answer = await this.api.uploadVersion(version.name, version.version, files);
+      this.#pending.push({
+        name: version.name,
+        version: version.version,
+        state: answer.state === "LOADING" ? "LOADING" : "START",
+        since: Date.now(),
+      });
+      if (sameJson(this.#selected, version)) this.select(null);
+      this.#applyServed(this.#listed);
+    });
+    await this.refresh();
+  }
+
+  async setLabel(name: string, label: string, version: string): Promise<void> {
+    await this.#run(labelKey(name, version), () => this.api.setLabel(name, label, version));
+    await this.refresh();
+  }
+
+  async removeLabel(name: string, label: string): Promise<void> {
+    await this.#run(unlabelKey(name, label), () => this.api.removeLabel(name, label));
+    await this.refresh();
+  }
+
+  async deleteVersion(name: string, version: string): Promise<void> {
+    await this.#run(deleteKey(name, version), () => this.api.deleteVersion(name, version));
+    await this.refresh();
+  }
+
+  signatures(name: string, version: string): Promise<SignatureMap> {
+    return this.api.signatures(name, version);
+  }
+
+  infer(name: string, version: string, method: InferenceMethod, body: string): Promise<string> {
+    return this.api.infer(name, version, method, body);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#poll.dispose();
+    Signal.clearData(this);
+  }
+
+  async #refreshOnce(): Promise<void> {
+    const ticket = ++this.#refreshes;
+    const [listing, exported, metrics] = await Promise.allSettled([
+      this.api.listModels(),
+      this.#exportedModels ? this.#exportedModels.list(this.#settings.modelsFolder) : [],
+      this.api.metrics(),
+    ]);
+    if (ticket < this.#applied || this.#disposed) return;
+    this.#applied = ticket;
+
+    if (listing.status === "fulfilled") {
+      this.#setConnection({ status: "connected" });
+      this.#applyServed(listing.value);
+    } else {
+      const error: unknown = listing.reason;
+      const message = error instanceof Error ? error.message : String(error);
+      const since = this.#connection.status === "unreachable" ? this.#connection.since : Date.now();
+      this.#setConnection({
+        status: "unreachable",
+        message:
+          error instanceof NetworkError ? message : `The server answered with an error: ${message}`,
+        since,
+      });
+    }
+
+    if (exported.status === "fulfilled") {
+      this.#workspaceProblem = "";
+      this.#applyExported(exported.value);
+    } else {
+      const error: unknown = exported.reason;
+      this.#workspaceProblem =
+        error instanceof MissingFolderError
+          ? error.message
+          : `Cannot read the workspace: ${error instanceof Error ? error.message : String(error)}`;
+      this.#applyExported([]);
+    }
+
+    if (metrics.status === "fulfilled") this.#applyMetrics(metrics.value);
+  }
+
+  #applyServed(listed: ServedModel[]): void {
+    this.#listed = listed;
+    this.#pending = stillPending(this.#pending, listed, Date.now(), PENDING_MAX_AGE_MS);
+    const served = withPendingDeploys(listed, this.#pending);
+    if (!sameJson(served, this.#served)) {
+      this.#served = served;
+      this.#servedChanged.emit(served);
+    }
+    this.#applyExported(this.#exportedAll);
+  }
+
+  #applyExported(all: ExportedVersion[]): void {
+    this.#exportedAll = all;
+    const exported = exportedNotServed(all, this.#served);
+    if (!sameJson(exported, this.#exported)) {
+      this.#exported = exported;
+      this.#exportedChanged.emit(exported);
+    }
+    if (this.#selected && !exported.some((e) => sameJson(e, this.#selected))) this.select(null);
+  }
+
+  #applyMetrics(text: string): void {
+    const scrape = readScrape(text, Date.now());
+    const before = this.#lastScrape;
+    this.#lastScrape = scrape;
+    if (!before) return;
+    for (const [key, point] of trafficBetween(before, scrape)) {
+      const points = this.#traffic.get(key) ?? [];
+      points.push(point);
+      if (points.length > TRAFFIC_POINTS) points.splice(0, points.length - TRAFFIC_POINTS);
+      this.#traffic.set(key, points);
+    }
+    this.#trafficChanged.emit();
+  }
+
+  #setConnection(connection: Connection): void {
+    if (sameJson(connection, this.#connection)) return;
+    this.#connection = connection;
+    this.#connectionChanged.emit(connection);
+  }
+
+  async #run(key: string, action: () => Promise<unknown>): Promise<void> {
+    this.#actions.set(key, { key, running: true });
+    this.#actionsChanged.emit();
+    try {
+      await action();
+      this.#actions.delete(key);
+    } catch (error) {
+      this.#actions.set(key, {
+        key,
+        running: false,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    } finally {
+      this.#actionsChanged.emit();
+    }
+  }
+
+  #intervalMs(): number {
+    return Math.max(0.2, this.#settings.pollingInterval) * 1000;
+  }
+}
+
+export const deployKey = (name: string, version: string): string => `deploy:${name}/${version}`;
+export const labelKey = (name: string, version: string): string => `label:${name}/${version}`;
+export const unlabelKey = (name: string, label: string): string => `unlabel:${name}/${label}`;
+export const deleteKey = (name: string, version: string): string => `delete:${name}/${version}`;

@@ -1,0 +1,206 @@
+import { parseJson, requestServer, ServerResponseError, type ServerAddress } from "./request";
+import type { ServedModel, ServedVersion, VersionState } from "./tokens";
+
+/**
+ * The serving server's calls the sidebar makes: TF Serving's REST API, Servable's listing,
+ * its management API (docs/management-api.md) and its Prometheus metrics.
+ * Every call goes through `requestServer`, so it throws only its two typed errors.
+ */
+
+/** A file of a version folder, its path relative to that folder. */
+export interface VersionFile {
+  readonly path: string;
+  readonly data: Blob;
+}
+
+/** A TensorInfo of TF Serving's metadata: dtype and shape (-1 for an unknown size). */
+export interface TensorSpec {
+  readonly dtype: string;
+  readonly shape: readonly number[] | null;
+}
+
+export interface SignatureSpec {
+  readonly methodName: string;
+  readonly inputs: Readonly<Record<string, TensorSpec>>;
+}
+
+export type SignatureMap = Readonly<Record<string, SignatureSpec>>;
+
+const STATES: readonly VersionState[] = ["START", "LOADING", "AVAILABLE", "UNLOADING", "END"];
+
+export class ServerApi {
+  constructor(private readonly address: () => ServerAddress) {}
+
+  get serverUrl(): string {
+    return this.address().serverUrl;
+  }
+
+  /** GET /v1/models: every model with its versions. */
+  async listModels(): Promise<ServedModel[]> {
+    return parseModelList(parseJson(await requestServer(this.address(), "v1/models")));
+  }
+
+  /** GET /v1/models/{name}/versions/{v}/metadata: the version's signatures. */
+  async signatures(name: string, version: string): Promise<SignatureMap> {
+    const answer = await requestServer(this.address(), `${versionPath(name, version)}/metadata`);
+    return parseSignatures(parseJson(answer));
+  }
+
+  /** POSTs a request body to `versionPath:method`; resolves with the answer's text. */
+  async infer(
+    name: string,
+    version: string,
+    method: InferenceMethod,
+    body: string,
+  ): Promise<string> {
+    const path = `${versionPath(name, version)}:${method}`;
+    return (await requestServer(this.address(), path, { method: "POST", body })).text;
+  }
+
+  /** POST /v1/models/{name}/versions?version=N: uploads a version folder's files. */
+  async uploadVersion(
+    name: string,
+    version: string,
+    files: readonly VersionFile[],
+  ): Promise<{ state: string }> {
+    const form = new FormData();
+    for (const file of files) form.append(file.path, file.data, file.path);
+    const path = `v1/models/${encodeURIComponent(name)}/versions?version=${encodeURIComponent(version)}`;
+    const answer = parseJson(
+      await requestServer(this.address(), path, {
+        method: "POST",
+        body: form,
+        authorize: true,
+        timeoutMs: 300_000,
+      }),
+    );
+    return { state: stringField(answer, "state") ?? "START" };
+  }
+
+  /** PUT /v1/models/{name}/labels/{label}: points the label at a version. */
+  async setLabel(name: string, label: string, version: string): Promise<void> {
+    await requestServer(this.address(), labelPath(name, label), {
+      method: "PUT",
+      body: { version: Number(version) },
+      authorize: true,
+    });
+  }
+
+  /** DELETE /v1/models/{name}/labels/{label}. */
+  async removeLabel(name: string, label: string): Promise<void> {
+    await requestServer(this.address(), labelPath(name, label), {
+      method: "DELETE",
+      authorize: true,
+    });
+  }
+
+  /** DELETE /v1/models/{name}/versions/{v}: unloads the version and removes its folder. */
+  async deleteVersion(name: string, version: string): Promise<void> {
+    await requestServer(this.address(), versionPath(name, version), {
+      method: "DELETE",
+      authorize: true,
+    });
+  }
+
+  /** GET /monitoring/prometheus/metrics: Prometheus's text format. */
+  async metrics(): Promise<string> {
+    return (await requestServer(this.address(), "monitoring/prometheus/metrics")).text;
+  }
+}
+
+export type InferenceMethod = "predict" | "classify" | "regress";
+
+export function versionPath(name: string, version: string): string {
+  return `v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
+}
+
+function labelPath(name: string, label: string): string {
+  return `v1/models/${encodeURIComponent(name)}/labels/${encodeURIComponent(label)}`;
+}
+
+/** Reads `GET /v1/models`'s body; anything unexpected is a server error. */
+export function parseModelList(body: unknown): ServedModel[] {
+  const models = field(body, "models");
+  if (!Array.isArray(models)) throw malformed("v1/models has no models list");
+  return models.map((model): ServedModel => {
+    const name = stringField(model, "name");
+    if (name === undefined) throw malformed("a listed model has no name");
+    const labels = field(model, "labels");
+    const statuses = field(model, "model_version_status");
+    return {
+      name,
+      labels: isRecord(labels)
+        ? Object.fromEntries(Object.entries(labels).map(([l, v]) => [l, String(v)]))
+        : {},
+      versions: (Array.isArray(statuses) ? statuses : []).map(parseVersion),
+    };
+  });
+}
+
+function parseVersion(status: unknown): ServedVersion {
+  const state = stringField(status, "state") ?? "";
+  const error = field(status, "status");
+  const size = field(status, "size_bytes");
+  const labels = field(status, "labels");
+  const since = stringField(status, "available_since");
+  return {
+    version: String(field(status, "version") ?? ""),
+    state: (STATES as readonly string[]).includes(state) ? (state as VersionState) : "END",
+    errorCode: stringField(error, "error_code") ?? "OK",
+    errorMessage: stringField(error, "error_message") ?? "",
+    labels: Array.isArray(labels) ? labels.map(String) : [],
+    ...(typeof size === "number" ? { sizeBytes: size } : {}),
+    ...(since ? { availableSince: since } : {}),
+  };
+}
+
+/** Reads the metadata endpoint's `signature_def` map (TFS's GetModelMetadata JSON). */
+export function parseSignatures(body: unknown): SignatureMap {
+  const defs = field(field(field(body, "metadata"), "signature_def"), "signature_def");
+  if (!isRecord(defs)) throw malformed("the metadata has no signature_def map");
+  return Object.fromEntries(
+    Object.entries(defs).map(([key, def]) => {
+      const inputs = field(def, "inputs");
+      return [
+        key,
+        {
+          methodName: stringField(def, "method_name") ?? "tensorflow/serving/predict",
+          inputs: Object.fromEntries(
+            Object.entries(isRecord(inputs) ? inputs : {}).map(([input, info]) => [
+              input,
+              tensorSpec(info),
+            ]),
+          ),
+        },
+      ];
+    }),
+  );
+}
+
+function tensorSpec(info: unknown): TensorSpec {
+  const shape = field(info, "tensor_shape");
+  const dims = field(shape, "dim");
+  const unknownRank = field(shape, "unknown_rank") === true;
+  return {
+    dtype: stringField(info, "dtype") ?? "DT_FLOAT",
+    shape:
+      unknownRank || !Array.isArray(dims) ? null : dims.map((d) => Number(field(d, "size") ?? -1)),
+  };
+}
+
+function field(value: unknown, key: string): unknown {
+  return isRecord(value) ? value[key] : undefined;
+}
+
+function stringField(value: unknown, key: string): string | undefined {
+  const v = field(value, key);
+  return typeof v === "string" ? v : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function malformed(what: string): ServerResponseError {
+  return new ServerResponseError(200, `Unexpected answer from the server: ${what}`);
+}
