@@ -112,11 +112,14 @@ function attach(child: ChildProcess, port: number, timeoutMs: number): Promise<S
         test,
         resolve: (l: Record<string, unknown>) => (clearTimeout(timer), resolve(l)),
       };
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new Error(`No matching server log within ${ms} ms; stderr: ${stderr}`));
-      }, ms);
+      const fail = (why: string) => {
+        if (!waiters.delete(waiter)) return;
+        clearTimeout(timer);
+        reject(new Error(`${why}; stderr: ${stderr}`));
+      };
+      const timer = setTimeout(() => fail(`No matching server log within ${ms} ms`), ms);
       waiters.add(waiter);
+      void exited.then((code) => fail(`The server exited (${code}) before that log`));
     });
   };
 
