@@ -2,7 +2,7 @@
  * Throughput benchmark (`npm run bench`; never part of CI). Starts, one after another on
  * loopback, four servers on the same models:
  *   servable+batching  servable-server --enable_batching (worker replicas)
- *   servable           servable-server, no batching, model on the REST thread
+ *   servable           servable-server --model_replicas=0: no batching, model on the REST thread
  *   naive-express      express + express.json + model.predict per request (TF.js wasm)
  *   node-http-fixed    node:http answering the right JSON from memory (the ceiling)
  * and loads each with autocannon at 1, 8, 32 and 128 connections on the seed request to
@@ -70,7 +70,7 @@ const servable = (name: string, extra: string[]): ServerUnderTest => ({
 
 const SERVERS: ServerUnderTest[] = [
   servable("servable+batching", ["--enable_batching", `--model_replicas=${REPLICAS}`]),
-  servable("servable", []),
+  servable("servable", ["--model_replicas=0"]),
   {
     name: "naive-express",
     start: (port, repository) =>
