@@ -43,7 +43,12 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), "servable-grpc-"));
   await cp(join(ROOT, "server", "demo", "models"), join(work, "models"), { recursive: true });
   const port = await freePort();
-  server = await startServer([`--model_repository=${join(work, "models")}`, `--port=${port}`]);
+  // One model from --model_base_path: nothing re-reads a config that a reload replaces.
+  server = await startServer([
+    "--model_name=half_plus_two",
+    `--model_base_path=${join(work, "models", "half_plus_two")}`,
+    `--port=${port}`,
+  ]);
   const address = `127.0.0.1:${port}`;
   const credentials = grpc.credentials.createInsecure();
   prediction = new (serving.PredictionService as grpc.ServiceClientConstructor)(

@@ -46,14 +46,30 @@ export function exampleRequest(
   if (!signature) throw invalidArgument(`No signature was found with the name: ${signatureName}`);
   checkOutputs(signature, method);
   const examples = withContext(list);
-  const inputs = takesSerializedExamples(signature)
+  const inputs = takesSerializedExamples(signature, servable, method)
     ? { [CLASSIFY_INPUTS]: serializedExamples(examples) }
     : featureTensors(examples, signature.inputs);
   return { signatureName, signature, numExamples: examples.length, inputs };
 }
 
-function takesSerializedExamples(signature: SignatureDef): boolean {
+function takesSerializedExamples(
+  signature: SignatureDef,
+  servable: Servable,
+  method: ExampleMethod,
+): boolean {
   const keys = Object.keys(signature.inputs);
+  if (servable.parsesExamples) {
+    // TF Serving's classifier.cc / regressor.cc: the one input keyed "inputs" gets the
+    // serialized examples, whatever dtype its TensorInfo records.
+    if (keys.length !== 1) throw invalidArgument("Expected one input Tensor.");
+    if (!signature.inputs[CLASSIFY_INPUTS]) {
+      const kind = method === "classify" ? "classification" : "regression";
+      throw invalidArgument(
+        `No ${kind} inputs found in SignatureDef: ${JSON.stringify(signature)}`,
+      );
+    }
+    return true;
+  }
   return (
     keys.length === 1 &&
     keys[0] === CLASSIFY_INPUTS &&

@@ -68,6 +68,9 @@ export class BatchingServable implements Servable {
   get runtime() {
     return this.inner.runtime;
   }
+  get parsesExamples() {
+    return this.inner.parsesExamples;
+  }
 
   run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
     const key = batchKey(inputs, this.params.padVariableLengthInputs);

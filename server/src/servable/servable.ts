@@ -10,6 +10,12 @@ export interface Servable {
   readonly signatures: SignatureDefMap;
   /** Class labels of classify signatures that name them (signature name -> labels). */
   readonly classLabels?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * True when the model parses tf.Examples itself (a SavedModel): classify and regress
+   * then feed every signature the serialized examples through its one "inputs" tensor,
+   * whatever dtype that TensorInfo records, as TF Serving does.
+   */
+  readonly parsesExamples?: boolean;
   /** What executes it, for logs and metrics ("tfjs-wasm", "onnxruntime"...). */
   readonly runtime: string;
   /**

@@ -18,9 +18,9 @@ import {
   type ExampleMethod,
 } from "../example-inference";
 import type { RequestRecord, ServingMetrics } from "../metrics";
-import { fromTensorProto, toTensorProto, type TensorProtoObject } from "./tensor-proto";
+import { PROTO_DIR, type TensorProto } from "../../protobuf/tensorflow-protos";
+import { tensorFromProto, tensorToTypedProto, TensorValueError } from "../../protobuf/tensor-values";
 
-const PROTO_DIR = join(__dirname, "..", "..", "..", "protos");
 const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
@@ -141,7 +141,7 @@ export class GrpcApi {
             `input tensor alias not found in signature: ${key}. Inputs expected to be in the set {${Object.keys(signature.inputs).join(",")}}.`,
           );
         }
-        inputs[key] = fromTensorProto(proto, key);
+        inputs[key] = requestTensor(proto, key);
         if (inputs[key]!.dtype !== info.dtype) {
           throw invalidArgument(
             `Expects arg[${key}] to be ${info.dtype.slice(3).toLowerCase()} but ${inputs[key]!.dtype.slice(3).toLowerCase()} is provided`,
@@ -160,7 +160,9 @@ export class GrpcApi {
       const outputs = await run(handle.servable, signatureName, inputs, filter, record);
       return {
         model_spec: responseSpec(handle, signatureName),
-        outputs: Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, toTensorProto(t)])),
+        outputs: Object.fromEntries(
+          Object.entries(outputs).map(([k, t]) => [k, tensorToTypedProto(t)]),
+        ),
       };
     });
   }
@@ -297,6 +299,16 @@ async function run(
   return outputs;
 }
 
+/** A request's TensorProto as a host tensor; a malformed one is the client's error. */
+function requestTensor(proto: TensorProto, key: string): TensorMap[string] {
+  try {
+    return tensorFromProto(proto, `Input ${key}`);
+  } catch (error) {
+    if (error instanceof TensorValueError) throw invalidArgument(error.message);
+    throw error;
+  }
+}
+
 function modelSpec(spec: ModelSpecObject | undefined): ModelSpec {
   if (!spec?.name) throw invalidArgument("Missing ModelSpec");
   if (spec.version?.value !== undefined)
@@ -348,7 +360,7 @@ function toExample(example: ExampleObject): Example {
 
 interface PredictRequest {
   model_spec?: ModelSpecObject;
-  inputs?: Record<string, TensorProtoObject>;
+  inputs?: Record<string, TensorProto>;
   output_filter?: string[];
 }
 interface ExampleRequestObject {

@@ -2,7 +2,7 @@ import { Tensor } from "onnxruntime-node";
 import { internal } from "../../core/errors";
 import type { DataType } from "../../servable/data-type";
 import type { HostTensor } from "../../servable/tensor";
-import { fromHalfBits, toHalfBits } from "./float16";
+import { fromHalfBits, toHalfBits } from "../../servable/float16";
 import { dataTypeOfOrtType, ORT_TYPES } from "./onnx-types";
 
 /**

@@ -23,7 +23,7 @@ after(() => pool.close());
 
 test("replicas answer like the model itself, with its signatures", async () => {
   assert.ok(pool.signatures.signature_def.serving_default);
-  assert.match(pool.runtime, /^tfjs-wasm x2$/);
+  assert.equal(pool.runtime, "tfjs-wasm");
   const answers = await Promise.all(
     Array.from({ length: 20 }, (_, i) => pool.run("serving_default", column(i, i + 1))),
   );

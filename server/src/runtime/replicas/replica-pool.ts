@@ -58,6 +58,7 @@ export class ReplicaPool implements Servable {
     readonly signatures: SignatureDefMap,
     readonly classLabels: Readonly<Record<string, readonly string[]>> | undefined,
     readonly runtime: string,
+    readonly parsesExamples: boolean | undefined,
   ) {
     this.#replicas = new Array<Replica | undefined>(size).fill(undefined);
   }
@@ -82,7 +83,8 @@ export class ReplicaPool implements Servable {
       logger,
       first.signatures,
       first.classLabels,
-      `${first.runtime} x${size}`,
+      first.runtime,
+      first.parsesExamples,
     );
     loaded.forEach((w, i) => pool.#adopt(i, w.worker));
     return pool;

@@ -29,6 +29,7 @@ export type FromReplica =
       readonly signatures: SignatureDefMap;
       readonly classLabels: Readonly<Record<string, readonly string[]>> | undefined;
       readonly runtime: string;
+      readonly parsesExamples: boolean | undefined;
     }
   | { readonly type: "result"; readonly id: number; readonly outputs: TensorMap }
   | { readonly type: "failure"; readonly id: number; readonly error: TransferredError }

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     signatures: servable.signatures,
     classLabels: servable.classLabels,
     runtime: servable.runtime,
+    parsesExamples: servable.parsesExamples,
   });
 }
 

@@ -1,7 +1,7 @@
 /**
- * IEEE 754 half precision to and from float32, for float16 models: Servable carries
- * DT_HALF widened to float32 on the host, onnxruntime takes and gives the 16-bit
- * patterns (Node 20 has no Float16Array).
+ * IEEE 754 half precision to and from float32: Servable carries DT_HALF widened to
+ * float32 on the host; onnxruntime, TensorProto's `half_val` and `tensor_content` hold
+ * the 16-bit patterns (Node 20 has no Float16Array).
  */
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -19,7 +19,8 @@ export function fromHalfBits(bits: Uint16Array): Float32Array {
   return out;
 }
 
-function halfBits(value: number): number {
+/** One value rounded to the nearest half (ties to even), as its 16-bit pattern. */
+export function halfBits(value: number): number {
   f32[0] = value;
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
@@ -46,7 +47,8 @@ function roundShift(value: number, shift: number): number {
   return rest > half || (rest === half && (kept & 1) === 1) ? kept + 1 : kept;
 }
 
-function halfValue(bits: number): number {
+/** The value of a 16-bit half pattern. */
+export function halfValue(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >>> 10) & 0x1f;
   const mantissa = bits & 0x3ff;

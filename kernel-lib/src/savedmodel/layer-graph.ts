@@ -1,0 +1,412 @@
+import type { HostTensor } from "@servable/server/dist/servable/tensor";
+import type { AttrValue } from "@servable/server/dist/protobuf/tensorflow-protos";
+import type { GraphBuilder } from "./graph-builder";
+
+/**
+ * What the writer needs of a TF.js layers model, from any copy of @tensorflow/tfjs:
+ * its symbolic tensors (each knows the layer call that made it and that call's inputs)
+ * and its layers' configs and weights.
+ */
+export interface SymbolicTensorLike {
+  readonly id: number;
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly (number | null)[];
+  readonly sourceLayer: LayerLike;
+  readonly inputs: readonly SymbolicTensorLike[];
+  readonly outputTensorIndex?: number;
+}
+
+export interface LayerLike {
+  readonly name: string;
+  getClassName(): string;
+  getConfig(): Record<string, unknown>;
+  readonly weights: readonly {
+    readonly originalName: string;
+    read(): { readonly shape: number[]; readonly dtype: string; dataSync(): ArrayLike<number> };
+  }[];
+  /** Set when the layer is itself a model. */
+  readonly inputs?: readonly SymbolicTensorLike[];
+  readonly outputs?: readonly SymbolicTensorLike[];
+}
+
+/** A layer the writer cannot express in TensorFlow ops: thrown before anything is written. */
+export class UnexportableLayerError extends Error {}
+
+/** The layer classes the writer turns into TensorFlow ops. */
+export const EXPORTABLE_LAYERS = [
+  "InputLayer",
+  "Dense",
+  "Conv2D",
+  "DepthwiseConv2D",
+  "MaxPooling2D",
+  "AveragePooling2D",
+  "GlobalAveragePooling2D",
+  "GlobalMaxPooling2D",
+  "GlobalAveragePooling1D",
+  "GlobalMaxPooling1D",
+  "Flatten",
+  "Reshape",
+  "Dropout",
+  "SpatialDropout1D",
+  "GaussianNoise",
+  "GaussianDropout",
+  "AlphaDropout",
+  "BatchNormalization",
+  "Activation",
+  "ReLU",
+  "LeakyReLU",
+  "ELU",
+  "Softmax",
+  "Add",
+  "Subtract",
+  "Multiply",
+  "Average",
+  "Maximum",
+  "Minimum",
+  "Concatenate",
+  "Embedding",
+] as const;
+
+const ACTIVATION_OPS: Record<string, string> = {
+  relu: "Relu",
+  relu6: "Relu6",
+  elu: "Elu",
+  selu: "Selu",
+  sigmoid: "Sigmoid",
+  tanh: "Tanh",
+  softmax: "Softmax",
+  softplus: "Softplus",
+  softsign: "Softsign",
+};
+
+const FLOAT: AttrValue = { type: "DT_FLOAT" };
+const ints = (...values: number[]): AttrValue => ({ list: { i: values.map(String) } });
+const str = (value: string): AttrValue => ({ s: new TextEncoder().encode(value) });
+
+/**
+ * Emits the TensorFlow ops of a layers model's graph into a GraphBuilder: `emit` follows
+ * the requested output tensors back to the fed ones, one layer call at a time. Weights
+ * become Consts, emitted once however many times the graph is emitted.
+ */
+export class LayerGraphWriter {
+  readonly #weights = new Map<string, string>();
+
+  constructor(private readonly graph: GraphBuilder) {}
+
+  /** The graph names of `outputs`, computed from `feeds` (tensor id -> graph name). */
+  emit(
+    outputs: readonly SymbolicTensorLike[],
+    feeds: ReadonlyMap<number, string>,
+    prefix: string,
+  ): string[] {
+    const memo = new Map<number, string>(feeds);
+    const visit = (t: SymbolicTensorLike): string => {
+      const known = memo.get(t.id);
+      if (known !== undefined) return known;
+      const layer = t.sourceLayer;
+      let ref: string;
+      if (layer.outputs && layer.inputs) {
+        const inner = new Map(layer.inputs.map((input, i) => [input.id, visit(t.inputs[i]!)]));
+        ref = this.emit([layer.outputs[t.outputTensorIndex ?? 0]!], inner, prefix)[0]!;
+      } else if (layer.getClassName() === "InputLayer") {
+        throw new UnexportableLayerError(`input ${t.name} is not fed`);
+      } else {
+        ref = this.#layer(layer, t.inputs.map(visit), t, prefix);
+      }
+      memo.set(t.id, ref);
+      return ref;
+    };
+    return outputs.map(visit);
+  }
+
+  #layer(layer: LayerLike, inputs: string[], output: SymbolicTensorLike, prefix: string): string {
+    const config = layer.getConfig();
+    const kind = layer.getClassName();
+    const name = `${prefix}${layer.name}`;
+    const g = this.graph;
+    const fail = (why: string): never => {
+      throw new UnexportableLayerError(
+        `layer ${layer.name} (${kind}) cannot be exported as a SavedModel: ${why}`,
+      );
+    };
+    const x = inputs[0]!;
+    const inputShape = output.inputs[0]?.shape ?? [];
+    const weights = (): Map<string, string> => this.#weightConsts(layer);
+    const channelsLast = () => {
+      if ((config.dataFormat ?? "channelsLast") !== "channelsLast")
+        fail("only channelsLast data is supported");
+    };
+    const bias = (value: string) =>
+      config.useBias === false
+        ? value
+        : g.add(`${name}/BiasAdd`, "BiasAdd", [value, weights().get("bias")!], { T: FLOAT });
+    switch (kind) {
+      case "Dense": {
+        if (inputShape.length !== 2)
+          fail(`its input has rank ${inputShape.length}; only rank 2 is supported`);
+        const product = g.add(`${name}/MatMul`, "MatMul", [x, weights().get("kernel")!], {
+          T: FLOAT,
+        });
+        return this.#activation(config.activation, bias(product), name, fail);
+      }
+      case "Conv2D":
+      case "DepthwiseConv2D": {
+        channelsLast();
+        const [sh, sw] = pair(config.strides);
+        const [dh, dw] = pair(config.dilationRate ?? 1);
+        const attrs = {
+          T: FLOAT,
+          strides: ints(1, sh, sw, 1),
+          padding: str(padding(config.padding, fail)),
+          dilations: ints(1, dh, dw, 1),
+        };
+        const conv =
+          kind === "Conv2D"
+            ? g.add(`${name}/Conv2D`, "Conv2D", [x, weights().get("kernel")!], attrs)
+            : g.add(
+                `${name}/depthwise`,
+                "DepthwiseConv2dNative",
+                [x, weights().get("depthwise_kernel")!],
+                attrs,
+              );
+        return this.#activation(config.activation, bias(conv), name, fail);
+      }
+      case "MaxPooling2D":
+      case "AveragePooling2D": {
+        channelsLast();
+        const [ph, pw] = pair(config.poolSize);
+        const [sh, sw] = pair(config.strides ?? config.poolSize);
+        const op = kind === "MaxPooling2D" ? "MaxPool" : "AvgPool";
+        return g.add(`${name}/${op}`, op, [x], {
+          T: FLOAT,
+          ksize: ints(1, ph, pw, 1),
+          strides: ints(1, sh, sw, 1),
+          padding: str(padding(config.padding, fail)),
+        });
+      }
+      case "GlobalAveragePooling2D":
+      case "GlobalMaxPooling2D":
+      case "GlobalAveragePooling1D":
+      case "GlobalMaxPooling1D": {
+        channelsLast();
+        if (config.keepDims) fail("keepDims is not supported");
+        const axes = kind.endsWith("2D") ? [1, 2] : [1];
+        const op = kind.includes("Max") ? "Max" : "Mean";
+        return g.add(`${name}/${op}`, op, [x, g.int32s(`${name}/${op}/reduction_indices`, axes)], {
+          T: FLOAT,
+        });
+      }
+      case "Flatten":
+      case "Reshape": {
+        const dims = output.shape.slice(1);
+        if (dims.some((d) => d === null || d < 0)) fail("its output shape is not fully known");
+        const shape =
+          kind === "Flatten"
+            ? [-1, dims.reduce<number>((a, b) => a * b!, 1)]
+            : [-1, ...(dims as number[])];
+        return g.add(`${name}/Reshape`, "Reshape", [x, g.int32s(`${name}/Reshape/shape`, shape)], {
+          T: FLOAT,
+        });
+      }
+      case "Dropout":
+      case "SpatialDropout1D":
+      case "GaussianNoise":
+      case "GaussianDropout":
+      case "AlphaDropout":
+        // Inference: these layers pass their input through.
+        return g.add(`${name}/Identity`, "Identity", [x], { T: { type: dataType(output.dtype) } });
+      case "Activation":
+        return this.#activation(config.activation, x, name, fail);
+      case "ReLU": {
+        const max = config.maxValue;
+        if (max === null || max === undefined)
+          return g.add(`${name}/Relu`, "Relu", [x], { T: FLOAT });
+        if (max === 6) return g.add(`${name}/Relu6`, "Relu6", [x], { T: FLOAT });
+        return fail(`maxValue ${String(max)} (only none or 6) is not supported`);
+      }
+      case "LeakyReLU":
+        return g.add(`${name}/LeakyRelu`, "LeakyRelu", [x], {
+          T: FLOAT,
+          alpha: { f: Number(config.alpha ?? 0.3) },
+        });
+      case "ELU":
+        if ((config.alpha ?? 1) !== 1) fail("alpha other than 1 is not supported");
+        return g.add(`${name}/Elu`, "Elu", [x], { T: FLOAT });
+      case "Softmax":
+        if (!isLastAxis(Number(config.axis ?? -1), output.shape.length))
+          fail("softmax over an axis other than the last");
+        return g.add(`${name}/Softmax`, "Softmax", [x], { T: FLOAT });
+      case "BatchNormalization":
+        return this.#batchNorm(layer, config, x, output, name, fail);
+      case "Add":
+      case "Subtract":
+      case "Multiply":
+      case "Maximum":
+      case "Minimum":
+      case "Average": {
+        const op = {
+          Add: "AddV2",
+          Subtract: "Sub",
+          Multiply: "Mul",
+          Maximum: "Maximum",
+          Minimum: "Minimum",
+          Average: "AddV2",
+        }[kind];
+        let acc = x;
+        inputs.slice(1).forEach((input, i) => {
+          acc = g.add(`${name}/${op}${i === 0 ? "" : `_${i}`}`, op, [acc, input], { T: FLOAT });
+        });
+        if (kind !== "Average") return acc;
+        const scale = g.constant(`${name}/scale`, {
+          dtype: "DT_FLOAT",
+          shape: [],
+          data: Float32Array.of(1 / inputs.length),
+        });
+        return g.add(`${name}/Mul`, "Mul", [acc, scale], { T: FLOAT });
+      }
+      case "Concatenate": {
+        const rank = output.shape.length;
+        const axis = Number(config.axis ?? -1);
+        const positive = axis < 0 ? rank + axis : axis;
+        const axisNode = g.int32s(`${name}/axis`, [positive], []);
+        return g.add(`${name}/concat`, "ConcatV2", [...inputs, axisNode], {
+          N: { i: String(inputs.length) },
+          T: FLOAT,
+        });
+      }
+      case "Embedding": {
+        const inputType = dataType(output.inputs[0]?.dtype ?? "float32");
+        const indices =
+          inputType === "DT_INT32"
+            ? x
+            : g.add(`${name}/Cast`, "Cast", [x], {
+                SrcT: { type: inputType },
+                DstT: { type: "DT_INT32" },
+              });
+        const axis = g.int32s(`${name}/embedding_lookup/axis`, [0], []);
+        return g.add(
+          `${name}/embedding_lookup`,
+          "GatherV2",
+          [weights().get("embeddings")!, indices, axis],
+          {
+            Tparams: FLOAT,
+            Tindices: { type: "DT_INT32" },
+            Taxis: { type: "DT_INT32" },
+          },
+        );
+      }
+      default:
+        return fail(
+          `no TensorFlow ops are written for ${kind} layers (exportable: ${EXPORTABLE_LAYERS.join(", ")})`,
+        );
+    }
+  }
+
+  #activation(activation: unknown, x: string, name: string, fail: (why: string) => never): string {
+    const fn = String(activation ?? "linear");
+    if (fn === "linear") return x;
+    if (fn === "swish") {
+      const sigmoid = this.graph.add(`${name}/swish/Sigmoid`, "Sigmoid", [x], { T: FLOAT });
+      return this.graph.add(`${name}/swish/mul`, "Mul", [x, sigmoid], { T: FLOAT });
+    }
+    const op = ACTIVATION_OPS[fn];
+    if (!op)
+      return fail(
+        `activation ${fn} is not supported (supported: linear, swish, ${Object.keys(ACTIVATION_OPS).join(", ")})`,
+      );
+    return this.graph.add(`${name}/${op}`, op, [x], { T: FLOAT });
+  }
+
+  /** Inference batch normalization folded into one scale and one offset per channel. */
+  #batchNorm(
+    layer: LayerLike,
+    config: Record<string, unknown>,
+    x: string,
+    output: SymbolicTensorLike,
+    name: string,
+    fail: (why: string) => never,
+  ): string {
+    const axis = config.axis ?? -1;
+    const rank = output.shape.length;
+    const last = Array.isArray(axis)
+      ? axis.length === 1 && isLastAxis(Number(axis[0]), rank)
+      : isLastAxis(Number(axis), rank);
+    if (!last) fail("normalization over an axis other than the last is not supported");
+    const values = new Map(
+      layer.weights.map((w) => [shortName(w.originalName), Array.from(w.read().dataSync())]),
+    );
+    const mean = values.get("moving_mean")!;
+    const variance = values.get("moving_variance")!;
+    const gamma = values.get("gamma") ?? mean.map(() => 1);
+    const beta = values.get("beta") ?? mean.map(() => 0);
+    const epsilon = Number(config.epsilon ?? 1e-3);
+    const scale = gamma.map((g, i) => g / Math.sqrt(variance[i]! + epsilon));
+    const offset = beta.map((b, i) => b - mean[i]! * scale[i]!);
+    const channels = [scale.length];
+    const scaleNode = this.graph.constant(`${name}/scale`, {
+      dtype: "DT_FLOAT",
+      shape: channels,
+      data: Float32Array.from(scale),
+    });
+    const offsetNode = this.graph.constant(`${name}/offset`, {
+      dtype: "DT_FLOAT",
+      shape: channels,
+      data: Float32Array.from(offset),
+    });
+    const scaled = this.graph.add(`${name}/mul`, "Mul", [x, scaleNode], { T: FLOAT });
+    return this.graph.add(`${name}/add`, "AddV2", [scaled, offsetNode], { T: FLOAT });
+  }
+
+  /** The layer's weights as Consts, by short name ("kernel", "bias"...). */
+  #weightConsts(layer: LayerLike): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const weight of layer.weights) {
+      let node = this.#weights.get(weight.originalName);
+      if (node === undefined) {
+        const tensor = weight.read();
+        const value: HostTensor =
+          tensor.dtype === "int32"
+            ? { dtype: "DT_INT32", shape: tensor.shape, data: Int32Array.from(tensor.dataSync()) }
+            : {
+                dtype: "DT_FLOAT",
+                shape: tensor.shape,
+                data: Float32Array.from(tensor.dataSync()),
+              };
+        node = this.graph.constant(weight.originalName, value);
+        this.#weights.set(weight.originalName, node);
+      }
+      out.set(shortName(weight.originalName), node);
+    }
+    return out;
+  }
+}
+
+const shortName = (name: string): string => name.slice(name.lastIndexOf("/") + 1);
+
+function pair(value: unknown): [number, number] {
+  if (Array.isArray(value)) return [Number(value[0]), Number(value[1] ?? value[0])];
+  return [Number(value), Number(value)];
+}
+
+function padding(value: unknown, fail: (why: string) => never): string {
+  if (value === "same") return "SAME";
+  if (value === "valid" || value === undefined) return "VALID";
+  return fail(`padding ${String(value)} is not supported`);
+}
+
+const isLastAxis = (axis: number, rank: number): boolean => axis === -1 || axis === rank - 1;
+
+/** TF.js dtype -> TensorFlow DataType name. */
+export function dataType(dtype: string): string {
+  switch (dtype) {
+    case "int32":
+      return "DT_INT32";
+    case "bool":
+      return "DT_BOOL";
+    case "string":
+      return "DT_STRING";
+    default:
+      return "DT_FLOAT";
+  }
+}

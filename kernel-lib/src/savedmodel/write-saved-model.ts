@@ -1,0 +1,395 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { SignatureFile } from "@servable/server/dist/formats/signature-file";
+import type {
+  MetaGraphDef,
+  SignatureDefProto,
+  TensorInfoProto,
+} from "@servable/server/dist/protobuf/tensorflow-protos";
+import { encodeMessage } from "@servable/server/dist/protobuf/tensorflow-protos";
+import {
+  CLASSIFY_METHOD,
+  DEFAULT_SIGNATURE,
+  PREDICT_METHOD,
+  REGRESS_METHOD,
+  type SignatureDef,
+  type TensorInfo,
+} from "@servable/server/dist/servable/signature";
+import type { Model } from "../model";
+import { GraphBuilder } from "./graph-builder";
+import {
+  dataType,
+  LayerGraphWriter,
+  UnexportableLayerError,
+  type SymbolicTensorLike,
+} from "./layer-graph";
+
+/**
+ * Writes a TF.js LayersModel as a frozen TensorFlow SavedModel: `saved_model.pb` with one
+ * MetaGraph tagged `serve` (weights as Consts, no variables) and an empty `variables/`,
+ * the layout TF Serving and Servable load. Each signature becomes a SignatureDef: predict
+ * signatures feed the model's inputs; classify and regress signatures are written as TF
+ * Serving wants them, one DT_STRING input "inputs" of serialized tf.Examples parsed in the
+ * graph (ParseExample, each feature named by its input key), and for classify a "classes"
+ * output when class labels are given. The whole graph is built before anything is
+ * written: a layer that cannot be exported fails with nothing on disk.
+ */
+export interface WrittenSavedModel {
+  /** The files written, relative to the directory. */
+  readonly files: string[];
+  /** The SignatureDefs written, as the metadata endpoint prints them. */
+  readonly signatures: Record<string, SignatureDef>;
+}
+
+/** GraphDef version of TensorFlow 2.12 (TF_GRAPH_DEF_VERSION): a producer every TF 2 reads. */
+export const GRAPH_DEF_PRODUCER = 1394;
+
+export async function writeSavedModel(
+  model: Model,
+  dir: string,
+  signatures?: SignatureFile,
+): Promise<WrittenSavedModel> {
+  const metaGraph = buildMetaGraph(model, signatures);
+  const bytes = encodeMessage("SavedModel", {
+    saved_model_schema_version: "1",
+    meta_graphs: [metaGraph],
+  });
+  await mkdir(join(dir, "variables"), { recursive: true });
+  await writeFile(join(dir, "saved_model.pb"), bytes);
+  return { files: ["saved_model.pb", "variables/"], signatures: printedSignatures(metaGraph) };
+}
+
+interface LayersModelLike {
+  readonly inputs: readonly SymbolicTensorLike[];
+  readonly outputs: readonly SymbolicTensorLike[];
+  /** The keys signatures use for them by default: their layer names. */
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+}
+
+function asLayersModel(model: Model): LayersModelLike {
+  const candidate = model as unknown as Partial<LayersModelLike>;
+  const symbolic = (list: unknown) =>
+    Array.isArray(list) &&
+    list.every((t: Partial<SymbolicTensorLike>) => t.sourceLayer !== undefined);
+  if (!symbolic(candidate.inputs) || !symbolic(candidate.outputs)) {
+    throw new UnexportableLayerError(
+      "SavedModel export takes a TF.js LayersModel (tf.sequential / tf.model); export a GraphModel in TF.js format instead",
+    );
+  }
+  // A Sequential model fills inputNames/outputNames only once it has run; its tensors'
+  // layers give the same names before.
+  const named = (tensors: readonly SymbolicTensorLike[], names: unknown) =>
+    tensors.map(
+      (t, i) =>
+        (Array.isArray(names) && typeof names[i] === "string"
+          ? names[i]
+          : t.sourceLayer.name) as string,
+    );
+  return {
+    inputs: candidate.inputs!,
+    outputs: candidate.outputs!,
+    inputNames: named(candidate.inputs!, candidate.inputNames),
+    outputNames: named(candidate.outputs!, candidate.outputNames),
+  };
+}
+
+/** The MetaGraph for a model and its signatures (all built in memory). */
+export function buildMetaGraph(model: Model, given?: SignatureFile): MetaGraphDef {
+  const layers = asLayersModel(model);
+  const graph = new GraphBuilder();
+  const writer = new LayerGraphWriter(graph);
+  const file = given ?? defaultSignatures(layers);
+
+  const placeholders = new Map<number, string>();
+  const placeholder = (index: number): string => {
+    let name = placeholders.get(index);
+    if (name === undefined) {
+      const input = layers.inputs[index]!;
+      name = graph.add(layers.inputNames[index] ?? input.name, "Placeholder", [], {
+        dtype: { type: dataType(input.dtype) },
+        shape: { shape: { dim: input.shape.map((d) => ({ size: String(d ?? -1) })) } },
+      });
+      placeholders.set(index, name);
+    }
+    return name;
+  };
+  let predictOutputs: string[] | undefined;
+  const modelOutputs = (): string[] => {
+    predictOutputs ??= writer.emit(
+      layers.outputs,
+      new Map(layers.inputs.map((t, i) => [t.id, placeholder(i)])),
+      "",
+    );
+    return predictOutputs;
+  };
+
+  const signatureDefs: Record<string, SignatureDefProto> = {};
+  for (const [name, def] of Object.entries(file.signature_def)) {
+    const parsesExamples =
+      (def.method_name === CLASSIFY_METHOD || def.method_name === REGRESS_METHOD) &&
+      !takesSerializedExamples(def);
+    signatureDefs[name] = parsesExamples
+      ? exampleSignature(name, def, file.class_labels?.[name], layers, graph, writer)
+      : {
+          inputs: mapEntries(def.inputs, (key, info) =>
+            tensorInfo(placeholder(inputIndex(layers, key, info, name)), info),
+          ),
+          outputs: mapEntries(def.outputs, (key, info) =>
+            tensorInfo(modelOutputs()[outputIndex(layers, key, info, name)]!, info),
+          ),
+          method_name: def.method_name,
+        };
+  }
+  return {
+    meta_info_def: {
+      tags: ["serve"],
+      stripped_op_list: { op: graph.opList },
+      stripped_default_attrs: true,
+      tensorflow_git_version: "servable",
+    },
+    graph_def: { node: graph.nodes, versions: { producer: GRAPH_DEF_PRODUCER } },
+    signature_def: signatureDefs,
+  };
+}
+
+function takesSerializedExamples(def: SignatureDef): boolean {
+  const keys = Object.keys(def.inputs);
+  return keys.length === 1 && keys[0] === "inputs" && def.inputs.inputs!.dtype === "DT_STRING";
+}
+
+/**
+ * A classify or regress signature in TF Serving's form: serialized tf.Examples in, each
+ * model input parsed from the feature named by its key (required, of its fixed shape).
+ */
+function exampleSignature(
+  name: string,
+  def: SignatureDef,
+  classLabels: readonly string[] | undefined,
+  layers: LayersModelLike,
+  graph: GraphBuilder,
+  writer: LayerGraphWriter,
+): SignatureDefProto {
+  const prefix = `${name}/`;
+  const serialized = graph.add(`${name}_inputs`, "Placeholder", [], {
+    dtype: { type: "DT_STRING" },
+    shape: { shape: { dim: [{ size: "-1" }] } },
+  });
+  const features = Object.entries(def.inputs).map(([key, info]) => {
+    const index = inputIndex(layers, key, info, name);
+    const input = layers.inputs[index]!;
+    const dims = input.shape.slice(1);
+    if (dims.some((d) => d === null || d < 0)) {
+      throw new UnexportableLayerError(
+        `signature ${name}: input ${key} needs a fully known shape (after the batch dimension) to be parsed from tf.Examples`,
+      );
+    }
+    const type = dataType(input.dtype);
+    const parsedType =
+      type === "DT_FLOAT" ? "DT_FLOAT" : type === "DT_STRING" ? "DT_STRING" : "DT_INT64";
+    return { key, index, type, parsedType, dims: dims as number[] };
+  });
+  const missing = layers.inputs.findIndex((_, i) => !features.some((f) => f.index === i));
+  if (missing >= 0) {
+    throw new UnexportableLayerError(
+      `signature ${name} does not name model input ${layers.inputNames[missing]}`,
+    );
+  }
+  const str = (s: string) => new TextEncoder().encode(s);
+  const names = graph.constant(`${prefix}ParseExample/names`, {
+    dtype: "DT_STRING",
+    shape: [0],
+    data: [],
+  });
+  const keys = features.map((f, i) =>
+    graph.constant(`${prefix}ParseExample/dense_keys_${i}`, {
+      dtype: "DT_STRING",
+      shape: [],
+      data: [str(f.key)],
+    }),
+  );
+  const defaults = features.map((f, i) =>
+    graph.constant(`${prefix}ParseExample/Const_${i}`, emptyTensor(f.parsedType)),
+  );
+  const parse = graph.add(
+    `${prefix}ParseExample/ParseExample`,
+    "ParseExample",
+    [serialized, names, ...keys, ...defaults],
+    {
+      Nsparse: { i: "0" },
+      Ndense: { i: String(features.length) },
+      sparse_types: { list: {} },
+      Tdense: { list: { type: features.map((f) => f.parsedType) } },
+      dense_shapes: {
+        list: { shape: features.map((f) => ({ dim: f.dims.map((d) => ({ size: String(d) })) })) },
+      },
+    },
+  );
+  const feeds = new Map<number, string>();
+  features.forEach((f, i) => {
+    const parsed = i === 0 ? parse : `${parse}:${i}`;
+    const value =
+      f.parsedType === f.type
+        ? parsed
+        : graph.add(`${prefix}ParseExample/Cast_${i}`, "Cast", [parsed], {
+            SrcT: { type: f.parsedType },
+            DstT: { type: f.type },
+          });
+    feeds.set(layers.inputs[f.index]!.id, value);
+  });
+  const outputKey = def.method_name === CLASSIFY_METHOD ? "scores" : "outputs";
+  const outputInfo = def.outputs[outputKey];
+  if (!outputInfo || Object.keys(def.outputs).length !== 1) {
+    throw new UnexportableLayerError(
+      `signature ${name} (${def.method_name}) needs exactly one output, "${outputKey}"`,
+    );
+  }
+  const [result] = writer.emit(
+    [layers.outputs[outputIndex(layers, outputKey, outputInfo, name)]!],
+    feeds,
+    prefix,
+  );
+  const outputs: Record<string, TensorInfoProto> = { [outputKey]: tensorInfo(result!, outputInfo) };
+  if (def.method_name === CLASSIFY_METHOD && classLabels && classLabels.length > 0) {
+    const labels = graph.constant(`${prefix}classes/labels`, {
+      dtype: "DT_STRING",
+      shape: [1, classLabels.length],
+      data: classLabels.map(str),
+    });
+    const shape = graph.add(`${prefix}classes/Shape`, "Shape", [result!], {
+      T: { type: "DT_FLOAT" },
+    });
+    const classes = graph.add(`${prefix}classes`, "BroadcastTo", [labels, shape], {
+      T: { type: "DT_STRING" },
+    });
+    outputs.classes = {
+      name: `${classes}:0`,
+      dtype: "DT_STRING",
+      tensor_shape: { dim: [{ size: "-1" }, { size: String(classLabels.length) }] },
+    };
+  }
+  return {
+    inputs: {
+      inputs: {
+        name: `${serialized}:0`,
+        dtype: "DT_STRING",
+        tensor_shape: { dim: [{ size: "-1" }] },
+      },
+    },
+    outputs,
+    method_name: def.method_name,
+  };
+}
+
+function emptyTensor(type: string) {
+  if (type === "DT_STRING") return { dtype: "DT_STRING" as const, shape: [0], data: [] };
+  if (type === "DT_INT64")
+    return { dtype: "DT_INT64" as const, shape: [0], data: new BigInt64Array(0) };
+  return { dtype: "DT_FLOAT" as const, shape: [0], data: new Float32Array(0) };
+}
+
+function defaultSignatures(layers: LayersModelLike): SignatureFile {
+  const describe = (t: SymbolicTensorLike): TensorInfo => ({
+    dtype: dataType(t.dtype) as TensorInfo["dtype"],
+    tensor_shape: {
+      dim: t.shape.map((d) => ({ size: String(d ?? -1), name: "" })),
+      unknown_rank: false,
+    },
+    name: t.name,
+  });
+  return {
+    signature_def: {
+      [DEFAULT_SIGNATURE]: {
+        inputs: Object.fromEntries(
+          layers.inputs.map((t, i) => [layers.inputNames[i]!, describe(t)]),
+        ),
+        outputs: Object.fromEntries(
+          layers.outputs.map((t, i) => [layers.outputNames[i]!, describe(t)]),
+        ),
+        method_name: PREDICT_METHOD,
+      },
+    },
+  };
+}
+
+/** A signature's tensor as one of the model's inputs: by tensor name, else by key (layer name). */
+function inputIndex(
+  layers: LayersModelLike,
+  key: string,
+  info: TensorInfo,
+  signature: string,
+): number {
+  const index = findTensor(layers.inputs, layers.inputNames, key, info);
+  if (index < 0) {
+    throw new UnexportableLayerError(
+      `signature ${signature}: input ${key} (${info.name}) is not an input of the model (${layers.inputNames.join(", ")})`,
+    );
+  }
+  return index;
+}
+
+function outputIndex(
+  layers: LayersModelLike,
+  key: string,
+  info: TensorInfo,
+  signature: string,
+): number {
+  const index = findTensor(layers.outputs, layers.outputNames, key, info);
+  if (index < 0) {
+    throw new UnexportableLayerError(
+      `signature ${signature}: output ${key} (${info.name}) is not an output of the model (${layers.outputNames.join(", ")})`,
+    );
+  }
+  return index;
+}
+
+function findTensor(
+  tensors: readonly SymbolicTensorLike[],
+  names: readonly string[],
+  key: string,
+  info: TensorInfo,
+): number {
+  const byName = tensors.findIndex((t) => t.name === info.name || `${t.name}:0` === info.name);
+  if (byName >= 0) return byName;
+  const byLayer = names.indexOf(info.name.replace(/:\d+$/, ""));
+  return byLayer >= 0 ? byLayer : names.indexOf(key);
+}
+
+function tensorInfo(ref: string, info: TensorInfo): TensorInfoProto {
+  return {
+    name: ref.includes(":") ? ref : `${ref}:0`,
+    dtype: info.dtype,
+    tensor_shape: info.tensor_shape.unknown_rank
+      ? { unknown_rank: true }
+      : { dim: info.tensor_shape.dim.map((d) => ({ size: d.size })) },
+  };
+}
+
+function printedSignatures(metaGraph: MetaGraphDef): Record<string, SignatureDef> {
+  const out: Record<string, SignatureDef> = {};
+  for (const [name, def] of Object.entries(metaGraph.signature_def ?? {})) {
+    const info = (t: TensorInfoProto): TensorInfo => ({
+      dtype: t.dtype as TensorInfo["dtype"],
+      tensor_shape: t.tensor_shape?.unknown_rank
+        ? { dim: [], unknown_rank: true }
+        : {
+            dim: (t.tensor_shape?.dim ?? []).map((d) => ({ size: String(d.size ?? 0), name: "" })),
+            unknown_rank: false,
+          },
+      name: t.name ?? "",
+    });
+    out[name] = {
+      inputs: mapEntries(def.inputs ?? {}, (_k, t) => info(t)),
+      outputs: mapEntries(def.outputs ?? {}, (_k, t) => info(t)),
+      method_name: def.method_name ?? "",
+    };
+  }
+  return out;
+}
+
+function mapEntries<T, U>(
+  record: Record<string, T>,
+  f: (key: string, value: T) => U,
+): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(k, v)]));
+}

@@ -1,0 +1,231 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import { exportModel, signatures } from "../../kernel-lib/src";
+import {
+  constNode,
+  node,
+  tf1HalfPlusTwo,
+  writeSavedModel,
+} from "../../server/src/formats/savedmodel/testing/saved-model-fixtures";
+import {
+  getJson,
+  postJson,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support/server-process";
+
+/**
+ * SavedModels the project writes itself, served by a real servable-server process (wasm
+ * backend): TF.js models exported with exportModel(..., {format: "savedmodel"}) answer as
+ * the TF.js models do, to 1e-5, through TF Serving's REST API; a TF 1 style SavedModel
+ * with variables and ParseExample serves classify and regress; and a SavedModel with an op
+ * the runtime cannot execute ends in END with the op and node named while the others
+ * keep serving.
+ */
+let work: string;
+let repository: string;
+let server: ServerProcess;
+const models: Record<string, { model: tf.LayersModel; inputs: number[][][] }> = {};
+
+function dense(): tf.LayersModel {
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ units: 12, activation: "relu", inputShape: [4] }));
+  model.add(tf.layers.batchNormalization());
+  model.add(tf.layers.dropout({ rate: 0.2 }));
+  model.add(tf.layers.dense({ units: 3, activation: "softmax" }));
+  return model;
+}
+
+function cnn(): tf.LayersModel {
+  const model = tf.sequential();
+  model.add(
+    tf.layers.conv2d({
+      inputShape: [8, 8, 1],
+      filters: 4,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+    }),
+  );
+  model.add(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: "same" }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.conv2d({ filters: 2, kernelSize: 2, activation: "tanh" }));
+  model.add(tf.layers.globalAveragePooling2d({}));
+  model.add(tf.layers.dense({ units: 2 }));
+  return model;
+}
+
+function twoInputs(): tf.LayersModel {
+  const a = tf.input({ shape: [3], name: "a" });
+  const b = tf.input({ shape: [2], name: "b" });
+  const ha = tf.layers.dense({ units: 4, activation: "relu" }).apply(a) as tf.SymbolicTensor;
+  const hb = tf.layers.dense({ units: 4, activation: "sigmoid" }).apply(b) as tf.SymbolicTensor;
+  const joined = tf.layers.concatenate().apply([ha, hb]) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 2, name: "out" }).apply(joined) as tf.SymbolicTensor;
+  return tf.model({ inputs: [a, b], outputs: out });
+}
+
+const random = (rows: number, shape: number[]) =>
+  tf.randomNormal([rows, ...shape]).arraySync() as number[][];
+
+before(async () => {
+  await tf.setBackend("cpu");
+  work = await mkdtemp(join(tmpdir(), "servable-exported-"));
+  repository = join(work, "models");
+  models.dense = { model: dense(), inputs: [random(4, [4])] };
+  models.cnn = { model: cnn(), inputs: [random(2, [8, 8, 1])] };
+  models.two_inputs = { model: twoInputs(), inputs: [random(3, [3]), random(3, [2])] };
+  for (const [name, { model }] of Object.entries(models)) {
+    await exportModel(model, repository, { name, format: "savedmodel" });
+  }
+  const iris = models.dense.model;
+  await exportModel(iris, repository, {
+    name: "iris",
+    format: "savedmodel",
+    signatures: {
+      serving_default: signatures.predict(iris),
+      classify: signatures.classify(iris, { classes: ["setosa", "versicolor", "virginica"] }),
+    },
+  });
+  const tf1 = tf1HalfPlusTwo();
+  await writeSavedModel(join(repository, "half_plus_two", "1"), tf1.metaGraph, tf1.variables, {
+    snappy: true,
+  });
+  const broken = tf1HalfPlusTwo();
+  broken.metaGraph.graph_def!.node!.push(
+    constNode("edges", { dtype: "DT_FLOAT", shape: [], data: Float32Array.of(0) }),
+    node("buckets", "Bucketize", ["x"], {
+      T: { type: "DT_FLOAT" },
+      boundaries: { list: { f: [0, 1] } },
+    }),
+  );
+  broken.metaGraph.signature_def!.serving_default!.outputs = {
+    y: { name: "buckets:0", dtype: "DT_INT32" },
+  };
+  await writeSavedModel(join(repository, "bucketize", "1"), broken.metaGraph, broken.variables);
+
+  server = await startServer([`--model_repository=${repository}`, "--max_num_load_retries=0"]);
+  for (const name of [...Object.keys(models), "iris", "half_plus_two", "bucketize"]) {
+    await waitFor(async () => {
+      const status = (await getJson(`${server.url}/v1/models/${name}`)).json as {
+        model_version_status?: { state: string }[];
+      };
+      const state = status.model_version_status?.[0]?.state;
+      return state === "AVAILABLE" || state === "END" ? true : undefined;
+    }, 60_000);
+  }
+});
+
+after(async () => {
+  await server?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+function assertClose(actual: unknown, expected: unknown, path = "predictions"): void {
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual) && actual.length === expected.length, `${path}: length`);
+    expected.forEach((e, i) => assertClose((actual as unknown[])[i], e, `${path}[${i}]`));
+    return;
+  }
+  assert.ok(
+    Math.abs((actual as number) - (expected as number)) <= 1e-5,
+    `${path}: ${String(actual)} vs ${String(expected)}`,
+  );
+}
+
+describe("TF.js models exported as SavedModels answer as the TF.js models do (to 1e-5)", () => {
+  for (const name of ["dense", "cnn", "two_inputs"]) {
+    test(name, async () => {
+      const { model, inputs } = models[name]!;
+      const expected = (model.predict(inputs.map((x) => tf.tensor(x))) as tf.Tensor).arraySync();
+      const instances =
+        inputs.length === 1
+          ? inputs[0]
+          : inputs[0]!.map((_, row) =>
+              Object.fromEntries(model.inputNames.map((key, i) => [key, inputs[i]![row]])),
+            );
+      const res = await postJson(`${server.url}/v1/models/${name}:predict`, { instances });
+      assert.equal(res.status, 200, res.text);
+      assertClose((res.json as { predictions: unknown }).predictions, expected);
+    });
+  }
+
+  test("classify on tf.Example JSON: class labels and scores", async () => {
+    const model = models.dense!.model;
+    const rows = [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.7, 3.0, 5.2, 2.3],
+    ];
+    const feature = model.inputs[0]!.name;
+    // Written as text: JSON.stringify would turn 3.0 into 3, an int64 feature to TF Serving.
+    const examples = rows.map((r) => `{"${feature}": [${r.map((v) => v.toFixed(1)).join(", ")}]}`);
+    const res = await postJson(
+      `${server.url}/v1/models/iris:classify`,
+      `{"signature_name": "classify", "examples": [${examples.join(", ")}]}`,
+    );
+    assert.equal(res.status, 200, res.text);
+    const results = (res.json as { results: [string, number][][] }).results;
+    const scores = (model.predict(tf.tensor(rows)) as tf.Tensor).arraySync() as number[][];
+    assert.deepEqual(
+      results.map((r) => r.map(([label]) => label)),
+      [
+        ["setosa", "versicolor", "virginica"],
+        ["setosa", "versicolor", "virginica"],
+      ],
+    );
+    assertClose(
+      results.map((r) => r.map(([, score]) => score)),
+      scores,
+    );
+  });
+});
+
+describe("a TF 1 style SavedModel with a checkpoint, written by the project", () => {
+  test("predict, classify and regress", async () => {
+    const predict = await postJson(
+      `${server.url}/v1/models/half_plus_two:predict`,
+      '{"instances": [1.0, 2.0, 5.0]}',
+    );
+    assert.equal(predict.text.replace(/\s+/g, ""), '{"predictions":[2.5,3.0,4.5]}');
+    const classify = await postJson(
+      `${server.url}/v1/models/half_plus_two:classify`,
+      '{"signature_name": "classify_x_to_y", "examples": [{"x": 1.0}, {"x": 2.0}]}',
+    );
+    assert.equal(classify.text.replace(/\s+/g, ""), '{"results":[[["",2.5]],[["",3.0]]]}');
+    const regress = await postJson(
+      `${server.url}/v1/models/half_plus_two:regress`,
+      '{"signature_name": "regress_x2_to_y2", "examples": [{"x": 1.0, "x2": 2.0}, {"x": 1.0}]}',
+    );
+    assert.equal(regress.text.replace(/\s+/g, ""), '{"results":[4.0,3.0]}');
+  });
+});
+
+describe("an op the runtime cannot execute", () => {
+  test("the version ends in END with the op and the node named", async () => {
+    const status = (await getJson(`${server.url}/v1/models/bucketize`)).json as {
+      model_version_status: {
+        state: string;
+        status: { error_code: string; error_message: string };
+      }[];
+    };
+    const version = status.model_version_status[0]!;
+    assert.equal(version.state, "END");
+    assert.notEqual(version.status.error_code, "OK");
+    assert.match(version.status.error_message, /Bucketize \(node buckets\)/);
+  });
+
+  test("the other models keep serving", async () => {
+    const res = await postJson(
+      `${server.url}/v1/models/half_plus_two:predict`,
+      '{"instances": [3.0]}',
+    );
+    assert.equal(res.text.replace(/\s+/g, ""), '{"predictions":[3.5]}');
+    const health = await getJson(`${server.url}/v1/models/dense`);
+    assert.equal(health.status, 200);
+  });
+});
