@@ -15,7 +15,8 @@ import {
   writeClassifyResponse,
   writeRegressResponse,
 } from "./rest/classify-regress";
-import { parsePredictRequest } from "./rest/predict-request";
+import { parseExampleList } from "./rest/examples";
+import { parsePredictRequest, requestObject } from "./rest/predict-request";
 import { writePredictResponse } from "./rest/predict-response";
 import { parseInferRequest } from "./v2/infer-request";
 import { writeInferResponse } from "./v2/infer-response";
@@ -56,7 +57,13 @@ export class InferenceHandler {
     };
     try {
       const body = await readBody(req, this.options.maxBodyBytes);
-      const handle = this.core.getServableHandle(route.spec);
+      let handle: ServableHandle;
+      try {
+        handle = this.core.getServableHandle(route.spec);
+      } catch (error) {
+        checkBeforeLookup(body, route.method);
+        throw error;
+      }
       record.version = String(handle.id.version);
       sendJson(res, 200, await this.#answer(handle, route, body, record));
     } catch (thrown) {
@@ -116,12 +123,24 @@ export class InferenceHandler {
     try {
       const doc = parseBody(body, servable, route.method);
       if (route.method === "infer") {
-        const request = parseInferRequest(doc, servable);
+        let request;
+        try {
+          request = parseInferRequest(doc, servable);
+        } catch (error) {
+          throw nestingError(body, error);
+        }
         const outputs = await run(request.signatureName, request.inputs, request.outputKeys);
         return writeInferResponse(route.spec.name, handle.id.version, request, outputs);
       }
       if (route.method === "predict") {
-        const request = parsePredictRequest(doc, servable.signatures);
+        let request;
+        try {
+          request = parsePredictRequest(doc, servable.signatures);
+        } catch {
+          // JSON.parse forgets how numbers were written ("1.0" reads as 1): the error
+          // texts quote the body, so read it again as TF Serving does.
+          request = parsePredictRequest(parseBody(body, undefined, "predict"), servable.signatures);
+        }
         return writePredictResponse(
           await run(request.signatureName, request.inputs),
           request.format,
@@ -142,13 +161,41 @@ export class InferenceHandler {
   }
 }
 
+/**
+ * TF Serving reads the body before it looks the model up, so a malformed body is the
+ * error even when the model, version or label does not exist. Throws that error, if any.
+ */
+function checkBeforeLookup(body: Buffer, method: InferenceRoute["method"]): void {
+  if (method === "infer") return;
+  const { body: request } = requestObject(parseBody(body, undefined, method));
+  if (method !== "predict") parseExampleList(request);
+}
+
+/**
+ * JSON.parse reads nesting deeper than a recursive reader can walk: when that overflowed
+ * the stack, the JSON parser's nesting error says what is wrong with the body.
+ */
+function nestingError(body: Buffer, error: unknown): unknown {
+  if (!(error instanceof RangeError)) return error;
+  try {
+    parseBody(body, undefined, "infer");
+  } catch (parseError) {
+    return parseError;
+  }
+  return error;
+}
+
 /** Servables whose inputs are all floats, strings or booleans: JSON.parse loses nothing. */
 const plainJsonIsEnough = new WeakMap<Servable, boolean>();
 
-function parseBody(body: Buffer, servable: Servable, method: InferenceRoute["method"]): JsonValue {
+function parseBody(
+  body: Buffer,
+  servable: Servable | undefined,
+  method: InferenceRoute["method"],
+): JsonValue {
   if (body.length === 0) throw invalidArgument("JSON Parse error: The document is empty");
   const text = body.toString("utf8");
-  if ((method === "predict" || method === "infer") && canUseJsonParse(servable)) {
+  if ((method === "predict" || method === "infer") && servable && canUseJsonParse(servable)) {
     try {
       return JSON.parse(text) as JsonValue;
     } catch {

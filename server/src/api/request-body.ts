@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { gunzip } from "node:zlib";
-import { invalidArgument, payloadTooLarge } from "../core/errors";
+import { invalidArgument, payloadTooLarge, ServingError } from "../core/errors";
 
 /**
  * Reads a request body up to `maxBytes` (413 beyond, before reading when the
@@ -27,7 +27,12 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
         chunks.push(chunk);
       }
     });
-    req.on("error", reject);
+    // A client that goes away mid-body cancelled its request: nothing failed here.
+    req.on("error", () =>
+      reject(
+        new ServingError("CANCELLED", "The client closed the request before sending its body"),
+      ),
+    );
     req.on("end", () => {
       if (size > maxBytes) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { invalidArgument, notFound } from "../core/errors";
 import type { ServerCore } from "../server-core";
-import { errorBody, sendError } from "./error-response";
+import { errorBody, sendError, sendJson } from "./error-response";
 import type { ServingMetrics } from "./metrics";
 import { modelMetadataBody } from "./rest/model-metadata";
 import { listModels, modelStatusBody, protobufJson } from "./rest/model-status";
@@ -97,6 +97,7 @@ function malformed(req: Request): Error {
   return invalidArgument(`Malformed request: ${req.method} ${req.originalUrl}`);
 }
 
+/** Exactly `Content-Type: application/json` as TF Serving sends (express would add a charset). */
 function sendBody(res: Response, body: string): void {
-  res.type("application/json").send(body);
+  sendJson(res, 200, body);
 }

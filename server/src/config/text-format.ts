@@ -94,7 +94,7 @@ export function parseTextFormat(text: string): TextMessage {
     if (token.kind === "string") {
       let value = token.value as string;
       // Adjacent string literals concatenate.
-      while (peek()?.kind === "string") value += peek()!.value as string;
+      while (peek()?.kind === "string") value += tokens[pos++]!.value as string;
       return value;
     }
     if (token.kind === "number") return token.value as number;
@@ -149,7 +149,8 @@ function tokenize(text: string): Token[] {
       const match = /^(?:0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?[fF]?)/.exec(
         text.slice(i),
       )![0];
-      const literal = match.replace(/[fF]$/, "");
+      // A float's "f" suffix goes; a hex literal's last digit may be an F.
+      const literal = /^0[xX]/.test(match) ? match : match.replace(/[fF]$/, "");
       tokens.push({ kind: "number", text: match, value: Number(literal), line, column });
       i += match.length;
     } else if (c === '"' || c === "'") {

@@ -54,6 +54,7 @@ export class AspiredVersionsManager {
   readonly #pending = new Map<string, readonly AspiredVersion[]>();
   #serving = new Map<string, ServingStream>();
   readonly #listeners = new Set<StateListener>();
+  readonly #published = new WeakMap<LoaderHarness, ManagerState>();
   readonly #policy: AspiredVersionPolicy;
   readonly #maxConcurrentLoads: number;
   #loadsInFlight = 0;
@@ -282,8 +283,11 @@ export class AspiredVersionsManager {
     this.#serving = serving;
   }
 
+  /** Tells listeners a version's state, once per state (quiescing and unloading are both UNLOADING). */
   #publish(harness: LoaderHarness): void {
     const state = stateOf(harness);
+    if (this.#published.get(harness) === state.state) return;
+    this.#published.set(harness, state.state);
     for (const listener of this.#listeners) listener(state);
   }
 }

@@ -72,8 +72,12 @@ export function parseJson(text: string): JsonValue {
   return new Parser(text).parseDocument();
 }
 
+/** Deepest nesting of arrays and objects the parser reads (rapidjson has no limit). */
+export const MAX_NESTING = 512;
+
 class Parser {
   #pos = 0;
+  #depth = 0;
   constructor(private readonly text: string) {}
 
   parseDocument(): JsonValue {
@@ -86,9 +90,13 @@ class Parser {
     const c = this.text.charCodeAt(this.#pos);
     switch (c) {
       case 0x7b /* { */:
-        return this.#object();
-      case 0x5b /* [ */:
-        return this.#array();
+      case 0x5b /* [ */: {
+        // A tensor has at most 254 dimensions; deeper nesting would only exhaust the stack.
+        if (++this.#depth > MAX_NESTING) this.#fail(`Nesting deeper than ${MAX_NESTING} levels.`);
+        const container = c === 0x7b ? this.#object() : this.#array();
+        this.#depth--;
+        return container;
+      }
       case 0x22 /* " */:
         return this.#string();
       case 0x74 /* t */:
@@ -97,12 +105,10 @@ class Parser {
         return this.#literal("false", false);
       case 0x6e /* n */:
         return this.#literal("null", null);
-      case 0x4e /* N */:
-        return this.#literal("NaN", NaN);
-      case 0x49 /* I */:
-        return this.#literal("Infinity", Infinity);
       default:
-        if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return this.#number();
+        if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39) || c === 0x4e || c === 0x49) {
+          return this.#number();
+        }
         return this.#fail("Invalid value.");
     }
   }
@@ -203,6 +209,8 @@ class Parser {
         i++;
         continue;
       }
+      // rapidjson reports every bad escape at its backslash.
+      const escapeAt = i;
       const e = text[i + 1];
       i += 2;
       switch (e) {
@@ -227,16 +235,16 @@ class Parser {
           out += "\t";
           break;
         case "u": {
-          const code = this.#hex4(i);
+          const code = this.#hex4(i, escapeAt);
           i += 4;
           if (code >= 0xd800 && code <= 0xdbff) {
             if (text[i] !== "\\" || text[i + 1] !== "u") {
-              this.#pos = i;
+              this.#pos = escapeAt;
               this.#fail("The surrogate pair in string is invalid.");
             }
-            const low = this.#hex4(i + 2);
+            const low = this.#hex4(i + 2, escapeAt);
             if (low < 0xdc00 || low > 0xdfff) {
-              this.#pos = i;
+              this.#pos = escapeAt;
               this.#fail("The surrogate pair in string is invalid.");
             }
             out += String.fromCharCode(code, low);
@@ -247,16 +255,16 @@ class Parser {
           break;
         }
         default:
-          this.#pos = i - 1;
+          this.#pos = escapeAt;
           this.#fail("Invalid escape character in string.");
       }
     }
   }
 
-  #hex4(at: number): number {
+  #hex4(at: number, escapeAt: number): number {
     const digits = this.text.slice(at, at + 4);
     if (!/^[0-9a-fA-F]{4}$/.test(digits)) {
-      this.#pos = at;
+      this.#pos = escapeAt;
       this.#fail("Incorrect hex digit after \\u escape in string.");
     }
     return parseInt(digits, 16);
@@ -266,13 +274,13 @@ class Parser {
     const text = this.text;
     const start = this.#pos;
     let i = start;
+    let negative = false;
     if (text.charCodeAt(i) === 0x2d) {
+      negative = true;
       i++;
-      if (text.startsWith("Infinity", i)) {
-        this.#pos = i + 8;
-        return -Infinity;
-      }
     }
+    const first = text.charCodeAt(i);
+    if (first === 0x4e /* N */ || first === 0x49 /* I */) return this.#nanOrInfinity(i, negative);
     const intStart = i;
     if (text.charCodeAt(i) === 0x30) {
       i++;
@@ -321,10 +329,42 @@ class Parser {
     return Number.isInteger(value) ? new IntegralDouble(value) : value;
   }
 
+  /** rapidjson reports a bad literal where its match stopped ("tru" fails at offset 3). */
   #literal<T>(word: string, value: T): T {
-    if (!this.text.startsWith(word, this.#pos)) this.#fail("Invalid value.");
-    this.#pos += word.length;
+    const matched = this.#matched(word, this.#pos);
+    this.#pos += matched;
+    if (matched < word.length) this.#fail("Invalid value.");
     return value;
+  }
+
+  /**
+   * NaN and infinities as rapidjson's kParseNanAndInfFlag reads them: "NaN", "Inf" and
+   * "Infinity", each with an optional minus.
+   */
+  #nanOrInfinity(at: number, negative: boolean): number {
+    if (this.text.charCodeAt(at) === 0x4e /* N */) {
+      const matched = this.#matched("NaN", at);
+      this.#pos = at + matched;
+      if (matched < 3) this.#fail("Invalid value.");
+      return NaN;
+    }
+    const matched = this.#matched("Infinity", at);
+    if (matched < 3) {
+      this.#pos = at + matched;
+      this.#fail("Invalid value.");
+    }
+    // "Inf" alone is infinity; once an "i" follows, all of "Infinity" must.
+    const whole = matched === 8 || this.text.charCodeAt(at + 3) !== 0x69; /* i */
+    this.#pos = at + (matched === 8 ? 8 : whole ? 3 : matched);
+    if (!whole) this.#fail("Invalid value.");
+    return negative ? -Infinity : Infinity;
+  }
+
+  /** How many characters of `word` the text holds from `at` on. */
+  #matched(word: string, at: number): number {
+    let k = 0;
+    while (k < word.length && this.text.charCodeAt(at + k) === word.charCodeAt(k)) k++;
+    return k;
   }
 
   #skipWhitespace(): void {

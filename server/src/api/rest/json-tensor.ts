@@ -39,9 +39,10 @@ export function isBase64Object(value: JsonValue): boolean {
   return keys.length === 1 && keys[0] === "b64" && typeof value.b64 === "string";
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Standard base64; padding optional, but correct when given ("." pads as "=" does). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:[=.]{2})?|[A-Za-z0-9+/]{3}[=.]?)?$/;
 
-/** Decodes a `{"b64": ...}` object (standard alphabet, padded, as absl::Base64Unescape). */
+/** Decodes a `{"b64": ...}` object (standard alphabet, as absl::Base64Unescape reads it). */
 export function decodeBase64Object(value: JsonValue): Uint8Array {
   if (!isBase64Object(value)) {
     throw invalidArgument(
@@ -50,7 +51,7 @@ export function decodeBase64Object(value: JsonValue): Uint8Array {
   }
   const text = (value as { b64: string }).b64;
   if (!BASE64.test(text)) throw invalidArgument("Unable to base64 decode");
-  return Buffer.from(text, "base64");
+  return Buffer.from(text.replace(/\./g, "="), "base64");
 }
 
 export function typeError(value: JsonValue, dtype: DataType): ServingError {

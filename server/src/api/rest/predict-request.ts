@@ -30,6 +30,22 @@ export interface PredictRequest {
   inputs: TensorMap;
 }
 
+/**
+ * The request body's top-level object and the signature name it asks for: what TF
+ * Serving checks before it looks the model up.
+ */
+export function requestObject(doc: JsonValue): { body: JsonObject; signatureName: string } {
+  if (!isJsonObject(doc))
+    throw invalidArgument(`JSON Value: ${jsonDebugString(doc)} Is not object`);
+  const requested = doc.signature_name;
+  if (requested !== undefined && typeof requested !== "string") {
+    throw invalidArgument(
+      `JSON Value: ${jsonDebugString(doc)} not formatted correctly. 'signature_name' key must be a string value.`,
+    );
+  }
+  return { body: doc, signatureName: requested || DEFAULT_SIGNATURE };
+}
+
 /** The request body's top-level object, and the signature it names. */
 export function resolveSignature(
   doc: JsonValue,
@@ -39,19 +55,11 @@ export function resolveSignature(
   signatureName: string;
   signature: SignatureDef;
 } {
-  if (!isJsonObject(doc))
-    throw invalidArgument(`JSON Value: ${jsonDebugString(doc)} Is not object`);
-  const requested = doc.signature_name;
-  if (requested !== undefined && typeof requested !== "string") {
-    throw invalidArgument(
-      `JSON Value: ${jsonDebugString(doc)} not formatted correctly. 'signature_name' key must be a string value.`,
-    );
-  }
-  const signatureName = requested || DEFAULT_SIGNATURE;
+  const { body, signatureName } = requestObject(doc);
   const signature = signatures.signature_def[signatureName];
   if (!signature)
     throw invalidArgument(`Serving signature name: "${signatureName}" not found in signature def`);
-  return { body: doc, signatureName, signature };
+  return { body, signatureName, signature };
 }
 
 export function parsePredictRequest(doc: JsonValue, signatures: SignatureDefMap): PredictRequest {

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ServingError } from "../../core/errors";
+import type { Servable } from "../../servable/servable";
+import {
+  CLASSIFY_METHOD,
+  REGRESS_METHOD,
+  tensorInfo,
+  type SignatureDefMap,
+} from "../../servable/signature";
+import { parseJson } from "../json/json-parser";
+import {
+  parseExampleRequest,
+  writeClassifyResponse,
+  writeRegressResponse,
+} from "./classify-regress";
+
+const column = (name: string) => tensorInfo(name, "DT_FLOAT", [-1, 1]);
+const SIGNATURES: SignatureDefMap = {
+  signature_def: {
+    classify_x_to_y: {
+      inputs: { x: column("x:0") },
+      outputs: { scores: column("y:0") },
+      method_name: CLASSIFY_METHOD,
+    },
+    regress_x_to_y: {
+      inputs: { x: column("x:0") },
+      outputs: { outputs: column("y:0") },
+      method_name: REGRESS_METHOD,
+    },
+    serialized: {
+      inputs: { inputs: tensorInfo("tf_example:0", "DT_STRING", undefined) },
+      outputs: { outputs: column("y:0") },
+      method_name: REGRESS_METHOD,
+    },
+  },
+};
+const servable: Servable = {
+  signatures: SIGNATURES,
+  runtime: "test",
+  run: () => Promise.reject(new Error("not run in these tests")),
+};
+
+const classify = (body: string) => parseExampleRequest(parseJson(body), servable, "classify");
+const regress = (body: string) => parseExampleRequest(parseJson(body), servable, "regress");
+
+function errorOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ServingError, String(error));
+    assert.equal(error.code, "INVALID_ARGUMENT");
+    return error.message;
+  }
+  assert.fail("accepted");
+}
+
+test("examples become one tensor per input, context features shared", () => {
+  const request = regress(
+    '{"signature_name": "regress_x_to_y", "context": {"x": 9.0}, "examples": [{"x": 1.0}, {"x": 2.5}, {}]}',
+  );
+  assert.equal(request.numExamples, 3);
+  assert.deepEqual(request.inputs.x!.shape, [3, 1]);
+  assert.deepEqual([...(request.inputs.x!.data as Float32Array)], [1, 2.5, 9]);
+});
+
+test("a signature with one DT_STRING 'inputs' gets serialized tf.Examples", () => {
+  const request = regress('{"signature_name": "serialized", "examples": [{"x": [1.0], "s": "a"}]}');
+  const [example] = request.inputs.inputs!.data as Uint8Array[];
+  assert.equal(request.inputs.inputs!.dtype, "DT_STRING");
+  // Example{features{feature{key:"x" float_list{value:1}}, ...}} starts with field 1, bytes.
+  assert.equal(example![0], 0x0a);
+  assert.ok(Buffer.from(example!).includes(Buffer.from("x")));
+});
+
+test("request errors: TF Serving's texts", () => {
+  assert.equal(
+    errorOf(() => classify('{"signature_name": "classify_x_to_y"}')),
+    'JSON Value: {\n    "signature_name": "classify_x_to_y"\n} When method is classify, key \'examples\' is expected and was not found',
+  );
+  assert.equal(
+    errorOf(() => regress('{"examples": {"x": 1.0}}')),
+    'JSON Value: {\n    "examples": {\n        "x": 1.0\n    }\n} Expecting \'examples\' value to be an list/array',
+  );
+  assert.equal(
+    errorOf(() => regress('{"examples": []}')),
+    "JSON Value: {\n    \"examples\": []\n} 'examples' value is an empty array",
+  );
+  assert.equal(
+    errorOf(() => regress('{"examples": [[1.0]]}')),
+    "Example must be JSON object but got JSON Array",
+  );
+  assert.equal(
+    errorOf(() => regress('{"examples": [{"x": null}]}')),
+    "Feature: x has element with unexpected JSON type: Null",
+  );
+  assert.equal(
+    errorOf(() => regress('{"examples": [{"x": [[1.0]]}]}')),
+    "Feature: x has element with unexpected JSON type: Array",
+  );
+  assert.equal(
+    errorOf(() => regress('{"examples": [{"x": [1.0, "a"]}]}')),
+    "Unexpected element type in feature: x expecting type: float",
+  );
+  assert.equal(
+    errorOf(() => regress('{"examples": [{"x": 18446744073709551615}]}')),
+    "Feature: x has uint64_t element. Only int64_t is supported.",
+  );
+  assert.equal(
+    errorOf(() => regress("[1]")),
+    "JSON Value: [1] Is not object",
+  );
+  assert.equal(
+    errorOf(() => regress('{"signature_name": "nope", "examples": [{"x": 1.0}]}')),
+    "No signature was found with the name: nope",
+  );
+});
+
+test("an int feature does not feed a float input: send 2.0, not 2", () => {
+  assert.equal(
+    errorOf(() => regress('{"signature_name": "regress_x_to_y", "examples": [{"x": 2}]}')),
+    "Name: <unknown>, Key: x, Index: 0.  Data types don't match. Data type: int64 but expected type: float",
+  );
+  assert.equal(
+    errorOf(() => regress('{"signature_name": "regress_x_to_y", "examples": [{"y": 2.0}]}')),
+    "Name: <unknown>, Key: x, Index: 0.  Feature: x (data type: float) is required but could not be found.",
+  );
+});
+
+test("a classify signature needs classes or scores; regress needs outputs", () => {
+  assert.match(
+    errorOf(() => classify('{"signature_name": "regress_x_to_y", "examples": [{"x": 1.0}]}')),
+    /^Expected classification signature outputs to contain at least one of "classes" or "scores"/,
+  );
+  assert.match(
+    errorOf(() => regress('{"signature_name": "classify_x_to_y", "examples": [{"x": 1.0}]}')),
+    /^No regression outputs found in SignatureDef/,
+  );
+});
+
+test('responses: {"results": ...} laid out as TF Serving writes them', () => {
+  const request = regress(
+    '{"signature_name": "regress_x_to_y", "examples": [{"x": 1.0}, {"x": 3.0}]}',
+  );
+  const outputs = {
+    outputs: { dtype: "DT_FLOAT" as const, shape: [2, 1], data: Float32Array.of(2.5, 3.5) },
+  };
+  assert.equal(writeRegressResponse(outputs, request), '{\n    "results": [2.5, 3.5]\n}');
+
+  const cRequest = classify(
+    '{"signature_name": "classify_x_to_y", "examples": [{"x": 1.0}, {"x": 2.0}]}',
+  );
+  const scores = {
+    scores: { dtype: "DT_FLOAT" as const, shape: [2, 1], data: Float32Array.of(2.5, 3) },
+  };
+  assert.equal(
+    writeClassifyResponse(scores, cRequest, undefined),
+    '{\n    "results": [[["", 2.5]], [["", 3.0]]\n    ]\n}',
+  );
+  assert.deepEqual(JSON.parse(writeClassifyResponse(scores, cRequest, ["yes"])), {
+    results: [[["yes", 2.5]], [["yes", 3]]],
+  });
+});

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { TestLoader } from "../testing/test-loaders";
+import { AspiredVersionsManager } from "./aspired-versions-manager";
+import { badModel } from "./errors";
+import { ServableStateMonitor } from "./servable-state-monitor";
+import { VersionLabels } from "./version-labels";
+
+test("the monitor remembers every version, highest first, failed ones with their error", async () => {
+  const manager = new AspiredVersionsManager({ maxNumLoadRetries: 0, loadRetryIntervalMs: 1 });
+  const monitor = new ServableStateMonitor(manager);
+  manager.setAspiredVersions("m", [{ version: 1, loader: new TestLoader() }]);
+  await manager.whenIdle();
+  manager.setAspiredVersions("m", [{ version: 2, loader: new TestLoader() }]);
+  await manager.whenIdle();
+  manager.setAspiredVersions("m", [
+    { version: 3, loader: new TestLoader({ outcomes: [badModel("corrupt")] }) },
+  ]);
+  await manager.whenIdle();
+
+  const states = monitor.versionStates("m").map((s) => [s.id.version, s.state, s.error?.message]);
+  assert.deepEqual(states, [
+    [3, "END", "corrupt"],
+    [2, "AVAILABLE", undefined],
+    [1, "END", undefined],
+  ]);
+  // The manager forgets version 1; the failed, still aspired version 3 stays managed.
+  assert.deepEqual(
+    manager
+      .managedStates("m")
+      .map((s) => s.id.version)
+      .sort(),
+    [2, 3],
+  );
+  assert.ok(monitor.availableSince("m", 2)! <= Date.now());
+  assert.equal(monitor.availableSince("m", 3), undefined);
+  assert.deepEqual(monitor.modelNames(), ["m"]);
+  monitor.forget("m", 1);
+  assert.deepEqual(
+    monitor.versionStates("m").map((s) => s.id.version),
+    [3, 2],
+  );
+  monitor.close();
+  await manager.stop();
+});
+
+test("version labels: per model, replaced whole, listed per version", () => {
+  const labels = new VersionLabels();
+  labels.set("m", "stable", 1);
+  labels.set("m", "canary", 2);
+  labels.set("other", "stable", 9);
+  assert.equal(labels.get("m", "stable"), 1);
+  assert.equal(labels.get("m", "nope"), undefined);
+  assert.deepEqual(labels.labelsOf("m", 2), ["canary"]);
+  labels.replace("m", { stable: 2 });
+  assert.deepEqual(labels.of("m"), { stable: 2 });
+  assert.equal(labels.delete("m", "stable"), true);
+  assert.equal(labels.delete("m", "stable"), false);
+  assert.deepEqual(labels.of("other"), { stable: 9 });
+  assert.ok(VersionLabels.VALID_LABEL.test("canary_2"));
+  assert.ok(!VersionLabels.VALID_LABEL.test("can-ary"));
+});
