@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { parseTextFormat, TextFields } from "../config/text-format";
+import { parseServingConfig } from "../protobuf/serving-protos";
 
 /**
  * TF Serving's BatchingParameters (session_bundle_config.proto), read from a
@@ -33,26 +33,24 @@ export function defaultBatchingParameters(): BatchingParameters {
 
 /** @throws Error naming the bad field, with TF Serving's texts where it has them. */
 export function parseBatchingParameters(text: string): BatchingParameters {
-  const fields = new TextFields(parseTextFormat(text), "BatchingParameters");
-  fields.allowOnly([
-    "max_batch_size",
-    "batch_timeout_micros",
-    "max_enqueued_batches",
-    "num_batch_threads",
-    "thread_pool_name",
-    "enable_large_batch_splitting",
-    "max_execution_batch_size",
-    "allowed_batch_sizes",
-    "pad_variable_length_inputs",
-  ]);
+  const file = parseServingConfig("BatchingParameters", text) as Record<
+    string,
+    { value?: string | number } | (string | number)[] | boolean | undefined
+  >;
+  const wrapped = (name: string): number | undefined => {
+    const field = file[name] as { value?: string | number } | undefined;
+    return field === undefined ? undefined : Number(field.value ?? 0);
+  };
   const defaults = defaultBatchingParameters();
   const params: BatchingParameters = {
-    maxBatchSize: fields.wrappedNumber("max_batch_size") ?? defaults.maxBatchSize,
-    batchTimeoutMicros: fields.wrappedNumber("batch_timeout_micros") ?? defaults.batchTimeoutMicros,
-    maxEnqueuedBatches: fields.wrappedNumber("max_enqueued_batches") ?? defaults.maxEnqueuedBatches,
-    numBatchThreads: fields.wrappedNumber("num_batch_threads") ?? defaults.numBatchThreads,
-    allowedBatchSizes: fields.numbers("allowed_batch_sizes"),
-    padVariableLengthInputs: fields.boolean("pad_variable_length_inputs") ?? false,
+    maxBatchSize: wrapped("max_batch_size") ?? defaults.maxBatchSize,
+    batchTimeoutMicros: wrapped("batch_timeout_micros") ?? defaults.batchTimeoutMicros,
+    maxEnqueuedBatches: wrapped("max_enqueued_batches") ?? defaults.maxEnqueuedBatches,
+    numBatchThreads: wrapped("num_batch_threads") ?? defaults.numBatchThreads,
+    allowedBatchSizes: ((file.allowed_batch_sizes as (string | number)[] | undefined) ?? []).map(
+      Number,
+    ),
+    padVariableLengthInputs: file.pad_variable_length_inputs === true,
   };
   validate(params);
   return params;

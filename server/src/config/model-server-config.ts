@@ -1,8 +1,9 @@
+import { invalidArgument } from "../core/errors";
+import { parseServingConfig } from "../protobuf/serving-protos";
 import {
   DEFAULT_VERSION_POLICY,
   type ServableVersionPolicy,
 } from "../sources/servable-version-policy";
-import { parseTextFormat, TextFields, TextFormatError } from "./text-format";
 
 /** One served model, as TF Serving's ModelConfig describes it. */
 export interface ModelConfig {
@@ -14,81 +15,87 @@ export interface ModelConfig {
   readonly versionLabels: Readonly<Record<string, number>>;
 }
 
+/** TF Serving's ModelServerConfig message, as its text form or gRPC hands it over. */
+export interface ModelServerConfigMessage {
+  model_config_list?: { config?: ModelConfigMessage[] };
+  custom_model_config?: unknown;
+}
+
+interface ModelConfigMessage {
+  name?: string;
+  base_path?: string;
+  model_platform?: string;
+  model_version_policy?: {
+    latest?: { num_versions?: number };
+    all?: object;
+    specific?: { versions?: (string | number)[] };
+  };
+  version_labels?: Record<string, string | number>;
+}
+
 /**
  * Reads a `--model_config_file` (TF Serving's ModelServerConfig in text format):
  * `model_config_list { config { name base_path model_platform model_version_policy
  * version_labels } ... }`. Each config replaces the previous one entirely.
- * @throws Error with TF Serving's "Error parsing text-format ..." prefix.
+ * @throws Error with TF Serving's "Error parsing text-format ..." prefix, or saying which
+ * model is wrong.
  */
 export function parseModelServerConfig(text: string): ModelConfig[] {
-  let root: TextFields;
-  try {
-    root = new TextFields(parseTextFormat(text), "ModelServerConfig");
-  } catch (error) {
-    if (error instanceof TextFormatError) {
-      throw new Error(
-        `Error parsing text-format tensorflow.serving.ModelServerConfig: ${error.message}`,
-      );
-    }
-    throw error;
+  return modelConfigsFrom(
+    parseServingConfig("ModelServerConfig", text) as ModelServerConfigMessage,
+  );
+}
+
+/**
+ * The models of a ModelServerConfig (from a file, or from gRPC's
+ * HandleReloadConfigRequest). @throws ServingError INVALID_ARGUMENT saying what is wrong.
+ */
+export function modelConfigsFrom(message: ModelServerConfigMessage): ModelConfig[] {
+  if (message.custom_model_config) {
+    throw invalidArgument("custom_model_config is not supported: list models in model_config_list");
   }
-  root.allowOnly(["model_config_list"]);
-  const list = root.message("model_config_list");
-  if (!list) return [];
-  list.allowOnly(["config"]);
-  const configs = list.messages("config").map(readModelConfig);
+  const configs = (message.model_config_list?.config ?? []).map(readModelConfig);
   const names = new Set<string>();
   for (const config of configs) {
-    if (names.has(config.name))
-      throw new Error(`Illegal to list model ${config.name} multiple times in config list`);
+    if (names.has(config.name)) {
+      throw invalidArgument(`Illegal to list model ${config.name} multiple times in config list`);
+    }
     names.add(config.name);
   }
   return configs;
 }
 
-function readModelConfig(config: TextFields): ModelConfig {
-  config.allowOnly([
-    "name",
-    "base_path",
-    "model_type",
-    "model_platform",
-    "model_version_policy",
-    "version_labels",
-    "logging_config",
-  ]);
-  const name = config.string("name");
-  const basePath = config.string("base_path");
-  if (!name) throw new Error("ModelConfig: name is required");
-  if (!basePath) throw new Error(`ModelConfig ${name}: base_path is required`);
-  const versionLabels: Record<string, number> = {};
-  for (const entry of config.messages("version_labels")) {
-    const key = entry.string("key");
-    const value = entry.number("value");
-    if (!key || value === undefined)
-      throw new Error(`ModelConfig ${name}: version_labels need a key and a value`);
-    versionLabels[key] = value;
-  }
+function readModelConfig(config: ModelConfigMessage): ModelConfig {
+  const { name, base_path: basePath } = config;
+  if (!name) throw invalidArgument("ModelConfig: name is required");
+  if (!basePath) throw invalidArgument(`ModelConfig ${name}: base_path is required`);
   return {
     name,
     basePath,
-    modelPlatform: config.string("model_platform") ?? "tensorflow",
-    versionPolicy: readVersionPolicy(config.message("model_version_policy"), name),
-    versionLabels,
+    modelPlatform: config.model_platform || "tensorflow",
+    versionPolicy: readVersionPolicy(config.model_version_policy, name),
+    versionLabels: Object.fromEntries(
+      Object.entries(config.version_labels ?? {}).map(([label, version]) => [
+        label,
+        Number(version),
+      ]),
+    ),
   };
 }
 
-function readVersionPolicy(policy: TextFields | undefined, model: string): ServableVersionPolicy {
-  if (!policy) return DEFAULT_VERSION_POLICY;
-  policy.allowOnly(["latest", "all", "specific"]);
-  const latest = policy.message("latest");
-  if (latest) return { kind: "latest", numVersions: latest.number("num_versions") ?? 1 };
-  if (policy.message("all")) return { kind: "all" };
-  const specific = policy.message("specific");
-  if (specific) {
-    const versions = specific.numbers("versions");
-    if (versions.length === 0)
-      throw new Error(`ModelConfig ${model}: specific version policy lists no versions`);
+function readVersionPolicy(
+  policy: ModelConfigMessage["model_version_policy"],
+  model: string,
+): ServableVersionPolicy {
+  if (policy?.specific) {
+    const versions = (policy.specific.versions ?? []).map(Number);
+    if (versions.length === 0) {
+      throw invalidArgument(`ModelConfig ${model}: specific version policy lists no versions`);
+    }
     return { kind: "specific", versions };
   }
+  if (policy?.all) return { kind: "all" };
+  if (policy?.latest)
+    return { kind: "latest", numVersions: Number(policy.latest.num_versions ?? 1) || 1 };
   return DEFAULT_VERSION_POLICY;
 }

@@ -1,4 +1,4 @@
-import { parseTextFormat, TextFields } from "./text-format";
+import { parseServingConfig } from "../protobuf/serving-protos";
 
 /** TF Serving's default Prometheus path (PrometheusExporter::kPrometheusPath). */
 export const DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics";
@@ -10,9 +10,9 @@ export const DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics";
  */
 export function prometheusPath(configText: string | undefined): string | undefined {
   if (configText === undefined) return DEFAULT_PROMETHEUS_PATH;
-  const root = new TextFields(parseTextFormat(configText), "MonitoringConfig");
-  root.allowOnly(["prometheus_config"]);
-  const prometheus = root.message("prometheus_config");
-  if (!prometheus?.boolean("enable")) return undefined;
-  return prometheus.string("path") || DEFAULT_PROMETHEUS_PATH;
+  const config = parseServingConfig("MonitoringConfig", configText) as {
+    prometheus_config?: { enable?: boolean; path?: string };
+  };
+  if (!config.prometheus_config?.enable) return undefined;
+  return config.prometheus_config.path || DEFAULT_PROMETHEUS_PATH;
 }

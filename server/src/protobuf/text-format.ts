@@ -1,11 +1,13 @@
 import * as protobuf from "protobufjs";
-import { encodeMessage, messageType, type MessageTypes } from "./tensorflow-protos";
+import { messageType, type MessageTypes } from "./tensorflow-protos";
 
 /**
- * Protocol buffers' text format, read against the TensorFlow message schema, into the
- * same plain objects decodeMessage returns: what a `saved_model.pbtxt` holds. protobufjs
- * reads only the binary and JSON forms. Strings are byte strings with C escapes (octal,
- * hex); `google.protobuf.Any` may be written expanded (`[type.googleapis.com/tensorflow.X] {...}`).
+ * Protocol buffers' text format, read against a message's schema into the plain objects
+ * protobufjs's toObject gives (enums as names, int64 as decimal strings): what a
+ * `saved_model.pbtxt` holds, and TF Serving's config files (ModelServerConfig,
+ * BatchingParameters, MonitoringConfig). protobufjs reads only the binary and JSON forms,
+ * hence this parser. Strings are byte strings with C escapes (octal, hex);
+ * `google.protobuf.Any` may be written expanded (`[type.googleapis.com/pkg.X] {...}`).
  */
 export class TextFormatError extends Error {}
 
@@ -14,13 +16,17 @@ type Token =
   | { kind: "number"; text: string; line: number }
   | { kind: "string"; bytes: Uint8Array; text: string; line: number };
 
+/** A TensorFlow message (SavedModel...) from its text form. @throws TextFormatError */
 export function parseTextMessage<K extends keyof MessageTypes>(
   name: K,
   text: string,
 ): MessageTypes[K] {
-  const parser = new Parser(tokenize(text));
-  const value = parser.message(messageType(name), undefined);
-  return value as MessageTypes[K];
+  return parseTextProto(messageType(name), text) as unknown as MessageTypes[K];
+}
+
+/** Any message of a protobufjs schema from its text form. @throws TextFormatError */
+export function parseTextProto(type: protobuf.Type, text: string): Record<string, unknown> {
+  return new Parser(tokenize(text)).message(type, undefined);
 }
 
 type Value = string | number | boolean | Uint8Array | Obj;
@@ -157,11 +163,11 @@ class Parser {
     this.#next();
     let url = "";
     while (!this.#accept("]")) url += this.#next().text;
-    const inner = messageType(url.slice(url.lastIndexOf("/") + 1).replace(/^tensorflow\./, ""));
+    const inner = type.root.lookupType(url.slice(url.lastIndexOf("/") + 1));
     this.#accept(":");
     const value = this.#openMessage(inner);
     out.type_url = url;
-    out.value = encodeMessage(inner.name as keyof MessageTypes, value as never);
+    out.value = inner.encode(inner.fromObject(value)).finish();
   }
 
   #scalar(name: string, type: string, resolved: protobuf.ReflectionObject | null): Value {

@@ -1,4 +1,5 @@
-import { Writer } from "protobufjs/minimal";
+import { encodeMessage, type FeatureProto } from "../protobuf/tensorflow-protos";
+
 /** A tf.Example feature: a list of bytes, floats or int64s. */
 export type Feature =
   | { kind: "bytes"; values: Uint8Array[] }
@@ -22,49 +23,13 @@ export function withContext(list: ExampleList): Example[] {
   return list.examples.map((example) => new Map([...context, ...example]));
 }
 
-/**
- * Serializes a tf.Example (tensorflow/core/example/example.proto): what a SavedModel's
- * classify or regress signature takes as its one DT_STRING input.
- *
- *   Example { Features features = 1; }   Features { map<string, Feature> feature = 1; }
- *   Feature { oneof kind { BytesList bytes_list = 1; FloatList float_list = 2; Int64List int64_list = 3; } }
- */
+/** Serializes a tf.Example: what a SavedModel's classify or regress signature takes. */
 export function serializeExample(example: Example): Uint8Array {
-  const writer = Writer.create();
-  writer.uint32(tag(1, 2)).fork(); // features
-  for (const [name, feature] of example) {
-    writer.uint32(tag(1, 2)).fork(); // map entry
-    writer.uint32(tag(1, 2)).string(name);
-    writer.uint32(tag(2, 2)).fork(); // Feature
-    switch (feature.kind) {
-      case "bytes":
-        writer.uint32(tag(1, 2)).fork();
-        for (const value of feature.values) writer.uint32(tag(1, 2)).bytes(value);
-        writer.ldelim();
-        break;
-      case "float":
-        writer.uint32(tag(2, 2)).fork();
-        if (feature.values.length > 0) {
-          writer.uint32(tag(1, 2)).fork();
-          for (const value of feature.values) writer.float(value);
-          writer.ldelim();
-        }
-        writer.ldelim();
-        break;
-      case "int64":
-        writer.uint32(tag(3, 2)).fork();
-        if (feature.values.length > 0) {
-          writer.uint32(tag(1, 2)).fork();
-          for (const value of feature.values) writer.int64(value.toString());
-          writer.ldelim();
-        }
-        writer.ldelim();
-        break;
-    }
-    writer.ldelim().ldelim();
+  const feature: Record<string, FeatureProto> = {};
+  for (const [name, f] of example) {
+    if (f.kind === "bytes") feature[name] = { bytes_list: { value: f.values } };
+    else if (f.kind === "float") feature[name] = { float_list: { value: f.values } };
+    else feature[name] = { int64_list: { value: f.values.map(String) } };
   }
-  writer.ldelim();
-  return writer.finish();
+  return encodeMessage("Example", { features: { feature } });
 }
-
-const tag = (field: number, wireType: number): number => (field << 3) | wireType;

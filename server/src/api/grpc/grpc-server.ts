@@ -1,9 +1,8 @@
-import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { Logger } from "pino";
-import protobuf from "protobufjs";
-import type { ModelConfig } from "../../config/model-server-config";
+import type protobuf from "protobufjs";
+import { modelConfigsFrom, type ModelServerConfigMessage } from "../../config/model-server-config";
 import { invalidArgument, toServingError, type ServingError } from "../../core/errors";
 import type { ServableHandle } from "../../core/servable-handle";
 import type { Servable } from "../../servable/servable";
@@ -18,8 +17,13 @@ import {
   type ExampleMethod,
 } from "../example-inference";
 import type { RequestRecord, ServingMetrics } from "../metrics";
+import { servingType } from "../../protobuf/serving-protos";
 import { PROTO_DIR, type TensorProto } from "../../protobuf/tensorflow-protos";
-import { tensorFromProto, tensorToTypedProto, TensorValueError } from "../../protobuf/tensor-values";
+import {
+  tensorFromProto,
+  tensorToTypedProto,
+  TensorValueError,
+} from "../../protobuf/tensor-values";
 
 const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
@@ -56,11 +60,7 @@ export class GrpcApi {
       protoLoader.loadSync("tensorflow_serving.proto", LOADER_OPTIONS),
     );
     const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
-    const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) =>
-      target.startsWith("google/") ? target : join(PROTO_DIR, target);
-    root.loadSync("tensorflow_serving.proto", { keepCase: true });
-    this.#signatureDefMap = root.lookupType("tensorflow.serving.SignatureDefMap");
+    this.#signatureDefMap = servingType("SignatureDefMap");
     this.#server.addService((serving.PredictionService as grpc.ServiceClientConstructor).service, {
       Predict: this.#unary("predict", (req: PredictRequest, record) => this.#predict(req, record)),
       Classify: this.#unary("classify", (req: ExampleRequestObject, record) =>
@@ -75,7 +75,10 @@ export class GrpcApi {
       GetModelStatus: this.#unary("status", (req: { model_spec?: ModelSpecObject }) =>
         this.#status(req),
       ),
-      HandleReloadConfigRequest: this.#unary("reload", (req: ReloadRequest) => this.#reload(req)),
+      HandleReloadConfigRequest: this.#unary(
+        "reload",
+        (req: { config?: ModelServerConfigMessage }) => this.#reload(req),
+      ),
     });
   }
 
@@ -233,33 +236,9 @@ export class GrpcApi {
     };
   }
 
-  async #reload(request: ReloadRequest): Promise<unknown> {
-    const list = request.config?.model_config_list;
-    if (!list) throw invalidArgument("ModelServerConfig must hold a model_config_list");
-    const configs: ModelConfig[] = (list.config ?? []).map((c) => ({
-      name: c.name ?? "",
-      basePath: c.base_path ?? "",
-      modelPlatform: c.model_platform || "tensorflow",
-      versionPolicy: c.model_version_policy?.specific
-        ? {
-            kind: "specific",
-            versions: (c.model_version_policy.specific.versions ?? []).map(Number),
-          }
-        : c.model_version_policy?.all
-          ? { kind: "all" }
-          : {
-              kind: "latest",
-              numVersions: Number(c.model_version_policy?.latest?.num_versions ?? 1) || 1,
-            },
-      versionLabels: Object.fromEntries(
-        Object.entries(c.version_labels ?? {}).map(([k, v]) => [k, Number(v)]),
-      ),
-    }));
-    for (const c of configs) {
-      if (!c.name || !c.basePath)
-        throw invalidArgument("Every ModelConfig needs a name and a base_path");
-    }
-    await this.core.replaceConfig(configs);
+  async #reload(request: { config?: ModelServerConfigMessage }): Promise<unknown> {
+    if (!request.config) throw invalidArgument("ReloadConfigRequest needs a config");
+    await this.core.replaceConfig(modelConfigsFrom(request.config));
     return { status: { error_code: "OK", error_message: "" } };
   }
 
@@ -373,21 +352,4 @@ interface ExampleRequestObject {
 interface MetadataRequest {
   model_spec?: ModelSpecObject;
   metadata_field?: string[];
-}
-interface ReloadRequest {
-  config?: {
-    model_config_list?: {
-      config?: {
-        name?: string;
-        base_path?: string;
-        model_platform?: string;
-        model_version_policy?: {
-          latest?: { num_versions?: number };
-          all?: object;
-          specific?: { versions?: (string | number)[] };
-        };
-        version_labels?: Record<string, string | number>;
-      }[];
-    };
-  };
 }

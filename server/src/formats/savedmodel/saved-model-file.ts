@@ -1,6 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { decodeMessage, type MetaGraphDef, type SavedModel } from "../../protobuf/tensorflow-protos";
+import {
+  decodeMessage,
+  type MetaGraphDef,
+  type SavedModel,
+} from "../../protobuf/tensorflow-protos";
 import { parseTextMessage } from "../../protobuf/text-format";
 
 /**

@@ -1,4 +1,10 @@
-import type { ArgDef, AttrValue, FunctionDef, NodeDef, OpDef } from "../../../protobuf/tensorflow-protos";
+import type {
+  ArgDef,
+  AttrValue,
+  FunctionDef,
+  NodeDef,
+  OpDef,
+} from "../../../protobuf/tensorflow-protos";
 import { GraphError } from "./graph-error";
 
 /**

@@ -2,7 +2,12 @@ import type * as tf from "@tensorflow/tfjs";
 import type { HostTensor } from "../../../servable/tensor";
 import type { FrozenGraph } from "../graph/frozen-graph";
 import { GraphError } from "../graph/graph-error";
-import type { AttrValue, NodeDef, TensorProto, TensorShapeProto } from "../../../protobuf/tensorflow-protos";
+import type {
+  AttrValue,
+  NodeDef,
+  TensorProto,
+  TensorShapeProto,
+} from "../../../protobuf/tensorflow-protos";
 
 /**
  * A frozen graph as the in-memory artifacts TF.js's GraphModel loads (what the Python
