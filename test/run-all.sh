@@ -10,6 +10,7 @@ npm run build
 npm run build -w @servable/jupyterlab
 npm run build:app -w @servable/jupyterlab
 npm run lint
+npm run typecheck
 
 mapfile -t unit < <(find server/src kernel-lib/src extension/src -name '*.test.ts' | sort)
 mapfile -t cross < <(find test -path test/node_modules -prune -o -name '*.test.ts' -print | sort)

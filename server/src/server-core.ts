@@ -215,6 +215,15 @@ export class ServerCore {
     this.#log.info({ model: name, label }, `Label ${label} of ${name} removed`);
   }
 
+  /**
+   * Labels kept from an earlier run (the management API's state): each is set once its
+   * version is AVAILABLE and, until then too, keeps that version served.
+   */
+  restoreLabels(name: string, labels: Readonly<Record<string, number>>): void {
+    this.#pendingLabels.set(name, { ...this.#pendingLabels.get(name), ...labels });
+    this.#applyPendingLabels(name);
+  }
+
   /** Forgets a version's history (its files are gone for good). */
   forgetVersion(name: string, version: number): void {
     this.#monitor.forget(name, version);
@@ -233,8 +242,22 @@ export class ServerCore {
       }
     }
     await this.#source.setModels(
-      configs.map((c) => ({ name: c.name, basePath: c.basePath, versionPolicy: c.versionPolicy })),
+      configs.map((c) => ({
+        name: c.name,
+        basePath: c.basePath,
+        versionPolicy: c.versionPolicy,
+        // Labels set through the management API keep their versions served.
+        ...(!labelsFromConfig && { pinnedVersions: () => this.#labelledVersions(c.name) }),
+      })),
     );
+  }
+
+  /** Versions a label points at, or will once they are AVAILABLE. */
+  #labelledVersions(name: string): number[] {
+    return [
+      ...Object.values(this.#labels.of(name)),
+      ...Object.values(this.#pendingLabels.get(name) ?? {}),
+    ];
   }
 
   #applyPendingLabels(name: string): void {

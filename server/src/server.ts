@@ -5,6 +5,7 @@ import { GrpcApi } from "./api/grpc/grpc-server";
 import { createHttpServer } from "./api/http-server";
 import { defaultBatchingParameters, parseBatchingParameters } from "./batching/batching-parameters";
 import { InferenceHandler } from "./api/inference-handler";
+import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
 import { createRestApp } from "./api/rest-app";
 import { FlagError, type Flags } from "./config/flags";
@@ -13,6 +14,7 @@ import { prometheusPath } from "./config/monitoring-config";
 import { AvailabilityPreservingPolicy } from "./core/availability-preserving-policy";
 import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
+import { onnxFormatOptions } from "./formats/onnx/session-options";
 import { createLogger } from "./logger";
 import { initTfjsBackend } from "./runtime/tfjs-backend";
 import { ServerCore, type ModelConfigProvider } from "./server-core";
@@ -47,8 +49,10 @@ export async function startServer(
       ? parseBatchingParameters(await readFile(flags.batching_parameters_file, "utf8"))
       : defaultBatchingParameters()
     : undefined;
+  // By default model math never runs on the thread that answers HTTP (health probes
+  // included): one worker per version, or one per batch thread with batching.
   const replicas =
-    flags.model_replicas >= 0 ? flags.model_replicas : (batching?.numBatchThreads ?? 0);
+    flags.model_replicas >= 0 ? flags.model_replicas : (batching?.numBatchThreads ?? 1);
   const metrics = new ServingMetrics();
 
   const core = new ServerCore({
@@ -72,6 +76,7 @@ export async function startServer(
           .split(",")
           .map((t) => t.trim())
           .filter(Boolean),
+        ...onnxFormatOptions(flags, replicas),
       },
     },
     execution: {
@@ -87,6 +92,21 @@ export async function startServer(
     { source: configProvider.describe, replicas, batching: batching ?? false },
     `Serving ${configProvider.describe}`,
   );
+  // Before the first poll: persisted labels keep their versions served from the start.
+  let management: ManagementApi | undefined;
+  if (flags.rest_api_port > 0) {
+    management = await createManagementApi(core, {
+      modelRepository: flags.model_repository,
+      servesRepository: Boolean(flags.model_repository) && !flags.model_config_file,
+      authTokenFile: flags.auth_token_file,
+      requireAuthForReads: flags.require_auth_for_reads,
+      maxUploadBytes: flags.max_upload_bytes,
+      maxUploadFiles: flags.max_upload_files,
+      metricsPath,
+      formats: MODEL_FORMATS,
+      logger,
+    });
+  }
   await core.start();
 
   if (flags.port > 0 && flags.port === flags.rest_api_port) {
@@ -102,7 +122,10 @@ export async function startServer(
   let restUrl: string | undefined;
   let server: ReturnType<typeof createHttpServer> | undefined;
   if (flags.rest_api_port > 0) {
-    const app = createRestApp(core, metrics, { metricsPath });
+    const app = createRestApp(core, metrics, {
+      metricsPath,
+      routers: management ? [management.router] : [],
+    });
     const inference = new InferenceHandler(
       core,
       metrics,
@@ -112,7 +135,11 @@ export async function startServer(
     server = createHttpServer(
       inference,
       app,
-      { basePath: flags.rest_api_base_path, cors: flags.rest_api_enable_cors_support },
+      {
+        basePath: flags.rest_api_base_path,
+        cors: flags.rest_api_enable_cors_support,
+        readGuard: management?.readGuard,
+      },
       logger,
     );
     await new Promise<void>((resolve, reject) => {
@@ -122,6 +149,7 @@ export async function startServer(
     const { port } = server.address() as AddressInfo;
     const host = flags.rest_api_host === "0.0.0.0" ? "localhost" : flags.rest_api_host;
     restUrl = `http://${host}:${port}${flags.rest_api_base_path.replace(/\/+$/, "")}`;
+    await management?.announce(port, restUrl);
     logger.info({ url: restUrl, port }, `Exporting HTTP/REST API at:${host}:${port} ...`);
   }
 
@@ -135,6 +163,7 @@ export async function startServer(
         server.closeIdleConnections();
         await closed;
       }
+      await management?.close();
       await grpcApi?.close();
       await core.stop();
     },

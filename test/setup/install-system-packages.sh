@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # JupyterLab sidebar: its browser tests (Chromium, Debian's Jupyter server) and its wheel.
+  # Kernel library: its notebooks run in a tslab kernel on the same Jupyter server.
   chromium python3-jupyter-server jupyter-client python3-jupyterlab-server python3-notebook
   python3-build python3-hatchling python3-pip
   # ONNX: models and expected answers built at test time by the frameworks themselves.

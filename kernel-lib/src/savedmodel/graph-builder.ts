@@ -1,9 +1,5 @@
 import type { HostTensor } from "@servable/server/dist/servable/tensor";
-import type {
-  AttrValue,
-  NodeDef,
-  OpDef,
-} from "@servable/server/dist/protobuf/tensorflow-protos";
+import type { AttrValue, NodeDef, OpDef } from "@servable/server/dist/protobuf/tensorflow-protos";
 import { tensorToProto } from "@servable/server/dist/protobuf/tensor-values";
 import { opDef } from "./op-defs";
 

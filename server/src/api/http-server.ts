@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { invalidArgument } from "../core/errors";
+import { invalidArgument, type ServingError } from "../core/errors";
 import { sendError } from "./error-response";
 import type { InferenceHandler } from "./inference-handler";
 import { matchInferenceRoute } from "./rest/urls";
@@ -9,6 +9,8 @@ export interface HttpServerOptions {
   /** Every route sits under this prefix ("" for none), e.g. behind jupyter-server-proxy. */
   readonly basePath: string;
   readonly cors: boolean;
+  /** --require_auth_for_reads: checks every request but CORS preflights; an error answers it. */
+  readonly readGuard?: (req: IncomingMessage, path: string) => ServingError | undefined;
 }
 
 const CORS_HEADERS = {
@@ -45,6 +47,11 @@ export function createHttpServer(
     }
     if (req.method === "OPTIONS" && options.cors) {
       answerPreflight(req, res);
+      return;
+    }
+    const denied = options.readGuard?.(req, pathOf(url));
+    if (denied) {
+      sendError(res, denied);
       return;
     }
     if (req.method === "POST") {

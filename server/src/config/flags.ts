@@ -1,3 +1,4 @@
+import { GRAPH_OPTIMIZATION_LEVELS } from "../formats/onnx/session-options";
 import { BACKENDS, type BackendChoice } from "../runtime/tfjs-backend";
 
 /**
@@ -146,6 +147,34 @@ export const FLAGS = [
     help: "Let a label point at a version that is not AVAILABLE yet.",
   },
   {
+    name: "auth_token_file",
+    type: "string",
+    default: "",
+    help: "File whose first line is the management API's bearer token (else $SERVABLE_TOKEN, else one is generated and written to the runtime file).",
+    servable: true,
+  },
+  {
+    name: "require_auth_for_reads",
+    type: "bool",
+    default: false,
+    help: "Ask for the bearer token on reads and inference too (health and metrics stay open).",
+    servable: true,
+  },
+  {
+    name: "max_upload_bytes",
+    type: "int",
+    default: 2 * 1024 * 1024 * 1024,
+    help: "Largest model version upload accepted (413 above it).",
+    servable: true,
+  },
+  {
+    name: "max_upload_files",
+    type: "int",
+    default: 1000,
+    help: "Most files one version upload may hold.",
+    servable: true,
+  },
+  {
     name: "saved_model_tags",
     type: "string",
     default: "serve",
@@ -160,6 +189,21 @@ export const FLAGS = [
     servable: true,
   },
   {
+    name: "onnx_intra_op_threads",
+    type: "int",
+    default: 0,
+    help: "Threads one ONNX Runtime session computes a request on (0 = the cores divided among a version's replicas).",
+    servable: true,
+  },
+  {
+    name: "onnx_graph_optimization_level",
+    type: "string",
+    default: "all",
+    choices: GRAPH_OPTIMIZATION_LEVELS,
+    help: "ONNX Runtime's graph optimizations applied when a model loads.",
+    servable: true,
+  },
+  {
     name: "enable_batching",
     type: "bool",
     default: false,
@@ -169,7 +213,7 @@ export const FLAGS = [
     name: "model_replicas",
     type: "int",
     default: -1,
-    help: "Worker threads per model version, each with its own runtime and copy of the model (0 = run on the REST thread; -1 = num_batch_threads with --enable_batching, else 0).",
+    help: "Worker threads per model version, each with its own runtime and copy of the model (0 = run it on the REST thread; -1 = num_batch_threads with --enable_batching, else 1).",
     servable: true,
   },
   {

@@ -12,6 +12,8 @@ export interface WatchedModel {
   readonly name: string;
   readonly basePath: string;
   readonly versionPolicy: ServableVersionPolicy;
+  /** Versions served whatever the policy says, when present (those a label points at). */
+  readonly pinnedVersions?: () => readonly number[];
 }
 
 /** A version directory the source found and wants served. */
@@ -38,6 +40,7 @@ export class FileSystemStoragePathSource {
   readonly #lastWarning = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
+  #nextPoll: Promise<void> | undefined;
 
   constructor(
     private readonly callback: AspiredVersionsCallback,
@@ -71,10 +74,21 @@ export class FileSystemStoragePathSource {
     this.#timer = undefined;
   }
 
-  /** One pass over every model; concurrent calls share the pass under way. */
+  /**
+   * One pass over every model. A pass already under way may have started before the
+   * caller's change (setModels), so a call during one gets the next pass, which callers
+   * meanwhile share.
+   */
   poll(): Promise<void> {
-    this.#polling ??= this.#pollAll().finally(() => (this.#polling = undefined));
-    return this.#polling;
+    if (!this.#polling) {
+      this.#polling = this.#pollAll().finally(() => (this.#polling = undefined));
+      return this.#polling;
+    }
+    this.#nextPoll ??= this.#polling.then(() => {
+      this.#nextPoll = undefined;
+      return this.poll();
+    });
+    return this.#nextPoll;
   }
 
   async #pollAll(): Promise<void> {
@@ -100,8 +114,13 @@ export class FileSystemStoragePathSource {
           "Did you forget to name your leaf directory as a number (eg. '/1/')?",
       );
     }
-    const aspired = selectVersions(model.versionPolicy, [...present.keys()]);
+    const pinned = (model.pinnedVersions?.() ?? []).filter((v) => present.has(v));
+    const aspired = [
+      ...new Set([...selectVersions(model.versionPolicy, [...present.keys()]), ...pinned]),
+    ].sort((a, b) => b - a);
     const key = aspired.join(",");
+    // The config may have changed while the directory was read.
+    if (!this.#models.includes(model)) return;
     if (this.#lastEmitted.get(model.name) === key) return;
     this.#lastEmitted.set(model.name, key);
     this.callback(

@@ -8,6 +8,7 @@ import type { TensorMap } from "../../servable/tensor";
 import type { LoadedModel, ModelFormat } from "../model-format";
 import { readSignatureFile } from "../signature-file";
 import { deriveSignatures, describeLayersTensor } from "./derive-signatures";
+import { resolveLayerNames } from "./layer-names";
 import { readModelArtifacts } from "./model-artifacts";
 
 /**
@@ -22,7 +23,7 @@ export const tfjsFormat: ModelFormat = {
     const model = await loadModel(artifacts, dir);
     try {
       const file = await readSignatureFile(dir);
-      const signatures = file ?? deriveFromModel(model);
+      const signatures = file ? resolveLayerNames(file, model) : deriveFromModel(model);
       checkSignatureTensors(signatures, model);
       const servable = new TfjsServable(model, signatures, file?.class_labels);
       return {
@@ -63,8 +64,10 @@ function deriveFromModel(model: TfjsModel): SignatureDefMap {
     return deriveSignatures(model.inputs.map(describe), model.outputs.map(describe));
   }
   return deriveSignatures(
-    model.inputs.map((t, i) => describeLayersTensor(t, model.inputNames[i] ?? t.name)),
-    model.outputs.map((t, i) => describeLayersTensor(t, model.outputNames[i] ?? t.name)),
+    model.inputs.map((t, i) => describeLayersTensor(t, model.inputNames[i] ?? t.sourceLayer.name)),
+    model.outputs.map((t, i) =>
+      describeLayersTensor(t, model.outputNames[i] ?? t.sourceLayer.name),
+    ),
   );
 }
 

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { deployCardHtml } from "./deploy-card";
+import { escapeHtml, formatBytes } from "./html";
+import { modelsHtml } from "./models-table";
+import { classificationsHtml, predictionsHtml } from "./results-table";
+
+test("text is escaped wherever it comes from the server or the user", () => {
+  assert.equal(
+    escapeHtml(`<img src=x onerror="a('b')">&`),
+    "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;",
+  );
+  const card = deployCardHtml({
+    name: "m<script>",
+    version: 2,
+    state: "AVAILABLE",
+    url: "http://h/v1/models/m:predict",
+    curl: `curl -d '{"instances": [[0.0]]}' -X POST http://h/v1/models/m:predict`,
+  });
+  assert.doesNotMatch(card, /<script>/);
+  assert.match(card, /Deployed m&lt;script&gt;, version 2/);
+  assert.match(
+    card,
+    /<code style="font-size:12px">curl -d &#39;\{&quot;instances&quot;: \[\[0\.0\]\]\}&#39;/,
+  );
+});
+
+test("the models table has a row per version with state, labels, size and error", () => {
+  const html = modelsHtml([
+    {
+      name: "iris",
+      labels: { stable: "1" },
+      model_version_status: [
+        {
+          version: "2",
+          state: "END",
+          status: { error_code: "INVALID_ARGUMENT", error_message: "bad <file>" },
+          labels: [],
+        },
+        {
+          version: "1",
+          state: "AVAILABLE",
+          status: { error_code: "OK", error_message: "" },
+          labels: ["stable"],
+          size_bytes: 12345,
+          available_since: "2026-01-01T00:00:00.000Z",
+        },
+      ],
+    },
+  ]);
+  assert.equal((html.match(/<tr>/g) ?? []).length, 3);
+  assert.match(html, /bad &lt;file&gt;/);
+  assert.match(html, /12\.3 kB/);
+  assert.match(html, />stable</);
+  assert.equal(modelsHtml([]), "<p>The server serves no models.</p>");
+});
+
+test("predictions and classes show as small tables, long answers cut", () => {
+  const many = Array.from({ length: 25 }, (_, i) => [i / 3]);
+  const html = predictionsHtml(many);
+  assert.equal((html.match(/<tr>/g) ?? []).length, 21);
+  assert.match(html, /5 more rows/);
+  assert.match(html, /\[0\.333333\]/);
+  const named = predictionsHtml([{ a: 1, b: [1, 2] }]);
+  assert.match(named, /<th[^>]*>a<\/th><th[^>]*>b<\/th>/);
+  const classes = classificationsHtml([
+    [
+      ["x", 0.2],
+      ["y", 0.8],
+    ],
+  ]);
+  assert.match(classes, /<td[^>]*>y<\/td><td[^>]*>0\.8<\/td>/);
+});
+
+test("sizes are written in powers of 1000", () => {
+  assert.equal(formatBytes(999), "999 B");
+  assert.equal(formatBytes(10_500_000), "10.5 MB");
+  assert.equal(formatBytes(undefined), "");
+});

@@ -1,0 +1,98 @@
+import type { IncomingMessage } from "node:http";
+import { resolve } from "node:path";
+import type { Router } from "express";
+import type { Logger } from "pino";
+import type { ServingError } from "../../core/errors";
+import type { ModelFormat } from "../../formats/model-format";
+import { removeRuntimeFile, writeRuntimeFile } from "../../runtime/runtime-file";
+import type { ServerCore } from "../../server-core";
+import { resolveToken, type ServerToken } from "./auth-token";
+import { checkBearer, isOpenPath } from "./bearer-auth";
+import { LabelStore } from "./label-store";
+import { managementRouter } from "./management-router";
+import { ModelRepository } from "./model-repository";
+
+export interface ManagementOptions {
+  readonly modelRepository: string;
+  /** True when the served models are the repository's folders (no --model_config_file). */
+  readonly servesRepository: boolean;
+  readonly authTokenFile: string;
+  readonly requireAuthForReads: boolean;
+  readonly maxUploadBytes: number;
+  readonly maxUploadFiles: number;
+  readonly metricsPath: string | undefined;
+  readonly formats: readonly ModelFormat[];
+  readonly logger: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface ManagementApi {
+  readonly router: Router;
+  readonly token: ServerToken;
+  /** With --require_auth_for_reads: the check every other request passes first. */
+  readonly readGuard:
+    ((req: IncomingMessage, path: string) => ServingError | undefined) | undefined;
+  /** Writes the runtime file once the REST port is known (and logs where the token is). */
+  announce(port: number, url: string): Promise<void>;
+  /** Removes the runtime file. */
+  close(): Promise<void>;
+}
+
+/**
+ * Sets up the management API before the first models load: the token, leftovers of
+ * interrupted uploads swept, persisted labels handed to the core (so their versions are
+ * served from the first poll on).
+ */
+export async function createManagementApi(
+  core: ServerCore,
+  options: ManagementOptions,
+): Promise<ManagementApi> {
+  const env = options.env ?? process.env;
+  const log = options.logger;
+  const token = await resolveToken(options.authTokenFile, env);
+  const root = options.modelRepository ? resolve(options.modelRepository) : undefined;
+  const repository = new ModelRepository(core, {
+    root,
+    servesRepository: options.servesRepository,
+    logger: log,
+  });
+  await repository.sweep();
+  const labels = root ? new LabelStore(root) : undefined;
+  if (labels) {
+    for (const [name, map] of Object.entries(await labels.load())) core.restoreLabels(name, map);
+  }
+  const router = managementRouter(core, {
+    token: token.value,
+    repository,
+    labels,
+    formats: options.formats,
+    limits: { maxBytes: options.maxUploadBytes, maxFiles: options.maxUploadFiles },
+  });
+  let announcedPort: number | undefined;
+  return {
+    router,
+    token,
+    readGuard: options.requireAuthForReads
+      ? (req, path) =>
+          isOpenPath(path, options.metricsPath) ? undefined : checkBearer(req, token.value)
+      : undefined,
+    async announce(port, url) {
+      const info = {
+        url,
+        pid: process.pid,
+        ...(token.source === "generated" && { token: token.value }),
+      };
+      const path = await writeRuntimeFile(port, info, env);
+      announcedPort = port;
+      log.info(
+        { runtime_file: path, token_source: token.source },
+        token.source === "generated"
+          ? `Management API token generated; written to ${path} (mode 0600)`
+          : `Management API token from ${token.source === "file" ? options.authTokenFile : "SERVABLE_TOKEN"}; runtime file ${path}`,
+      );
+    },
+    async close() {
+      if (announcedPort !== undefined) await removeRuntimeFile(announcedPort, env);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { copyFile, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { ROOT } from "../support/server-process";
+import { startJupyterServer } from "./jupyter-server";
+import { runNotebook, type CellRun, type RunOptions } from "./notebook-runner";
+
+export { jupyterMissing } from "./jupyter-server";
+export type { CellRun } from "./notebook-runner";
+
+export interface ExecuteOptions extends RunOptions {
+  /** Environment of the Jupyter server and its kernels (SERVABLE_URL, SERVABLE_RUNTIME_DIR...). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** More files to copy beside the notebook (data, models). */
+  readonly files?: readonly string[];
+}
+
+export interface NotebookResult {
+  readonly cells: CellRun[];
+  /** The Jupyter root the notebook ran in (removed once `cleanup` runs). */
+  readonly workspace: string;
+  /** What the Jupyter server logged. */
+  readonly jupyterOutput: string;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Runs a notebook of the repository cell by cell in a real tslab kernel: a fresh
+ * workspace (the notebook copied in, `node_modules` linked to the repository's, so
+ * `import ... from "servable"` resolves as in a clone), Debian's Jupyter server on a free
+ * port, @jupyterlab/services driving the kernel. The server is stopped before this
+ * returns; the workspace stays for the caller to inspect until `cleanup()`.
+ */
+export async function executeNotebook(
+  notebookFile: string,
+  options: ExecuteOptions = {},
+): Promise<NotebookResult> {
+  const workspace = await mkdtemp(join(tmpdir(), "servable-notebook-"));
+  const state = await mkdtemp(join(tmpdir(), "servable-jupyter-"));
+  const cleanup = async () => {
+    await rm(workspace, { recursive: true, force: true });
+    await rm(state, { recursive: true, force: true });
+  };
+  try {
+    await symlink(join(ROOT, "node_modules"), join(workspace, "node_modules"), "dir");
+    for (const file of [notebookFile, ...(options.files ?? [])]) {
+      await copyFile(file, join(workspace, basename(file)));
+    }
+    const jupyter = await startJupyterServer({
+      rootDir: workspace,
+      stateDir: state,
+      ...(options.env && { env: options.env }),
+    });
+    try {
+      const cells = await runNotebook(jupyter, basename(notebookFile), options);
+      return { cells, workspace, jupyterOutput: jupyter.output(), cleanup };
+    } finally {
+      await jupyter.stop();
+    }
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
