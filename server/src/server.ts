@@ -16,6 +16,7 @@ import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
 import { onnxFormatOptions } from "./formats/onnx/session-options";
 import { createLogger } from "./logger";
+import { WarmWorkers } from "./runtime/replicas/warm-workers";
 import { initTfjsBackend } from "./runtime/tfjs-backend";
 import { ServerCore, type ModelConfigProvider } from "./server-core";
 
@@ -53,6 +54,8 @@ export async function startServer(
   // included): one worker per version, or one per batch thread with batching.
   const replicas =
     flags.model_replicas >= 0 ? flags.model_replicas : (batching?.numBatchThreads ?? 1);
+  // Replicas start from warm workers: a new version skips the runtime's start-up.
+  const workers = replicas > 0 ? new WarmWorkers({ backend }) : undefined;
   const metrics = new ServingMetrics();
 
   const core = new ServerCore({
@@ -80,8 +83,8 @@ export async function startServer(
       },
     },
     execution: {
+      workers,
       replicas,
-      backend,
       batching,
       onBatch: (id, batch) => metrics.recordBatch(id, batch),
     },
@@ -166,6 +169,7 @@ export async function startServer(
       await management?.close();
       await grpcApi?.close();
       await core.stop();
+      await workers?.close();
     },
   };
 }

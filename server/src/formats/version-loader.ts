@@ -6,6 +6,7 @@ import { badModel } from "../core/errors";
 import type { Loader, ResourceEstimate } from "../core/loader";
 import type { ServableId } from "../core/servable-id";
 import { ReplicaPool } from "../runtime/replicas/replica-pool";
+import type { WarmWorkers } from "../runtime/replicas/warm-workers";
 import type { Servable } from "../servable/servable";
 import type { LoadContext, LoadedModel, ModelFormat } from "./model-format";
 
@@ -13,14 +14,14 @@ import type { LoadContext, LoadedModel, ModelFormat } from "./model-format";
 export interface ExecutionOptions {
   /** Worker threads, each with its own copy of the version; 0 runs it in this thread. */
   readonly replicas: number;
-  /** The TensorFlow.js backend replicas start (the one this thread runs). */
-  readonly backend: string;
+  /** Where replicas get their worker threads (with the runtime this thread runs). */
+  readonly workers?: WarmWorkers;
   /** Dynamic batching in front of the version, when enabled. */
   readonly batching?: BatchingParameters;
   readonly onBatch?: (id: ServableId, record: BatchRecord) => void;
 }
 
-export const IN_THREAD: ExecutionOptions = { replicas: 0, backend: "auto" };
+export const IN_THREAD: ExecutionOptions = { replicas: 0 };
 
 /** TF Serving's RAM estimate: the version's bytes on disk times 1.2. */
 export const RESOURCE_ESTIMATE_RAM_MULTIPLIER = 1.2;
@@ -65,12 +66,13 @@ export class VersionDirectoryLoader implements Loader {
   }
 
   async #loadWith(format: ModelFormat): Promise<LoadedModel> {
-    const { replicas, backend } = this.execution;
-    if (replicas <= 0) return format.load(this.dir, this.context);
+    const { replicas, workers } = this.execution;
+    if (replicas <= 0 || !workers) return format.load(this.dir, this.context);
     const { savedModelTags, ...formatOptions } = this.context.options;
     const pool = await ReplicaPool.start(
-      { dir: this.dir, backend, savedModelTags, formatOptions },
+      { dir: this.dir, savedModelTags, formatOptions },
       replicas,
+      workers,
       this.context.logger,
     );
     return { servable: pool, unload: () => pool.close() };

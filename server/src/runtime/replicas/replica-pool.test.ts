@@ -5,6 +5,7 @@ import pino from "pino";
 import { ServingError } from "../../core/errors";
 import type { TensorMap } from "../../servable/tensor";
 import { ReplicaPool } from "./replica-pool";
+import { WarmWorkers } from "./warm-workers";
 
 const DEMO_VERSION = join(__dirname, "..", "..", "..", "demo", "models", "half_plus_two", "1");
 const column = (...values: number[]): TensorMap => ({
@@ -12,14 +13,19 @@ const column = (...values: number[]): TensorMap => ({
 });
 
 let pool: ReplicaPool;
+const workers = new WarmWorkers({ backend: "wasm" });
 before(async () => {
   pool = await ReplicaPool.start(
-    { dir: DEMO_VERSION, backend: "wasm", savedModelTags: ["serve"], formatOptions: {} },
+    { dir: DEMO_VERSION, savedModelTags: ["serve"], formatOptions: {} },
     2,
+    workers,
     pino({ level: "silent" }),
   );
 });
-after(() => pool.close());
+after(async () => {
+  await pool.close();
+  await workers.close();
+});
 
 test("replicas answer like the model itself, with its signatures", async () => {
   assert.ok(pool.signatures.signature_def.serving_default);

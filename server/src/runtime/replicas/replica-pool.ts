@@ -1,10 +1,10 @@
-import { extname, join } from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { deadlineExceeded, internal, ServingError, unavailable } from "../../core/errors";
 import type { RunOptions, Servable } from "../../servable/servable";
 import type { SignatureDefMap } from "../../servable/signature";
 import type { TensorMap } from "../../servable/tensor";
+import type { WarmWorkers } from "./warm-workers";
 import {
   transferables,
   type FromReplica,
@@ -12,15 +12,6 @@ import {
   type ToReplica,
   type TransferredError,
 } from "./replica-protocol";
-
-const WORKER_FILE = join(__dirname, `replica-worker${extname(__filename)}`);
-
-/** Running from TypeScript sources (tests, development), a worker needs tsx's loader first. */
-function newWorker(spec: ReplicaSpec): Worker {
-  if (extname(WORKER_FILE) !== ".ts") return new Worker(WORKER_FILE, { workerData: spec });
-  const code = `require("tsx/cjs"); require(${JSON.stringify(WORKER_FILE)});`;
-  return new Worker(code, { eval: true, workerData: spec });
-}
 
 interface Pending {
   resolve(outputs: TensorMap): void;
@@ -54,6 +45,7 @@ export class ReplicaPool implements Servable {
   private constructor(
     private readonly spec: ReplicaSpec,
     size: number,
+    private readonly workers: WarmWorkers,
     private readonly logger: Logger,
     readonly signatures: SignatureDefMap,
     readonly classLabels: Readonly<Record<string, readonly string[]>> | undefined,
@@ -64,9 +56,14 @@ export class ReplicaPool implements Servable {
   }
 
   /** Starts `size` replicas; resolves once all have loaded, rejects if one cannot. */
-  static async start(spec: ReplicaSpec, size: number, logger: Logger): Promise<ReplicaPool> {
+  static async start(
+    spec: ReplicaSpec,
+    size: number,
+    workers: WarmWorkers,
+    logger: Logger,
+  ): Promise<ReplicaPool> {
     const started = await Promise.allSettled(
-      Array.from({ length: size }, () => startReplicaWorker(spec)),
+      Array.from({ length: size }, () => startReplica(spec, workers)),
     );
     const failure = started.find((s) => s.status === "rejected");
     if (failure) {
@@ -80,6 +77,7 @@ export class ReplicaPool implements Servable {
     const pool = new ReplicaPool(
       spec,
       size,
+      workers,
       logger,
       first.signatures,
       first.classLabels,
@@ -179,7 +177,7 @@ export class ReplicaPool implements Servable {
       { replica: replica.index, reason },
       `Model replica ${replica.index} stopped; starting a new one`,
     );
-    startReplicaWorker(this.spec).then(
+    startReplica(this.spec, this.workers).then(
       ({ worker }) => {
         if (this.#closed) void worker.terminate();
         else this.#adopt(replica.index, worker);
@@ -198,9 +196,10 @@ interface StartedWorker {
   loaded: Extract<FromReplica, { type: "loaded" }>;
 }
 
-function startReplicaWorker(spec: ReplicaSpec): Promise<StartedWorker> {
+/** A warm worker that has loaded the version. */
+async function startReplica(spec: ReplicaSpec, workers: WarmWorkers): Promise<StartedWorker> {
+  const worker = await workers.take();
   return new Promise((resolve, reject) => {
-    const worker = newWorker(spec);
     const onExit = (code: number) =>
       reject(internal(`Model replica exited with code ${code} while loading`));
     worker.once("exit", onExit);
@@ -214,6 +213,7 @@ function startReplicaWorker(spec: ReplicaSpec): Promise<StartedWorker> {
         reject(fromTransferred(message.error));
       }
     });
+    worker.postMessage({ type: "load", spec } satisfies ToReplica);
   });
 }
 

@@ -4,17 +4,22 @@ import type { TensorMap } from "../../servable/tensor";
 
 /** Messages between a ReplicaPool and its worker threads. */
 
-/** What a worker is started with (its workerData). */
+/** What a worker is started with (its workerData): the runtime it sets up before any model. */
+export interface WorkerSetup {
+  /** The TensorFlow.js backend the main thread chose. */
+  readonly backend: string;
+}
+
+/** The version a warm worker is asked to load. */
 export interface ReplicaSpec {
   /** The version directory to load. */
   readonly dir: string;
-  /** The TensorFlow.js backend the main thread chose. */
-  readonly backend: string;
   readonly savedModelTags: readonly string[];
   readonly formatOptions: Readonly<Record<string, unknown>>;
 }
 
 export type ToReplica =
+  | { readonly type: "load"; readonly spec: ReplicaSpec }
   | {
       readonly type: "run";
       readonly id: number;
@@ -24,6 +29,8 @@ export type ToReplica =
   | { readonly type: "unload" };
 
 export type FromReplica =
+  /** The runtime is up: the worker waits for a "load". */
+  | { readonly type: "warm" }
   | {
       readonly type: "loaded";
       readonly signatures: SignatureDefMap;

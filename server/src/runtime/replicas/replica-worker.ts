@@ -11,14 +11,15 @@ import {
   type ReplicaSpec,
   type ToReplica,
   type TransferredError,
+  type WorkerSetup,
 } from "./replica-protocol";
 
 /**
- * One model replica in a worker thread: its own TensorFlow.js backend and its own copy
- * of the version, loaded by the same formats as in the main thread; runs what the pool
- * sends, one message at a time.
+ * One model replica in a worker thread: it sets its own TensorFlow.js backend up first
+ * (then it is "warm" and may wait as a spare), loads one version when asked, with the
+ * same formats as the main thread, and runs what the pool sends.
  */
-const spec = workerData as ReplicaSpec;
+const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const send = (message: FromReplica, transfer: ArrayBuffer[] = []) =>
   port.postMessage(message, transfer);
@@ -26,39 +27,56 @@ const asTransferred = (error: unknown): TransferredError => {
   const e = toServingError(error);
   return { code: e.code, message: e.message, retryable: e.retryable };
 };
+const logger = pino({ level: "warn", base: { service: "servable", replica: true } });
 
-async function main(): Promise<void> {
-  const logger = pino({ level: "warn", base: { service: "servable", replica: true } });
-  let loader: VersionDirectoryLoader;
-  let servable: Servable;
+let loader: VersionDirectoryLoader | undefined;
+let servable: Servable | undefined;
+
+async function load(spec: ReplicaSpec): Promise<void> {
   try {
-    await initTfjsBackend(spec.backend as BackendChoice);
     loader = new VersionDirectoryLoader(spec.dir, MODEL_FORMATS, {
       logger,
       options: { ...spec.formatOptions, savedModelTags: spec.savedModelTags },
     });
-    servable = await loader.load();
+    const loaded = await loader.load();
+    servable = loaded;
+    send({
+      type: "loaded",
+      signatures: loaded.signatures,
+      classLabels: loaded.classLabels,
+      runtime: loaded.runtime,
+      parsesExamples: loaded.parsesExamples,
+    });
   } catch (error) {
     send({ type: "load-failed", error: asTransferred(error) });
-    return;
   }
-  port.on("message", (message: ToReplica) => {
-    if (message.type === "unload") {
-      void loader.unload().finally(() => send({ type: "unloaded" }));
-      return;
-    }
-    servable.run(message.signatureName, message.inputs).then(
-      (outputs) => send({ type: "result", id: message.id, outputs }, transferables(outputs)),
-      (error: unknown) => send({ type: "failure", id: message.id, error: asTransferred(error) }),
-    );
-  });
-  send({
-    type: "loaded",
-    signatures: servable.signatures,
-    classLabels: servable.classLabels,
-    runtime: servable.runtime,
-    parsesExamples: servable.parsesExamples,
-  });
 }
 
-void main();
+port.on("message", (message: ToReplica) => {
+  switch (message.type) {
+    case "load":
+      void load(message.spec);
+      return;
+    case "unload":
+      void (loader?.unload() ?? Promise.resolve()).finally(() => send({ type: "unloaded" }));
+      return;
+    case "run":
+      if (!servable) {
+        send({
+          type: "failure",
+          id: message.id,
+          error: asTransferred(new Error("No model loaded")),
+        });
+        return;
+      }
+      servable.run(message.signatureName, message.inputs).then(
+        (outputs) => send({ type: "result", id: message.id, outputs }, transferables(outputs)),
+        (error: unknown) => send({ type: "failure", id: message.id, error: asTransferred(error) }),
+      );
+  }
+});
+
+void initTfjsBackend(setup.backend as BackendChoice).then(
+  () => send({ type: "warm" }),
+  (error: unknown) => send({ type: "load-failed", error: asTransferred(error) }),
+);
