@@ -1,5 +1,15 @@
+import { PageConfig } from "@jupyterlab/coreutils";
 import type { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { DEFAULT_SETTINGS, type ServableSettings } from "./tokens";
+
+/**
+ * A server URL with `{baseUrl}` standing for this Jupyter server's base URL, so that a
+ * server behind jupyter-server-proxy (Binder, JupyterHub) is reached through it:
+ * `{baseUrl}servable` is `/user/<name>/servable` there, `/servable` on a plain Jupyter.
+ */
+export function resolveServerUrl(url: string, baseUrl: string): string {
+  return url.replace("{baseUrl}", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+}
 
 /** The plugin's settings as typed values; anything missing or mistyped takes its default. */
 export function readSettings(settings: ISettingRegistry.ISettings): ServableSettings {
@@ -9,7 +19,10 @@ export function readSettings(settings: ISettingRegistry.ISettings): ServableSett
   };
   const interval = settings.get("pollingInterval").composite;
   return {
-    serverUrl: text("serverUrl", DEFAULT_SETTINGS.serverUrl),
+    serverUrl: resolveServerUrl(
+      text("serverUrl", DEFAULT_SETTINGS.serverUrl),
+      PageConfig.getBaseUrl(),
+    ),
     token: text("token", DEFAULT_SETTINGS.token),
     modelsFolder: text("modelsFolder", DEFAULT_SETTINGS.modelsFolder),
     pollingInterval:

@@ -5,6 +5,10 @@ prebuilt extensions come from Jupyter's labextensions path, as in any JupyterLab
 the folders in SERVABLE_LAB_EXTENSIONS (os.pathsep-separated). State (settings,
 workspaces) lives in SERVABLE_LAB_STATE.
 
+SERVABLE_LAB_PROXY ("name=port,...") proxies <base>/<name>/... to 127.0.0.1:<port>/..., as
+jupyter-server-proxy does for a named server with absolute_url false (Binder's setup):
+that package is not in Debian, and this is the least of it the tests need.
+
 Usage: SERVABLE_LAB_STATE=DIR /usr/bin/python3 lab_app.py --port P --ServerApp.token=T ...
 """
 
@@ -12,13 +16,17 @@ import json
 import os
 
 from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
 from jupyterlab_server import LabServerApp
-from tornado import web, websocket
+from tornado import httpclient, web, websocket
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIST = os.path.join(HERE, "dist")
 STATE = os.path.abspath(os.environ.get("SERVABLE_LAB_STATE", os.path.join(HERE, ".servable")))
 EXTRA_LABEXTENSIONS = [p for p in os.environ.get("SERVABLE_LAB_EXTENSIONS", "").split(os.pathsep) if p]
+PROXIES = dict(
+    entry.split("=", 1) for entry in os.environ.get("SERVABLE_LAB_PROXY", "").split(",") if entry
+)
 
 # This app reads no Jupyter configuration from the machine: it is the same everywhere.
 os.environ["JUPYTER_NO_CONFIG"] = "1"
@@ -57,6 +65,44 @@ class EventsHandler(websocket.WebSocketHandler):
         pass
 
 
+class ProxyHandler(JupyterHandler):
+    """<base>/<name>/<path> to 127.0.0.1:<port>/<path>, for a signed-in user."""
+
+    def initialize(self, port):
+        self.port = port
+
+    def check_xsrf_cookie(self):
+        # As jupyter-server-proxy: the proxied server guards its own writes.
+        pass
+
+    @web.authenticated
+    async def proxy(self, path):
+        query = f"?{self.request.query}" if self.request.query else ""
+        headers = {
+            k: v for k, v in self.request.headers.items() if k.lower() not in ("host", "cookie")
+        }
+        body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None
+        request = httpclient.HTTPRequest(
+            f"http://127.0.0.1:{self.port}/{path}{query}",
+            method=self.request.method,
+            headers=headers,
+            body=body,
+            allow_nonstandard_methods=True,
+            follow_redirects=False,
+            request_timeout=120,
+        )
+        response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+        self.set_status(response.code, response.reason)
+        for name, value in response.headers.get_all():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.set_header(name, value)
+        if response.body:
+            self.write(response.body)
+        self.finish()
+
+    get = post = put = delete = patch = proxy
+
+
 class ServableTestLab(LabServerApp):
     name = "lab"
     extension_url = "/lab"
@@ -78,6 +124,9 @@ class ServableTestLab(LabServerApp):
         self.handlers.extend(
             [(r"/api/me", IdentityHandler), (r"/api/events/subscribe", EventsHandler)]
         )
+        for name, port in PROXIES.items():
+            pattern = url_path_join("/", name, "(.*)")
+            self.handlers.append((pattern, ProxyHandler, {"port": int(port)}))
 
 
 def _jupyter_server_extension_points():
