@@ -9,6 +9,7 @@ FROM node:20-bookworm-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY server/package.json server/
+COPY server/bin server/bin
 COPY kernel-lib/package.json kernel-lib/
 COPY extension/package.json extension/
 COPY test/package.json test/
@@ -26,12 +27,13 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=dependencies /app/node_modules node_modules
 COPY server/package.json server/
+COPY server/bin server/bin
 COPY server/protos server/protos
 COPY server/demo/models server/demo/models
 COPY --from=build /app/server/dist server/dist
 COPY docker/servable-entrypoint.sh /usr/local/bin/servable-entrypoint.sh
 RUN chmod 0755 server/dist/cli.js /usr/local/bin/servable-entrypoint.sh \
-  && ln -s /app/server/dist/cli.js /usr/local/bin/servable-server \
+  && ln -s /app/server/bin/servable-server.js /usr/local/bin/servable-server \
   && mkdir -p /models && chown node:node /models
 ENV MODEL_NAME=model \
     MODEL_BASE_PATH=/models \

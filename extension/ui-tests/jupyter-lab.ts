@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort, stopChild, waitUntilReady } from "../../test/support/child-process";
 
 /**
  * Starts the test JupyterLab (ui-tests/app, built by its build.mts) on Debian's Jupyter
@@ -91,8 +91,6 @@ export async function startLab(options: LabOptions): Promise<LabProcess> {
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-
   const baseUrl = `http://127.0.0.1:${port}`;
   const lab: LabProcess = {
     pid: child.pid!,
@@ -101,45 +99,13 @@ export async function startLab(options: LabOptions): Promise<LabProcess> {
     baseUrl,
     labUrl: `${baseUrl}/lab?token=${token}`,
     output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(child.pid!, "SIGTERM");
-      const timer = setTimeout(
-        () => child.exitCode === null && process.kill(child.pid!, "SIGKILL"),
-        10_000,
-      );
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child),
   };
-
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`The Jupyter server exited: ${output}`);
-    try {
-      const res = await fetch(`${baseUrl}/api/status`, {
-        headers: { Authorization: `token ${token}` },
-      });
-      if (res.ok) return lab;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      await lab.stop();
-      throw new Error(`The Jupyter server did not answer within 60 s: ${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
+  await waitUntilReady(
+    child,
+    async () =>
+      (await fetch(`${baseUrl}/api/status`, { headers: { Authorization: `token ${token}` } })).ok,
+    () => output,
+  );
+  return lab;
 }

@@ -2,7 +2,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, ROOT } from "../support/server-process";
+import { freePort, stopChild, waitUntilReady } from "../support/child-process";
+import { ROOT } from "../support/server-process";
 
 /**
  * Debian's Jupyter server with the tslab kernel, started as a real process on a free
@@ -96,8 +97,6 @@ export async function startJupyterServer(options: JupyterOptions): Promise<Jupyt
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-
   const baseUrl = `http://127.0.0.1:${port}`;
   const server: JupyterServer = {
     pid: child.pid!,
@@ -106,34 +105,14 @@ export async function startJupyterServer(options: JupyterOptions): Promise<Jupyt
     baseUrl,
     rootDir: options.rootDir,
     output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(child.pid!, "SIGTERM");
-      const timer = setTimeout(
-        () => child.exitCode === null && process.kill(child.pid!, "SIGKILL"),
-        10_000,
-      );
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child),
   };
-
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`The Jupyter server exited: ${output}`);
-    try {
-      const res = await fetch(`${baseUrl}/api/status`, {
-        headers: { Authorization: `token ${token}` },
-      });
-      if (res.ok) return server;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`The Jupyter server did not answer within ${timeoutMs / 1000} s: ${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntilReady(
+    child,
+    async () =>
+      (await fetch(`${baseUrl}/api/status`, { headers: { Authorization: `token ${token}` } })).ok,
+    () => output,
+    options.timeoutMs ?? 60_000,
+  );
+  return server;
 }

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { freePort, stopChild } from "./child-process";
+
+export { freePort };
 
 /** The repository's root folder. */
 export const ROOT = join(__dirname, "..", "..");
@@ -20,19 +22,6 @@ export interface ServerProcess {
   ): Promise<Record<string, unknown>>;
   /** SIGTERM to our PID, then SIGKILL if it has not exited within 10 s. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on loopback (the kernel picks it; we release it for the server). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -129,16 +118,7 @@ function attach(child: ChildProcess, port: number, timeoutMs: number): Promise<S
     port,
     logs,
     waitForLog,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(child.pid!, "SIGTERM");
-      const timer = setTimeout(
-        () => child.exitCode === null && process.kill(child.pid!, "SIGKILL"),
-        10_000,
-      );
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child),
   };
   return Promise.race([
     waitForLog(

@@ -1,4 +1,5 @@
 import type { HostTensor } from "@servable/server/dist/servable/tensor";
+import { tfjsToDataType } from "@servable/server/dist/formats/tfjs/derive-signatures";
 import type { AttrValue } from "@servable/server/dist/protobuf/tensorflow-protos";
 import type { GraphBuilder } from "./graph-builder";
 
@@ -397,16 +398,5 @@ function padding(value: unknown, fail: (why: string) => never): string {
 
 const isLastAxis = (axis: number, rank: number): boolean => axis === -1 || axis === rank - 1;
 
-/** TF.js dtype -> TensorFlow DataType name. */
-export function dataType(dtype: string): string {
-  switch (dtype) {
-    case "int32":
-      return "DT_INT32";
-    case "bool":
-      return "DT_BOOL";
-    case "string":
-      return "DT_STRING";
-    default:
-      return "DT_FLOAT";
-  }
-}
+/** TF.js dtype -> TensorFlow DataType name (as the server derives it). */
+export const dataType = tfjsToDataType;

@@ -1,6 +1,4 @@
-import { invalidArgument } from "../../core/errors";
 import type { Servable } from "../../servable/servable";
-import { DEFAULT_SIGNATURE } from "../../servable/signature";
 import type { TensorMap } from "../../servable/tensor";
 import {
   classificationResults,
@@ -9,11 +7,11 @@ import {
   type ExampleMethod,
   type ExampleRequest,
 } from "../example-inference";
-import { jsonDebugString } from "../json/debug-string";
 import { formatFloat32 } from "../json/float-format";
-import { isJsonObject, type JsonValue } from "../json/json-parser";
+import type { JsonValue } from "../json/json-parser";
 import { PrettyWriter, quote } from "../json/pretty-writer";
 import { parseExampleList } from "./examples";
+import { requestObject } from "./predict-request";
 
 /** The JSON of `:classify` and `:regress` (TF Serving's json_tensor.cc) around example-inference.ts. */
 export function parseExampleRequest(
@@ -21,15 +19,8 @@ export function parseExampleRequest(
   servable: Servable,
   method: ExampleMethod,
 ): ExampleRequest {
-  if (!isJsonObject(doc))
-    throw invalidArgument(`JSON Value: ${jsonDebugString(doc)} Is not object`);
-  const requested = doc.signature_name;
-  if (requested !== undefined && typeof requested !== "string") {
-    throw invalidArgument(
-      `JSON Value: ${jsonDebugString(doc)} not formatted correctly. 'signature_name' key must be a string value.`,
-    );
-  }
-  return exampleRequest(parseExampleList(doc), requested || DEFAULT_SIGNATURE, servable, method);
+  const { body, signatureName } = requestObject(doc);
+  return exampleRequest(parseExampleList(body), signatureName, servable, method);
 }
 
 /** `{"results": [[[label, score], ...], ...]}` as TF Serving writes it. */
