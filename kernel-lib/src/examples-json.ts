@@ -1,3 +1,4 @@
+import { stringifyForServer } from "./client/json-body";
 import type { ModelMetadata } from "./server-types";
 
 /**
@@ -69,5 +70,5 @@ function valueJson(value: unknown, float: boolean): string {
     return value.toFixed(1);
   }
   if (Array.isArray(value)) return `[${value.map((v) => valueJson(v, float)).join(", ")}]`;
-  return JSON.stringify(value);
+  return stringifyForServer(value);
 }

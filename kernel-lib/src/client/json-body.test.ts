@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseServerJson } from "./json-body";
+import { parseServerJson, stringifyForServer } from "./json-body";
 
 test("TF Serving's bare NaN and Infinity come back as numbers; strings stay strings", () => {
   assert.deepEqual(parseServerJson('{"predictions": [1.5, NaN, -Infinity, Infinity]}'), {
@@ -12,4 +12,13 @@ test("TF Serving's bare NaN and Infinity come back as numbers; strings stay stri
   });
   assert.deepEqual(parseServerJson('{"x": 1}'), { x: 1 });
   assert.throws(() => parseServerJson("{not json"));
+});
+
+test("request bodies carry NaN and infinities as TF Serving's bare tokens", () => {
+  const text = stringifyForServer({ instances: [[1.5, NaN, Infinity, -Infinity]], name: "NaN" });
+  assert.equal(text, '{"instances":[[1.5,NaN,Infinity,-Infinity]],"name":"NaN"}');
+  assert.deepEqual(parseServerJson(text), {
+    instances: [[1.5, NaN, Infinity, -Infinity]],
+    name: "NaN",
+  });
 });

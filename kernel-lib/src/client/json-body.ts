@@ -1,4 +1,16 @@
 /**
+ * Writes a request body as JSON, with non-finite numbers as the bare tokens NaN,
+ * Infinity and -Infinity that TF Serving reads (JSON.stringify would write null, which
+ * the server refuses): a missing value in an XGBoost model's input is a NaN.
+ */
+export function stringifyForServer(value: unknown): string {
+  const text = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === "number" && !Number.isFinite(v) ? MARK + String(v) : v,
+  );
+  return text.replace(/"\\u0000(NaN|-?Infinity)"/g, "$1");
+}
+
+/**
  * Parses the server's JSON answers. TF Serving prints non-finite floats as the bare
  * tokens NaN, Infinity and -Infinity, which JSON.parse refuses: they come back here as
  * the numbers they stand for.

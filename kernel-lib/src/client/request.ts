@@ -1,5 +1,5 @@
 import { NetworkError, ServerError } from "./errors";
-import { parseServerJson } from "./json-body";
+import { parseServerJson, stringifyForServer } from "./json-body";
 import type { ServerAddress } from "./server-address";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
@@ -38,7 +38,7 @@ export async function request<T>(
   let body: string | ReadableStream<Uint8Array> | undefined;
   if (options.json !== undefined) {
     headers["Content-Type"] = "application/json";
-    body = options.json instanceof RawJson ? options.json.text : JSON.stringify(options.json);
+    body = options.json instanceof RawJson ? options.json.text : stringifyForServer(options.json);
   } else if (options.stream) {
     headers["Content-Type"] = options.stream.contentType;
     body = options.stream.body;
