@@ -1,6 +1,7 @@
-import { cp, mkdir, writeFile } from "node:fs/promises";
+import { cp, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { writeTfjsModel } from "../kernel-lib/src/export-model";
 
 /** The benchmark's model repository: the demo half_plus_two and a 784-512-512-10 MLP. */
 export const MLP_INPUT = 784;
@@ -33,19 +34,7 @@ async function writeMlp(dir: string): Promise<void> {
     ],
   });
   await mkdir(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
-      await writeFile(join(dir, "weights.bin"), weights);
-      const modelJson = {
-        format: "layers-model",
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
-      };
-      await writeFile(join(dir, "model.json"), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-  );
+  await writeTfjsModel(model, dir, undefined);
   model.dispose();
 }
 

@@ -20,6 +20,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { writeTfjsModel } from "../kernel-lib/src/export-model";
 import pino from "pino";
 import { onnxFormat } from "../server/src/formats/onnx/onnx-format";
 import { tfjsFormat } from "../server/src/formats/tfjs/tfjs-format";
@@ -98,21 +99,7 @@ async function writeTfjsMlp(fixtures: string, dir: string): Promise<void> {
   });
   model.setWeights(weights);
   await mkdir(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      await writeFile(
-        join(dir, "weights.bin"),
-        new Uint8Array(artifacts.weightData as ArrayBuffer),
-      );
-      const json = {
-        format: "layers-model",
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
-      };
-      await writeFile(join(dir, "model.json"), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-  );
+  await writeTfjsModel(model, dir, undefined);
   model.dispose();
   tf.dispose(weights);
 }

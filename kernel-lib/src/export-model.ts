@@ -95,7 +95,7 @@ async function importFile(
 }
 
 /** model.json, weight shards of at most 4 MiB, and the signature file when there is one. */
-async function writeTfjsModel(
+export async function writeTfjsModel(
   model: Model,
   dir: string,
   signatures: Signatures | undefined,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import pino from "pino";
 import { initTfjsBackend } from "../../runtime/tfjs-backend";
 import type { LoadContext } from "../model-format";
+import { writeLayersModel } from "../../testing/layers-model-files";
 import { tfjsFormat } from "./tfjs-format";
 
 const context: LoadContext = {
@@ -22,20 +23,7 @@ after(() => rm(work, { recursive: true, force: true }));
 
 /** Saves `model` as model.json + one shard, with a signature file naming tensors by layer. */
 async function writeVersion(dir: string, model: tf.LayersModel, input: string, output: string) {
-  await mkdir(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      await writeFile(
-        join(dir, "model.json"),
-        JSON.stringify({
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
-        }),
-      );
-      await writeFile(join(dir, "weights.bin"), Buffer.from(artifacts.weightData as ArrayBuffer));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-  );
+  await writeLayersModel(model, dir);
   const info = (name: string, size: number) => ({
     dtype: "DT_FLOAT",
     tensor_shape: { dim: [{ size: "-1" }, { size: String(size) }] },

@@ -10,6 +10,7 @@ import { initTfjsBackend } from "../../runtime/tfjs-backend";
 import type { TensorMap } from "../../servable/tensor";
 import type { LoadContext } from "../model-format";
 import { VersionDirectoryLoader } from "../version-loader";
+import { writeLayersModel } from "../../testing/layers-model-files";
 import { tfjsFormat } from "./tfjs-format";
 
 const DEMO = join(__dirname, "..", "..", "..", "demo", "models", "half_plus_two", "1");
@@ -35,25 +36,11 @@ const memory = () => {
 };
 
 /** A small layers model (dense 64 -> 32) written as model.json + weights, as TF.js saves it. */
-async function writeLayersModel(dir: string): Promise<void> {
+async function writeSmallModel(dir: string): Promise<void> {
   const model = tf.sequential({
     layers: [tf.layers.dense({ inputShape: [64], units: 32, activation: "relu" })],
   });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      await writeFile(
-        join(dir, "weights.bin"),
-        new Uint8Array(artifacts.weightData as ArrayBuffer),
-      );
-      const json = {
-        format: "layers-model",
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
-      };
-      await writeFile(join(dir, "model.json"), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-  );
+  await writeLayersModel(model, dir);
   model.dispose();
 }
 
@@ -88,7 +75,7 @@ test("unload frees every tensor a graph model took: tf.memory() returns to where
 test("unload frees a layers model's weights too, after many requests", async () => {
   const dir = join(work, "layers");
   await mkdir(dir, { recursive: true });
-  await writeLayersModel(dir);
+  await writeSmallModel(dir);
   const baseline = memory();
   const loaded = await tfjsFormat.load(dir, context);
   const loadedMemory = memory();
