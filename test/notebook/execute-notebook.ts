@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { copyFile, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -21,6 +22,8 @@ export interface NotebookResult {
   readonly workspace: string;
   /** What the Jupyter server logged. */
   readonly jupyterOutput: string;
+  /** The first cell whose source contains `text` (fails the test when there is none). */
+  cellWith(text: string): CellRun;
   cleanup(): Promise<void>;
 }
 
@@ -53,7 +56,12 @@ export async function executeNotebook(
     });
     try {
       const cells = await runNotebook(jupyter, basename(notebookFile), options);
-      return { cells, workspace, jupyterOutput: jupyter.output(), cleanup };
+      const cellWith = (text: string): CellRun => {
+        const cell = cells.find((c) => c.source.includes(text));
+        assert.ok(cell, `no cell contains ${text}`);
+        return cell;
+      };
+      return { cells, workspace, jupyterOutput: jupyter.output(), cellWith, cleanup };
     } finally {
       await jupyter.stop();
     }

@@ -41,11 +41,7 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function cellWith(text: string): CellRun {
-  const cell = result!.cells.find((c) => c.source.includes(text));
-  assert.ok(cell, `no cell contains ${text}`);
-  return cell;
-}
+const cellWith = (text: string): CellRun => result!.cellWith(text);
 
 test("every cell of the quickstart runs without an error", { skip: missing }, () => {
   const failed = result!.cells.filter((c) => c.status !== "ok");
