@@ -8,6 +8,7 @@
 FROM node:20-bookworm-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY protocol/package.json protocol/
 COPY server/package.json server/
 COPY server/bin server/bin
 COPY kernel-lib/package.json kernel-lib/
@@ -18,17 +19,21 @@ RUN npm install --omit=dev --workspace @servable/server --ignore-scripts --no-au
 # The compiled server.
 FROM dependencies AS build
 COPY tsconfig.base.json ./
+COPY protocol/tsconfig.json protocol/
+COPY protocol/src protocol/src
 COPY server/tsconfig.json server/
 COPY server/src server/src
 RUN npm install --workspace @servable/server --include-workspace-root --ignore-scripts --no-audit --no-fund \
-  && npx tsc -p server
+  && npx tsc -b server
 
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=dependencies /app/node_modules node_modules
+COPY protocol/package.json protocol/
+COPY protocol/protos protocol/protos
+COPY --from=build /app/protocol/dist protocol/dist
 COPY server/package.json server/
 COPY server/bin server/bin
-COPY server/protos server/protos
 COPY server/demo/models server/demo/models
 COPY --from=build /app/server/dist server/dist
 COPY docker/servable-entrypoint.sh /usr/local/bin/servable-entrypoint.sh

@@ -25,9 +25,9 @@ import pino from "pino";
 import { onnxFormat } from "../server/src/formats/onnx/onnx-format";
 import { tfjsFormat } from "../server/src/formats/tfjs/tfjs-format";
 import type { LoadContext, LoadedModel } from "../server/src/formats/model-format";
-import { initTfjsBackend } from "../server/src/runtime/tfjs-backend";
-import type { Servable } from "../server/src/servable/servable";
-import type { HostTensor } from "../server/src/servable/tensor";
+import { initTfjsBackend } from "../server/src/execution/tfjs/tfjs-backend";
+import type { Servable } from "../server/src/core/servable";
+import type { HostTensor } from "@servable/protocol";
 
 const ROOT = join(__dirname, "..");
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);

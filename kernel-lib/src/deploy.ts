@@ -10,7 +10,7 @@ import { uploadProgress } from "./display/progress";
 import { exportModel, type ExportedModel } from "./export-model";
 import { isModel, type Model } from "./model";
 import type { Signatures } from "./signatures";
-import type { TensorInfo } from "@servable/server/dist/servable/signature";
+import type { TensorInfo } from "@servable/protocol";
 import {
   modelPath,
   type ModelMetadata,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { io } from "@tensorflow/tfjs";
-import { SIGNATURE_FILE } from "@servable/server/dist/formats/signature-file";
+import { SIGNATURE_FILE } from "@servable/protocol";
 import { isModel, type Model } from "./model";
 import { signatureFile, type Signatures } from "./signatures";
 import { checkName, listFiles, versionNumbers } from "./version-folder";

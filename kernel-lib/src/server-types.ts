@@ -1,4 +1,4 @@
-import type { SignatureDef } from "@servable/server/dist/servable/signature";
+import type { SignatureDef } from "@servable/protocol";
 
 /** The server's answers, as JSON (TF Serving's shapes, and Servable's listing). */
 

@@ -1,14 +1,14 @@
-import type { SignatureFile } from "@servable/server/dist/formats/signature-file";
-import { validateSignatureFile } from "@servable/server/dist/formats/signature-file";
-import type { DataType } from "@servable/server/dist/servable/data-type";
 import {
+  type SignatureFile,
+  validateSignatureFile,
+  type DataType,
   CLASSIFY_METHOD,
   PREDICT_METHOD,
   REGRESS_METHOD,
   tensorInfo,
   type SignatureDef,
   type TensorInfo,
-} from "@servable/server/dist/servable/signature";
+} from "@servable/protocol";
 import {
   modelInputs,
   modelOutputs,

@@ -3,7 +3,10 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { GrpcApi } from "./api/grpc/grpc-server";
 import { createHttpServer } from "./api/http-server";
-import { defaultBatchingParameters, parseBatchingParameters } from "./batching/batching-parameters";
+import {
+  defaultBatchingParameters,
+  parseBatchingParameters,
+} from "./execution/batching/batching-parameters";
 import { InferenceHandler } from "./api/inference-handler";
 import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
@@ -16,9 +19,9 @@ import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
 import { onnxFormatOptions } from "./formats/onnx/session-options";
 import { createLogger } from "./logger";
-import { WarmWorkers } from "./runtime/replicas/warm-workers";
-import { initTfjsBackend } from "./runtime/tfjs-backend";
-import { ServerCore, type ModelConfigProvider } from "./server-core";
+import { WarmWorkers } from "./execution/replicas/warm-workers";
+import { initTfjsBackend } from "./execution/tfjs/tfjs-backend";
+import { ServerCore, type ModelConfigProvider } from "./core/server-core";
 
 export interface RunningServer {
   readonly core: ServerCore;

@@ -15,7 +15,7 @@ import {
 } from "../support/server-process";
 
 /** TF Serving's gRPC API, called by a gRPC client as any TF Serving client calls it. */
-const PROTOS = join(ROOT, "server", "protos");
+const PROTOS = join(ROOT, "protocol", "protos");
 const definition = grpc.loadPackageDefinition(
   protoLoader.loadSync("tensorflow_serving.proto", {
     keepCase: true,

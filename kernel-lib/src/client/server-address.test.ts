@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { writeRuntimeFile } from "@servable/server/dist/runtime/runtime-file";
+import { writeRuntimeFile } from "@servable/protocol";
 import { findLocalServer, resolveServer } from "./server-address";
 
 test("the address comes from the argument, else SERVABLE_URL, else localhost:8501", async () => {

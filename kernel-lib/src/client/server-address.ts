@@ -1,4 +1,4 @@
-import { runningServers, type RuntimeInfo } from "@servable/server/dist/runtime/runtime-file";
+import { runningServers, type RuntimeInfo } from "@servable/protocol";
 
 export const DEFAULT_SERVER_URL = "http://localhost:8501";
 

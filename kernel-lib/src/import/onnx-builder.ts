@@ -3,9 +3,9 @@ import {
   ElementType,
   type Attribute,
   type NodeProto,
-  type TensorProto,
+  type OnnxTensorProto,
   type ValueInfo,
-} from "@servable/server/dist/formats/onnx/onnx-proto";
+} from "@servable/protocol";
 
 /** Small constructors for the ONNX messages a converter writes (onnx.helper's, in TypeScript). */
 export function node(
@@ -62,10 +62,10 @@ export function tensorValue(
   };
 }
 
-export function floatConstant(name: string, values: readonly number[]): TensorProto {
+export function floatConstant(name: string, values: readonly number[]): OnnxTensorProto {
   return { name, dataType: ElementType.FLOAT, dims: [values.length], floatData: [...values] };
 }
 
-export function int64Constant(name: string, values: readonly number[]): TensorProto {
+export function int64Constant(name: string, values: readonly number[]): OnnxTensorProto {
   return { name, dataType: ElementType.INT64, dims: [values.length], int64Data: [...values] };
 }

@@ -1,9 +1,4 @@
-import {
-  ElementType,
-  encodeModel,
-  type NodeProto,
-  type TensorProto,
-} from "@servable/server/dist/formats/onnx/onnx-proto";
+import { ElementType, encodeModel, type NodeProto, type OnnxTensorProto } from "@servable/protocol";
 import {
   floatConstant,
   floats,
@@ -133,7 +128,7 @@ function baseMargin(model: XgbModel, objective: Objective): number {
 interface Graph {
   nodes: NodeProto[];
   outputs: ReturnType<typeof tensorValue>[];
-  initializers?: TensorProto[];
+  initializers?: OnnxTensorProto[];
   classLabels?: string[];
 }
 

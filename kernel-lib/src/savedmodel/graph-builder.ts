@@ -1,6 +1,10 @@
-import type { HostTensor } from "@servable/server/dist/servable/tensor";
-import type { AttrValue, NodeDef, OpDef } from "@servable/server/dist/protobuf/tensorflow-protos";
-import { tensorToProto } from "@servable/server/dist/protobuf/tensor-values";
+import {
+  type HostTensor,
+  type AttrValue,
+  type NodeDef,
+  type OpDef,
+  tensorToProto,
+} from "@servable/protocol";
 import { opDef } from "./op-defs";
 
 /**

@@ -1,6 +1,5 @@
-import type { HostTensor } from "@servable/server/dist/servable/tensor";
+import type { HostTensor, AttrValue } from "@servable/protocol";
 import { tfjsToDataType } from "@servable/server/dist/formats/tfjs/derive-signatures";
-import type { AttrValue } from "@servable/server/dist/protobuf/tensorflow-protos";
 import type { GraphBuilder } from "./graph-builder";
 
 /**

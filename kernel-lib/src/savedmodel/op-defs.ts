@@ -1,9 +1,4 @@
-import type {
-  ArgDef,
-  AttrDef,
-  AttrValue,
-  OpDef,
-} from "@servable/server/dist/protobuf/tensorflow-protos";
+import type { ArgDef, AttrDef, AttrValue, OpDef } from "@servable/protocol";
 
 /**
  * TensorFlow's definitions (tensorflow/core/ops, as recorded in

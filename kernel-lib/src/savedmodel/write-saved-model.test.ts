@@ -6,9 +6,12 @@ import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import pino from "pino";
 import { savedModelFormat } from "@servable/server/dist/formats/savedmodel/savedmodel-format";
-import { decodeMessage } from "@servable/server/dist/protobuf/tensorflow-protos";
-import type { HostTensor, TensorMap } from "@servable/server/dist/servable/tensor";
-import { serializeExample } from "@servable/server/dist/servable/tf-example";
+import {
+  decodeMessage,
+  type HostTensor,
+  type TensorMap,
+  serializeExample,
+} from "@servable/protocol";
 import { modelInputs } from "../model";
 import { signatureFile, signatures } from "../signatures";
 import { GRAPH_DEF_PRODUCER, UnexportableLayerError, writeSavedModel } from ".";

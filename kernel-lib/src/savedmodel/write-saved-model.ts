@@ -1,20 +1,18 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SignatureFile } from "@servable/server/dist/formats/signature-file";
-import type {
-  MetaGraphDef,
-  SignatureDefProto,
-  TensorInfoProto,
-} from "@servable/server/dist/protobuf/tensorflow-protos";
-import { encodeMessage } from "@servable/server/dist/protobuf/tensorflow-protos";
 import {
+  type SignatureFile,
+  type MetaGraphDef,
+  type SignatureDefProto,
+  type TensorInfoProto,
+  encodeMessage,
   CLASSIFY_METHOD,
   DEFAULT_SIGNATURE,
   PREDICT_METHOD,
   REGRESS_METHOD,
   type SignatureDef,
   type TensorInfo,
-} from "@servable/server/dist/servable/signature";
+} from "@servable/protocol";
 import type { Model } from "../model";
 import { GraphBuilder } from "./graph-builder";
 import {

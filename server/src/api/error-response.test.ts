@@ -6,7 +6,7 @@ import {
   STATUS_CODES,
   toServingError,
   type StatusCode,
-} from "../core/errors";
+} from "@servable/protocol";
 import { errorBody } from "./error-response";
 import { httpStatusOf } from "./http-status";
 

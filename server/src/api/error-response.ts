@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { toServingError, type ServingError } from "../core/errors";
+import { toServingError, type ServingError } from "@servable/protocol";
 import { PrettyWriter } from "./json/pretty-writer";
 import { httpStatusOf } from "./http-status";
 

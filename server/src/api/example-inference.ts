@@ -1,15 +1,20 @@
-import { invalidArgument } from "../core/errors";
-import { allocate, shortTypeName, type DataType } from "../servable/data-type";
-import type { Servable } from "../servable/servable";
-import { dims, type SignatureDef, type TensorInfo } from "../servable/signature";
-import type { HostTensor, TensorMap } from "../servable/tensor";
 import {
+  invalidArgument,
+  allocate,
+  shortTypeName,
+  type DataType,
+  dims,
+  type SignatureDef,
+  type TensorInfo,
+  type HostTensor,
+  type TensorMap,
   serializeExample,
   withContext,
   type Example,
   type ExampleList,
   type Feature,
-} from "../servable/tf-example";
+} from "@servable/protocol";
+import type { Servable } from "../core/servable";
 
 /**
  * Classify and regress (TF Serving's classifier.cc and regressor.cc) on tf.Examples,

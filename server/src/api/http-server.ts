@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { invalidArgument, type ServingError } from "../core/errors";
+import { invalidArgument, type ServingError } from "@servable/protocol";
 import { sendError } from "./error-response";
 import type { InferenceHandler } from "./inference-handler";
 import { matchInferenceRoute } from "./rest/urls";

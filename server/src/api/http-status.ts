@@ -1,4 +1,4 @@
-import type { ServingError, StatusCode } from "../core/errors";
+import type { ServingError, StatusCode } from "@servable/protocol";
 
 /** TF Serving's mapping of status codes to HTTP statuses (http_rest_api_util.cc). */
 const HTTP_STATUS: Record<StatusCode, number> = {

@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { deadlineExceeded, invalidArgument, toServingError } from "../core/errors";
+import {
+  deadlineExceeded,
+  invalidArgument,
+  toServingError,
+  type TensorMap,
+} from "@servable/protocol";
 import type { ServableHandle } from "../core/servable-handle";
-import type { Servable } from "../servable/servable";
-import type { TensorMap } from "../servable/tensor";
-import type { ServerCore } from "../server-core";
+import type { Servable } from "../core/servable";
+import type { ServerCore } from "../core/server-core";
 import { DeadlineQueue } from "./deadline-queue";
 import { sendError, sendJson } from "./error-response";
 import { JsonParseError, parseJson, type JsonValue } from "./json/json-parser";

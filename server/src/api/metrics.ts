@@ -5,7 +5,7 @@ import {
   collectDefaultMetrics,
   exponentialBuckets,
 } from "prom-client";
-import type { BatchRecord } from "../batching/batching-servable";
+import type { BatchRecord } from "../execution/batching/batching-servable";
 import type { ServableId } from "../core/servable-id";
 
 /**

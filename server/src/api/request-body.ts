@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { gunzip } from "node:zlib";
-import { invalidArgument, payloadTooLarge, ServingError } from "../core/errors";
+import { invalidArgument, payloadTooLarge, ServingError } from "@servable/protocol";
 
 /**
  * Reads a request body up to `maxBytes` (413 beyond, before reading when the

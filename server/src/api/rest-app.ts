@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from "express";
-import { invalidArgument, notFound } from "../core/errors";
-import type { ServerCore } from "../server-core";
+import { invalidArgument, notFound } from "@servable/protocol";
+import type { ServerCore } from "../core/server-core";
 import { errorBody, sendError, sendJson } from "./error-response";
 import type { ServingMetrics } from "./metrics";
 import { modelMetadataBody } from "./rest/model-metadata";

@@ -1,5 +1,5 @@
 import { GRAPH_OPTIMIZATION_LEVELS } from "../formats/onnx/session-options";
-import { BACKENDS, type BackendChoice } from "../runtime/tfjs-backend";
+import { BACKENDS, type BackendChoice } from "../execution/tfjs/tfjs-backend";
 
 /**
  * The command line of `servable-server`: TF Serving's flag names and defaults where TF

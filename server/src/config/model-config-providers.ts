@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ModelConfigProvider } from "../server-core";
-import { DEFAULT_VERSION_POLICY } from "../sources/servable-version-policy";
+import type { ModelConfigProvider } from "../core/server-core";
+import { DEFAULT_VERSION_POLICY } from "../repository/servable-version-policy";
 import { parseModelServerConfig, type ModelConfig } from "./model-server-config";
 
 /** A model name Servable accepts for folders and URLs: letters, digits, `_ . -`. */

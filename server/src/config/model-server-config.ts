@@ -1,9 +1,8 @@
-import { invalidArgument } from "../core/errors";
-import { parseServingConfig } from "../protobuf/serving-protos";
+import { invalidArgument, parseServingConfig } from "@servable/protocol";
 import {
   DEFAULT_VERSION_POLICY,
   type ServableVersionPolicy,
-} from "../sources/servable-version-policy";
+} from "../repository/servable-version-policy";
 
 /** One served model, as TF Serving's ModelConfig describes it. */
 export interface ModelConfig {

@@ -1,4 +1,4 @@
-import { parseServingConfig } from "../protobuf/serving-protos";
+import { parseServingConfig } from "@servable/protocol";
 
 /** TF Serving's default Prometheus path (PrometheusExporter::kPrometheusPath). */
 export const DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics";

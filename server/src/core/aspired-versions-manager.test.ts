@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Deferred, TestLoader } from "../testing/test-loaders";
 import { AspiredVersionsManager, type ManagerOptions } from "./aspired-versions-manager";
-import { badModel, ServingError } from "./errors";
+import { badModel, ServingError } from "@servable/protocol";
 import { ResourcePreservingPolicy } from "./resource-preserving-policy";
 import type { ServableState } from "./servable-state";
 

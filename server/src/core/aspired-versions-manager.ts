@@ -4,7 +4,7 @@ import type {
   HarnessState,
 } from "./aspired-version-policy";
 import { AvailabilityPreservingPolicy } from "./availability-preserving-policy";
-import { notFound, ServingError } from "./errors";
+import { notFound, ServingError } from "@servable/protocol";
 import type { Loader } from "./loader";
 import { LoaderHarness, type RetryOptions } from "./loader-harness";
 import { ServableHandle } from "./servable-handle";

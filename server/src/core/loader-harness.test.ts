@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TestLoader } from "../testing/test-loaders";
-import { badModel, ServingError } from "./errors";
+import { badModel, ServingError } from "@servable/protocol";
 import { LoaderHarness } from "./loader-harness";
 
 const ID = { name: "m", version: 1 };

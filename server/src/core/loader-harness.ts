@@ -1,6 +1,6 @@
-import type { Servable } from "../servable/servable";
+import type { Servable } from "./servable";
 import type { HarnessState } from "./aspired-version-policy";
-import { toServingError, type ServingError } from "./errors";
+import { toServingError, type ServingError } from "@servable/protocol";
 import type { Loader, ResourceEstimate } from "./loader";
 import type { ServableId } from "./servable-id";
 

@@ -1,4 +1,4 @@
-import type { Servable } from "../servable/servable";
+import type { Servable } from "./servable";
 
 /**
  * A Loader manages one servable version: it knows the model format and where the

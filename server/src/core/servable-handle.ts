@@ -1,4 +1,4 @@
-import type { Servable } from "../servable/servable";
+import type { Servable } from "./servable";
 import type { LoaderHarness } from "./loader-harness";
 import type { ServableId } from "./servable-id";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TestLoader } from "../testing/test-loaders";
 import { AspiredVersionsManager } from "./aspired-versions-manager";
-import { badModel } from "./errors";
+import { badModel } from "@servable/protocol";
 import { ServableStateMonitor } from "./servable-state-monitor";
 import { VersionLabels } from "./version-labels";
 

@@ -1,4 +1,4 @@
-import type { ServingError } from "./errors";
+import type { ServingError } from "@servable/protocol";
 import type { ServableId } from "./servable-id";
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Servable } from "../servable/servable";
+import type { Servable } from "../core/servable";
 
 /**
  * A model format: how one kind of version directory (TF.js model.json, SavedModel,

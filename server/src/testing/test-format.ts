@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { badModel } from "../core/errors";
+import { badModel } from "@servable/protocol";
 import type { LoadContext, LoadedModel, ModelFormat } from "../formats/model-format";
 import { ConstantServable } from "./test-loaders";
 

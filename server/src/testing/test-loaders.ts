@@ -1,8 +1,12 @@
 import type { Loader, ResourceEstimate } from "../core/loader";
-import type { ServingError } from "../core/errors";
-import type { Servable } from "../servable/servable";
-import { PREDICT_METHOD, tensorInfo, type SignatureDefMap } from "../servable/signature";
-import type { TensorMap } from "../servable/tensor";
+import {
+  type ServingError,
+  PREDICT_METHOD,
+  tensorInfo,
+  type SignatureDefMap,
+  type TensorMap,
+} from "@servable/protocol";
+import type { Servable } from "../core/servable";
 
 /**
  * Small Loaders for the core's own unit tests (TF Serving's core/test_util): they load

@@ -3,13 +3,26 @@ import * as protoLoader from "@grpc/proto-loader";
 import type { Logger } from "pino";
 import type protobuf from "protobufjs";
 import { modelConfigsFrom, type ModelServerConfigMessage } from "../../config/model-server-config";
-import { invalidArgument, toServingError, type ServingError } from "../../core/errors";
+import {
+  invalidArgument,
+  toServingError,
+  type ServingError,
+  DEFAULT_SIGNATURE,
+  type SignatureDefMap,
+  type TensorMap,
+  type Example,
+  type ExampleList,
+  type Feature,
+  servingType,
+  PROTO_DIR,
+  type TensorProto,
+  tensorFromProto,
+  tensorToTypedProto,
+  TensorValueError,
+} from "@servable/protocol";
 import type { ServableHandle } from "../../core/servable-handle";
-import type { Servable } from "../../servable/servable";
-import { DEFAULT_SIGNATURE, type SignatureDefMap } from "../../servable/signature";
-import type { TensorMap } from "../../servable/tensor";
-import type { Example, ExampleList, Feature } from "../../servable/tf-example";
-import type { ModelSpec, ServerCore } from "../../server-core";
+import type { Servable } from "../../core/servable";
+import type { ModelSpec, ServerCore } from "../../core/server-core";
 import {
   classificationResults,
   exampleRequest,
@@ -17,13 +30,6 @@ import {
   type ExampleMethod,
 } from "../example-inference";
 import type { RequestRecord, ServingMetrics } from "../metrics";
-import { servingType } from "../../protobuf/serving-protos";
-import { PROTO_DIR, type TensorProto } from "../../protobuf/tensorflow-protos";
-import {
-  tensorFromProto,
-  tensorToTypedProto,
-  TensorValueError,
-} from "../../protobuf/tensor-values";
 
 const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { unauthenticated, type ServingError } from "../../core/errors";
+import { unauthenticated, type ServingError } from "@servable/protocol";
 
 /**
  * Checks `Authorization: Bearer <token>` against the server's token, in constant time.

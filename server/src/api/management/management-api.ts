@@ -2,15 +2,14 @@ import type { IncomingMessage } from "node:http";
 import { resolve } from "node:path";
 import type { Router } from "express";
 import type { Logger } from "pino";
-import type { ServingError } from "../../core/errors";
+import { type ServingError, removeRuntimeFile, writeRuntimeFile } from "@servable/protocol";
 import type { ModelFormat } from "../../formats/model-format";
-import { removeRuntimeFile, writeRuntimeFile } from "../../runtime/runtime-file";
-import type { ServerCore } from "../../server-core";
+import type { ServerCore } from "../../core/server-core";
 import { resolveToken, type ServerToken } from "./auth-token";
 import { checkBearer, isOpenPath } from "./bearer-auth";
-import { LabelStore } from "./label-store";
+import { LabelStore } from "../../repository/label-store";
 import { managementRouter } from "./management-router";
-import { ModelRepository } from "./model-repository";
+import { ModelRepository } from "../../repository/model-repository";
 
 export interface ManagementOptions {
   readonly modelRepository: string;

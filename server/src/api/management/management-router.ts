@@ -1,11 +1,11 @@
 import express, { type Request, type RequestHandler, type Response } from "express";
-import { invalidArgument } from "../../core/errors";
+import { invalidArgument } from "@servable/protocol";
 import type { ModelFormat } from "../../formats/model-format";
-import type { ServerCore } from "../../server-core";
+import type { ServerCore } from "../../core/server-core";
 import { readBody } from "../request-body";
 import { checkBearer } from "./bearer-auth";
-import type { LabelStore } from "./label-store";
-import type { ModelRepository } from "./model-repository";
+import type { LabelStore } from "../../repository/label-store";
+import type { ModelRepository } from "../../repository/model-repository";
 import { receiveMultipart, type UploadLimits } from "./multipart-upload";
 
 export interface ManagementRouterOptions {

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { invalidArgument, payloadTooLarge, type ServingError } from "../../core/errors";
+import { invalidArgument, payloadTooLarge, type ServingError } from "@servable/protocol";
 import { partPath } from "./upload-paths";
 
 export interface UploadLimits {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ServingError } from "../../core/errors";
+import { ServingError } from "@servable/protocol";
 import { isValidPath, partPath } from "./upload-paths";
 
 test("a part is named by its field name when the filename is that name or its last segment", () => {

@@ -1,4 +1,4 @@
-import { invalidArgument } from "../../core/errors";
+import { invalidArgument } from "@servable/protocol";
 
 /**
  * Where an uploaded part goes inside the version folder. A path is relative, made of

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ServingError } from "../../core/errors";
-import type { Servable } from "../../servable/servable";
 import {
+  ServingError,
   CLASSIFY_METHOD,
   REGRESS_METHOD,
   tensorInfo,
   type SignatureDefMap,
-} from "../../servable/signature";
+} from "@servable/protocol";
+import type { Servable } from "../../core/servable";
 import { parseJson } from "../json/json-parser";
 import {
   parseExampleRequest,

@@ -1,5 +1,5 @@
-import type { Servable } from "../../servable/servable";
-import type { TensorMap } from "../../servable/tensor";
+import type { Servable } from "../../core/servable";
+import type { TensorMap } from "@servable/protocol";
 import {
   classificationResults,
   exampleRequest,

@@ -1,5 +1,4 @@
-import { invalidArgument } from "../../core/errors";
-import type { Example, ExampleList, Feature } from "../../servable/tf-example";
+import { invalidArgument, type Example, type ExampleList, type Feature } from "@servable/protocol";
 import { jsonDebugString, jsonTypeName } from "../json/debug-string";
 import { IntegralDouble, isJsonObject, jsonNumberKind, type JsonValue } from "../json/json-parser";
 import { decodeBase64Object, isBase64Object } from "./json-tensor";

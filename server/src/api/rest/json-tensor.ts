@@ -1,6 +1,13 @@
-import { invalidArgument, unimplemented, type ServingError } from "../../core/errors";
-import { allocate, shortTypeName, type DataType, type TensorData } from "../../servable/data-type";
-import type { HostTensor } from "../../servable/tensor";
+import {
+  invalidArgument,
+  unimplemented,
+  type ServingError,
+  allocate,
+  shortTypeName,
+  type DataType,
+  type TensorData,
+  type HostTensor,
+} from "@servable/protocol";
 import { jsonDebugString, jsonTypeName } from "../json/debug-string";
 import { IntegralDouble, isJsonObject, jsonNumberKind, type JsonValue } from "../json/json-parser";
 

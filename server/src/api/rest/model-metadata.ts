@@ -1,4 +1,4 @@
-import type { SignatureDef, SignatureDefMap, TensorInfo } from "../../servable/signature";
+import type { SignatureDef, SignatureDefMap, TensorInfo } from "@servable/protocol";
 import { protobufJson } from "./model-status";
 
 /**

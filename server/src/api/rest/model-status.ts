@@ -1,5 +1,5 @@
 import type { ServableState } from "../../core/servable-state";
-import type { ServerCore } from "../../server-core";
+import type { ServerCore } from "../../core/server-core";
 
 /**
  * TF Serving's GetModelStatus JSON (apis/get_model_status.proto in protobuf's JSON

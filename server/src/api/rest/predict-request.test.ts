@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ServingError } from "../../core/errors";
-import { PREDICT_METHOD, tensorInfo, type SignatureDefMap } from "../../servable/signature";
-import type { HostTensor } from "../../servable/tensor";
+import {
+  ServingError,
+  PREDICT_METHOD,
+  tensorInfo,
+  type SignatureDefMap,
+  type HostTensor,
+} from "@servable/protocol";
 import { parseJson } from "../json/json-parser";
 import { parsePredictRequest } from "./predict-request";
 

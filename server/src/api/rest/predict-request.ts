@@ -1,11 +1,12 @@
-import { invalidArgument, ServingError } from "../../core/errors";
 import {
+  invalidArgument,
+  ServingError,
   DEFAULT_SIGNATURE,
   type SignatureDef,
   type SignatureDefMap,
   type TensorInfo,
-} from "../../servable/signature";
-import type { TensorMap } from "../../servable/tensor";
+  type TensorMap,
+} from "@servable/protocol";
 import { jsonDebugString } from "../json/debug-string";
 import { isJsonObject, type JsonObject, type JsonValue } from "../json/json-parser";
 import {

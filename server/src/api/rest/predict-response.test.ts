@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ServingError } from "../../core/errors";
-import type { HostTensor, TensorMap } from "../../servable/tensor";
+import { ServingError, type HostTensor, type TensorMap } from "@servable/protocol";
 import { writePredictResponse } from "./predict-response";
 
 const floats = (shape: number[], values: number[]): HostTensor => ({

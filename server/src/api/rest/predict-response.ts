@@ -1,5 +1,4 @@
-import { invalidArgument } from "../../core/errors";
-import type { HostTensor, TensorMap } from "../../servable/tensor";
+import { invalidArgument, type HostTensor, type TensorMap } from "@servable/protocol";
 import { formatFloat32, formatFloat64 } from "../json/float-format";
 import { PrettyWriter, quote } from "../json/pretty-writer";
 import type { RequestFormat } from "./predict-request";

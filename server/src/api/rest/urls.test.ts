@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ServingError } from "../../core/errors";
+import { ServingError } from "@servable/protocol";
 import { matchInferenceRoute, matchStatusRoute } from "./urls";
 
 test("inference URLs: model, version or label, method; case-insensitive", () => {

@@ -1,5 +1,5 @@
-import { invalidArgument } from "../../core/errors";
-import type { ModelSpec } from "../../server-core";
+import { invalidArgument } from "@servable/protocol";
+import type { ModelSpec } from "../../core/server-core";
 
 /**
  * TF Serving's REST URL forms (http_rest_api_util.cc), matched case-insensitively:

@@ -1,4 +1,4 @@
-import type { DataType } from "../../servable/data-type";
+import type { DataType } from "@servable/protocol";
 
 /**
  * The Open Inference Protocol's (KServe V2) tensor datatypes and TensorFlow's DataTypes

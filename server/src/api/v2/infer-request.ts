@@ -1,7 +1,10 @@
-import { invalidArgument } from "../../core/errors";
-import type { Servable } from "../../servable/servable";
-import { DEFAULT_SIGNATURE, type SignatureDef } from "../../servable/signature";
-import type { TensorMap } from "../../servable/tensor";
+import {
+  invalidArgument,
+  DEFAULT_SIGNATURE,
+  type SignatureDef,
+  type TensorMap,
+} from "@servable/protocol";
+import type { Servable } from "../../core/servable";
 import { isJsonObject, type JsonValue } from "../json/json-parser";
 import { TensorBuilder } from "../rest/json-tensor";
 import { dataTypeToV2, v2ToDataType } from "./datatypes";

@@ -1,4 +1,4 @@
-import type { TensorMap } from "../../servable/tensor";
+import type { TensorMap } from "@servable/protocol";
 import { quote } from "../json/pretty-writer";
 import { valueFormatter } from "../rest/predict-response";
 import { dataTypeToV2 } from "./datatypes";

@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Router, type Response } from "express";
-import { notFound } from "../../core/errors";
-import { DEFAULT_SIGNATURE, dims, type TensorInfo } from "../../servable/signature";
-import type { ServerCore } from "../../server-core";
+import { notFound, DEFAULT_SIGNATURE, dims, type TensorInfo } from "@servable/protocol";
+import type { ServerCore } from "../../core/server-core";
 import { v2ModelSpec } from "../rest/urls";
 import { dataTypeToV2 } from "./datatypes";
 

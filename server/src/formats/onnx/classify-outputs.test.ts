@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { HostTensor } from "../../servable/tensor";
+import type { HostTensor } from "@servable/protocol";
 import { toServedOutputs } from "./classify-outputs";
 import type { OutputRole, SignatureBinding } from "./onnx-signatures";
 

@@ -1,4 +1,4 @@
-import type { HostTensor, TensorMap } from "../../servable/tensor";
+import type { HostTensor, TensorMap } from "@servable/protocol";
 import type { SignatureBinding } from "./onnx-signatures";
 
 /**

@@ -1,5 +1,5 @@
-import { badModel } from "../../core/errors";
 import {
+  badModel,
   CLASSIFY_METHOD,
   DEFAULT_SIGNATURE,
   PREDICT_METHOD,
@@ -7,7 +7,7 @@ import {
   type SignatureDef,
   type SignatureDefMap,
   type TensorInfo,
-} from "../../servable/signature";
+} from "@servable/protocol";
 import {
   CLASSIFIER_OPS,
   classLabelsOf,

@@ -1,8 +1,6 @@
-import { badModel } from "../../core/errors";
-import type { SignatureFile } from "../signature-file";
+import { badModel, type SignatureFile, decodeModel } from "@servable/protocol";
 import { deriveExampleSignature, deriveOnnxSignatures } from "./derive-signatures";
 import { describeGraph } from "./onnx-graph";
-import { decodeModel } from "./onnx-proto";
 import { findZipMapOutputs } from "./zipmap";
 
 /**

@@ -4,11 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import pino from "pino";
-import { ServingError } from "../../core/errors";
+import {
+  ServingError,
+  AttributeType,
+  ElementType,
+  encodeModel,
+  type GraphProto,
+} from "@servable/protocol";
 import type { LoadContext, LoadedModel } from "../model-format";
 import { signaturesOfModelFile } from "./model-file-signatures";
 import { onnxFormat } from "./onnx-format";
-import { AttributeType, ElementType, encodeModel, type GraphProto } from "./onnx-proto";
 
 /** The ONNX format on the real onnxruntime, with models written here. */
 const context: LoadContext = { logger: pino({ level: "silent" }), options: { savedModelTags: [] } };

@@ -1,11 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InferenceSession } from "onnxruntime-node";
-import { badModel } from "../../core/errors";
+import {
+  badModel,
+  readSignatureFile,
+  decodeModel,
+  int64ToNumber,
+  type ModelProto,
+} from "@servable/protocol";
 import type { LoadContext, LoadedModel, ModelFormat } from "../model-format";
-import { readSignatureFile } from "../signature-file";
 import { describeGraph } from "./onnx-graph";
-import { decodeModel, int64ToNumber, type ModelProto } from "./onnx-proto";
 import { OnnxServable } from "./onnx-servable";
 import { bindSignatures } from "./onnx-signatures";
 import { sessionOptions } from "./session-options";

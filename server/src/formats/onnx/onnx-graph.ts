@@ -6,7 +6,7 @@ import {
   type TensorShapeDim,
   type TypeProto,
   type ValueInfo,
-} from "./onnx-proto";
+} from "@servable/protocol";
 
 /**
  * The interface of an ONNX graph as a caller sees it: the inputs it must be fed (graph

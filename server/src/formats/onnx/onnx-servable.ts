@@ -1,8 +1,6 @@
 import type { InferenceSession, Tensor } from "onnxruntime-node";
-import { invalidArgument } from "../../core/errors";
-import type { RunOptions, Servable } from "../../servable/servable";
-import type { SignatureDefMap } from "../../servable/signature";
-import type { TensorMap } from "../../servable/tensor";
+import { invalidArgument, type SignatureDefMap, type TensorMap } from "@servable/protocol";
+import type { RunOptions, Servable } from "../../core/servable";
 import { toServedOutputs } from "./classify-outputs";
 import type { BoundSignatures, SignatureBinding } from "./onnx-signatures";
 import { fromOrtTensor, toOrtTensor } from "./ort-tensors";

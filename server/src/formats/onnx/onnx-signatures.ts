@@ -1,13 +1,13 @@
-import { badModel } from "../../core/errors";
 import {
+  badModel,
   CLASSIFY_METHOD,
   REGRESS_METHOD,
   tensorShape,
   type SignatureDef,
   type SignatureDefMap,
   type TensorInfo,
-} from "../../servable/signature";
-import type { SignatureFile } from "../signature-file";
+  type SignatureFile,
+} from "@servable/protocol";
 import { deriveOnnxSignatures, inputInfo, servableOutputs } from "./derive-signatures";
 import { classLabelsOf, producerOf, type GraphInterface } from "./onnx-graph";
 import type { UnzippedOutput } from "./zipmap";

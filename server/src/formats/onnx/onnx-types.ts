@@ -1,5 +1,4 @@
-import type { DataType } from "../../servable/data-type";
-import { ElementType } from "./onnx-proto";
+import { type DataType, ElementType } from "@servable/protocol";
 
 /**
  * ONNX element types and the TensorFlow dtypes they travel as. Every ONNX tensor type

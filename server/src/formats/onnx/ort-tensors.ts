@@ -1,8 +1,11 @@
 import { Tensor } from "onnxruntime-node";
-import { internal } from "../../core/errors";
-import type { DataType } from "../../servable/data-type";
-import type { HostTensor } from "../../servable/tensor";
-import { fromHalfBits, toHalfBits } from "../../servable/float16";
+import {
+  internal,
+  type DataType,
+  type HostTensor,
+  fromHalfBits,
+  toHalfBits,
+} from "@servable/protocol";
 import { dataTypeOfOrtType, ORT_TYPES } from "./onnx-types";
 
 /**

@@ -1,6 +1,6 @@
 import { Writer } from "protobufjs/minimal";
 import { classLabelsOf, isMlDomain, producerOf, type GraphInterface } from "./onnx-graph";
-import { ElementType, encodeGraph } from "./onnx-proto";
+import { ElementType, encodeGraph } from "@servable/protocol";
 
 /**
  * ZipMap outputs. scikit-learn classifiers converted to ONNX end in an ai.onnx.ml ZipMap

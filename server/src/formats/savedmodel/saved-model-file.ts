@@ -4,8 +4,8 @@ import {
   decodeMessage,
   type MetaGraphDef,
   type SavedModel,
-} from "../../protobuf/tensorflow-protos";
-import { parseTextMessage } from "../../protobuf/text-format";
+  parseTextMessage,
+} from "@servable/protocol";
 
 /**
  * A SavedModel's `saved_model.pb` (binary), or `saved_model.pbtxt` (text format) when

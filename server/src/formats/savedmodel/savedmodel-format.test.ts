@@ -5,13 +5,16 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pino from "pino";
-import type { ServingError } from "../../core/errors";
-import { initTfjsBackend } from "../../runtime/tfjs-backend";
-import type { Servable } from "../../servable/servable";
-import type { HostTensor, TensorMap } from "../../servable/tensor";
-import { serializeExample } from "../../servable/tf-example";
+import {
+  type ServingError,
+  type HostTensor,
+  type TensorMap,
+  serializeExample,
+  decodeMessage,
+} from "@servable/protocol";
+import { initTfjsBackend } from "../../execution/tfjs/tfjs-backend";
+import type { Servable } from "../../core/servable";
 import type { LoadedModel } from "../model-format";
-import { decodeMessage } from "../../protobuf/tensorflow-protos";
 import { savedModelFormat } from "./savedmodel-format";
 import {
   constNode,

@@ -1,21 +1,21 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { badModel, ServingError } from "../../core/errors";
+import { badModel, ServingError } from "@servable/protocol";
 import type { LoadContext, LoadedModel, ModelFormat } from "../model-format";
 import { TensorBundle } from "./checkpoint/tensor-bundle";
 import { freezeMetaGraph } from "./graph/frozen-graph";
 import type { Subgraph } from "./graph/prune";
 import { loadNatively, nativeTensorFlowAvailable } from "./native/native-saved-model";
-import { graphModelArtifacts } from "./runtime/graph-model-artifacts";
+import { graphModelArtifacts } from "./graph-model/graph-model-artifacts";
 import {
   checkParseExampleNode,
   PARSE_EXAMPLE_OPS,
   registerParseExampleOps,
-} from "./runtime/parse-example-ops";
-import { SavedModelServable } from "./runtime/savedmodel-servable";
-import { registerStringOps, withStringOps } from "./runtime/string-ops";
-import { unsupportedNodes } from "./runtime/unsupported-ops";
+} from "./graph-model/parse-example-ops";
+import { SavedModelServable } from "./graph-model/savedmodel-servable";
+import { registerStringOps, withStringOps } from "./graph-model/string-ops";
+import { unsupportedNodes } from "./graph-model/unsupported-ops";
 import {
   metaGraphWithTags,
   readSavedModel,

@@ -1,11 +1,13 @@
-import type { DataType } from "../../servable/data-type";
-import type { SignatureDef, SignatureDefMap, TensorInfo } from "../../servable/signature";
 import type {
+  DataType,
+  SignatureDef,
+  SignatureDefMap,
+  TensorInfo,
   SignatureDefProto,
   TensorInfoProto,
   TensorProto,
   TensorShapeProto,
-} from "../../protobuf/tensorflow-protos";
+} from "@servable/protocol";
 import type { Subgraph } from "./graph/prune";
 
 /**

@@ -1,12 +1,12 @@
 import type * as tf from "@tensorflow/tfjs";
-import type { DataType } from "../../servable/data-type";
 import {
+  type DataType,
   DEFAULT_SIGNATURE,
   PREDICT_METHOD,
   tensorInfo,
   type SignatureDefMap,
   type TensorInfo,
-} from "../../servable/signature";
+} from "@servable/protocol";
 
 /** A model's inputs or outputs as TF.js describes them. */
 export interface ModelTensorDescription {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import pino from "pino";
-import { initTfjsBackend } from "../../runtime/tfjs-backend";
+import { initTfjsBackend } from "../../execution/tfjs/tfjs-backend";
 import type { LoadContext } from "../model-format";
 import { writeLayersModel } from "../../testing/layers-model-files";
 import { tfjsFormat } from "./tfjs-format";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import type { SignatureDefMap, TensorInfo } from "../../servable/signature";
+import type { SignatureDefMap, TensorInfo } from "@servable/protocol";
 
 /**
  * A layers model's tensor names depend on the process that loads it: TF.js makes them

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join, normalize, sep } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
-import { badModel } from "../../core/errors";
+import { badModel } from "@servable/protocol";
 
 /**
  * Reads a TF.js model directory (model.json and its weight shards) into the in-memory

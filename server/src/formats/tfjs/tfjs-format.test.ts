@@ -5,11 +5,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import pino from "pino";
-import { ServingError } from "../../core/errors";
-import { initTfjsBackend } from "../../runtime/tfjs-backend";
-import type { TensorMap } from "../../servable/tensor";
+import { ServingError, type TensorMap } from "@servable/protocol";
+import { initTfjsBackend } from "../../execution/tfjs/tfjs-backend";
 import type { LoadContext } from "../model-format";
-import { VersionDirectoryLoader } from "../version-loader";
+import { VersionDirectoryLoader } from "../../execution/version-loader";
 import { writeLayersModel } from "../../testing/layers-model-files";
 import { tfjsFormat } from "./tfjs-format";
 

@@ -1,12 +1,16 @@
 import * as tf from "@tensorflow/tfjs";
-import { badModel, invalidArgument } from "../../core/errors";
-import { fromTfTensor, toTfTensor } from "../../runtime/tfjs-tensors";
-import { tfjsRuntimeName } from "../../runtime/tfjs-backend";
-import type { RunOptions, Servable } from "../../servable/servable";
-import type { SignatureDef, SignatureDefMap } from "../../servable/signature";
-import type { TensorMap } from "../../servable/tensor";
+import {
+  badModel,
+  invalidArgument,
+  type SignatureDef,
+  type SignatureDefMap,
+  type TensorMap,
+  readSignatureFile,
+} from "@servable/protocol";
+import { fromTfTensor, toTfTensor } from "../../execution/tfjs/tfjs-tensors";
+import { tfjsRuntimeName } from "../../execution/tfjs/tfjs-backend";
+import type { RunOptions, Servable } from "../../core/servable";
 import type { LoadedModel, ModelFormat } from "../model-format";
-import { readSignatureFile } from "../signature-file";
 import { deriveSignatures, describeLayersTensor } from "./derive-signatures";
 import { resolveLayerNames } from "./layer-names";
 import { readModelArtifacts } from "./model-artifacts";

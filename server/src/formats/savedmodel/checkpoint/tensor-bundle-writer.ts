@@ -1,7 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import type { HostTensor } from "../../../servable/tensor";
-import { encodeMessage } from "../../../protobuf/tensorflow-protos";
-import { shapeProto, tensorToProto } from "../../../protobuf/tensor-values";
+import { type HostTensor, encodeMessage, shapeProto, tensorToProto } from "@servable/protocol";
 import { crc32cExtend, maskCrc } from "./crc32c";
 import { snappyCompress } from "./snappy";
 

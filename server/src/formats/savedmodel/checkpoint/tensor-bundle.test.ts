@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { HostTensor } from "../../../servable/tensor";
+import type { HostTensor } from "@servable/protocol";
 import { crc32c, maskCrc, unmaskCrc } from "./crc32c";
 import { TableFormatError } from "./sorted-table";
 import { CheckpointError, TensorBundle } from "./tensor-bundle";

@@ -1,12 +1,15 @@
 import { readFile } from "node:fs/promises";
-import type { DataType } from "../../../servable/data-type";
-import { numElements, type HostTensor } from "../../../servable/tensor";
 import {
+  type DataType,
+  numElements,
+  type HostTensor,
   decodeMessage,
   type BundleEntryProto,
   type BundleHeaderProto,
-} from "../../../protobuf/tensorflow-protos";
-import { checkedDataType, shapeDims, tensorFromBytes } from "../../../protobuf/tensor-values";
+  checkedDataType,
+  shapeDims,
+  tensorFromBytes,
+} from "@servable/protocol";
 import { crc32cExtend, unmaskCrc } from "./crc32c";
 import { readSortedTable, VarintReader } from "./sorted-table";
 

@@ -1,4 +1,4 @@
-import type { NodeDef } from "../../../protobuf/tensorflow-protos";
+import type { NodeDef } from "@servable/protocol";
 import type { OpRegistry } from "./op-registry";
 
 /** Ops that call a library function named by their `f` attr. */

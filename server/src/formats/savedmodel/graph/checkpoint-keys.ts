@@ -1,5 +1,4 @@
-import type { NodeDef, SaverDef } from "../../../protobuf/tensorflow-protos";
-import { tensorFromProto } from "../../../protobuf/tensor-values";
+import { type NodeDef, type SaverDef, tensorFromProto } from "@servable/protocol";
 import { calledFunction } from "./call-ops";
 import { GraphError } from "./graph-error";
 import type { OpRegistry } from "./op-registry";

@@ -1,6 +1,5 @@
-import type { HostTensor } from "../../../servable/tensor";
+import type { HostTensor, NodeDef } from "@servable/protocol";
 import type { TensorBundle } from "../checkpoint/tensor-bundle";
-import type { NodeDef } from "../../../protobuf/tensorflow-protos";
 import { VARIABLE_OPS } from "./checkpoint-keys";
 import { GraphError } from "./graph-error";
 

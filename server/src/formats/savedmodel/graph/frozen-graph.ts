@@ -1,7 +1,11 @@
-import type { HostTensor } from "../../../servable/tensor";
+import {
+  type HostTensor,
+  type MetaGraphDef,
+  type NodeDef,
+  tensorFromProto,
+  TensorValueError,
+} from "@servable/protocol";
 import type { TensorBundle } from "../checkpoint/tensor-bundle";
-import type { MetaGraphDef, NodeDef } from "../../../protobuf/tensorflow-protos";
-import { tensorFromProto, TensorValueError } from "../../../protobuf/tensor-values";
 import { checkpointKeys, VARIABLE_OPS } from "./checkpoint-keys";
 import { freezeVariables } from "./freeze-variables";
 import { GraphError } from "./graph-error";

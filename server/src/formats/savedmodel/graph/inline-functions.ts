@@ -1,4 +1,4 @@
-import type { NodeDef } from "../../../protobuf/tensorflow-protos";
+import type { NodeDef } from "@servable/protocol";
 import { calledFunction } from "./call-ops";
 import { GraphError } from "./graph-error";
 import type { OpRegistry } from "./op-registry";

@@ -1,10 +1,4 @@
-import type {
-  ArgDef,
-  AttrValue,
-  FunctionDef,
-  NodeDef,
-  OpDef,
-} from "../../../protobuf/tensorflow-protos";
+import type { ArgDef, AttrValue, FunctionDef, NodeDef, OpDef } from "@servable/protocol";
 import { GraphError } from "./graph-error";
 
 /**

@@ -1,4 +1,4 @@
-import type { NodeDef } from "../../../protobuf/tensorflow-protos";
+import type { NodeDef } from "@servable/protocol";
 import { GraphError } from "./graph-error";
 import { parseGraphRef } from "./tensor-ref";
 

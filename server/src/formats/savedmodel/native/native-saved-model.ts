@@ -1,9 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
-import { invalidArgument, ServingError } from "../../../core/errors";
-import { fromTfTensor, toTfTensor } from "../../../runtime/tfjs-tensors";
-import type { RunOptions, Servable } from "../../../servable/servable";
-import type { SignatureDefMap } from "../../../servable/signature";
-import type { TensorMap } from "../../../servable/tensor";
+import {
+  invalidArgument,
+  ServingError,
+  type SignatureDefMap,
+  type TensorMap,
+} from "@servable/protocol";
+import { fromTfTensor, toTfTensor } from "../../../execution/tfjs/tfjs-tensors";
+import type { RunOptions, Servable } from "../../../core/servable";
 import type { LoadContext, LoadedModel } from "../../model-format";
 import { metaGraphWithTags, readSavedModel } from "../saved-model-file";
 import { INIT_OP_SIGNATURE, signatureDefMap } from "../signature-defs";

@@ -1,17 +1,18 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { HostTensor } from "../../../servable/tensor";
+import {
+  type HostTensor,
+  type AttrValue,
+  type FunctionDef,
+  type MetaGraphDef,
+  type NodeDef,
+  type OpDef,
+  type SignatureDefProto,
+  encodeMessage,
+  shapeProto,
+  tensorToProto,
+} from "@servable/protocol";
 import { writeTensorBundle } from "../checkpoint/tensor-bundle-writer";
-import type {
-  AttrValue,
-  FunctionDef,
-  MetaGraphDef,
-  NodeDef,
-  OpDef,
-  SignatureDefProto,
-} from "../../../protobuf/tensorflow-protos";
-import { encodeMessage } from "../../../protobuf/tensorflow-protos";
-import { shapeProto, tensorToProto } from "../../../protobuf/tensor-values";
 
 /**
  * SavedModels written from scratch for the reader's tests, so that a fresh clone tests

@@ -1,5 +1,5 @@
 import * as protobuf from "protobufjs";
-import { messageType, type MessageTypes } from "../../../protobuf/tensorflow-protos";
+import { messageType, type MessageTypes } from "@servable/protocol";
 
 /**
  * Prints a message (in decodeMessage's plain-object form) in protobuf's text format, as

@@ -1,0 +1,17 @@
+/**
+ * `@servable/protocol`: what the server, the kernel library and the sidebar must agree
+ * on, in one place. It depends on protobufjs only.
+ */
+export * from "./data-type";
+export * from "./float16";
+export * from "./tensor";
+export * from "./signature";
+export * from "./signature-file";
+export * from "./tf-example";
+export * from "./serving-error";
+export * from "./runtime-file";
+export * from "./protobuf/tensorflow-protos";
+export * from "./protobuf/serving-protos";
+export * from "./protobuf/tensor-values";
+export * from "./protobuf/text-format";
+export * from "./protobuf/onnx-proto";

@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import pino from "pino";
+import { ServingError } from "@servable/protocol";
+import type { ModelConfig } from "../config/model-server-config";
+import { ServerCore, type ModelSpec } from "./server-core";
+import { testFormat, VALUE_FILE } from "../testing/test-format";
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), "servable-core-"));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+async function writeVersion(model: string, version: number, value: string): Promise<void> {
+  const dir = join(root, model, String(version));
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, VALUE_FILE), value);
+}
+
+function core(configs: ModelConfig[], labelsFromConfig = true): ServerCore {
+  const logger = pino({ level: "silent" });
+  return new ServerCore({
+    configProvider: {
+      describe: "test",
+      pollWaitSeconds: 0,
+      labelsFromConfig,
+      read: async () => configs,
+    },
+    fileSystemPollWaitSeconds: 0,
+    manager: { maxNumLoadRetries: 0, loadRetryIntervalMs: 1 },
+    formats: [testFormat],
+    loadContext: { logger, options: { savedModelTags: [] } },
+    allowVersionLabelsForUnavailableModels: false,
+    logger,
+  });
+}
+
+const config = (name: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({
+  name,
+  basePath: join(root, name),
+  modelPlatform: "tensorflow",
+  versionPolicy: { kind: "latest", numVersions: 1 },
+  versionLabels: {},
+  ...extra,
+});
+
+async function answer(server: ServerCore, spec: ModelSpec): Promise<number> {
+  const handle = server.getServableHandle(spec);
+  try {
+    const out = await handle.servable.run("serving_default", {
+      x: { dtype: "DT_FLOAT", shape: [1], data: Float32Array.of(0) },
+    });
+    return (out.y!.data as Float32Array)[0]!;
+  } finally {
+    handle.release();
+  }
+}
+
+const servingError = (code: string, message: string) => (e: unknown) =>
+  e instanceof ServingError && e.code === code && e.message === message;
+
+test("config labels resolve to versions; unknown labels are TF Serving's error", async () => {
+  await writeVersion("labelled", 1, "10");
+  await writeVersion("labelled", 2, "20");
+  const server = core([
+    config("labelled", { versionPolicy: { kind: "all" }, versionLabels: { stable: 1, canary: 2 } }),
+  ]);
+  await server.start();
+  try {
+    assert.equal(await answer(server, { name: "labelled", label: "stable" }), 10);
+    assert.equal(await answer(server, { name: "labelled", label: "canary" }), 20);
+    assert.equal(await answer(server, { name: "labelled" }), 20);
+    assert.throws(
+      () => server.getServableHandle({ name: "labelled", label: "beta" }),
+      servingError("INVALID_ARGUMENT", "Unrecognized servable version label: beta"),
+    );
+    assert.deepEqual(server.labelsOf("labelled"), { stable: 1, canary: 2 });
+    assert.equal(server.isReady(), true);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a config label waits for its version to become AVAILABLE", async () => {
+  await writeVersion("waiting", 1, "1");
+  const server = core([
+    config("waiting", { versionPolicy: { kind: "all" }, versionLabels: { next: 2 } }),
+  ]);
+  await server.start();
+  try {
+    assert.throws(
+      () => server.getServableHandle({ name: "waiting", label: "next" }),
+      servingError("INVALID_ARGUMENT", "Unrecognized servable version label: next"),
+    );
+    await writeVersion("waiting", 2, "2");
+    await server.pollNow();
+    assert.equal(await answer(server, { name: "waiting", label: "next" }), 2);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("labels may only point at AVAILABLE versions", async () => {
+  await writeVersion("strict", 1, "1");
+  const server = core([config("strict")], false);
+  await server.start();
+  try {
+    server.setLabel("strict", "stable", 1);
+    assert.throws(
+      () => server.setLabel("strict", "stable", 7),
+      servingError(
+        "FAILED_PRECONDITION",
+        "Request to assign label to version 7 of model strict, which is not currently available for inference",
+      ),
+    );
+    assert.throws(() => server.setLabel("strict", "bad-label", 1), /letters, digits and _/);
+    assert.throws(
+      () => server.setLabel("nope", "stable", 1),
+      servingError("NOT_FOUND", "Could not find any versions of model nope"),
+    );
+    server.deleteLabel("strict", "stable");
+    assert.deepEqual(server.labelsOf("strict"), {});
+  } finally {
+    await server.stop();
+  }
+});
+
+test("model status: every version seen, failed ones with their error; TF Serving's 404 texts", async () => {
+  await writeVersion("history", 1, "1");
+  const server = core([config("history")]);
+  await server.start();
+  try {
+    await writeVersion("history", 2, "not a number");
+    await server.pollNow();
+    const states = server.modelStatus("history").map((s) => [s.id.version, s.state, s.error?.code]);
+    assert.deepEqual(states, [
+      [2, "END", "INVALID_ARGUMENT"],
+      [1, "AVAILABLE", undefined],
+    ]);
+    assert.equal(await answer(server, { name: "history" }), 1, "the previous version serves");
+    await writeVersion("history", 3, "3");
+    await server.pollNow();
+    assert.equal(await answer(server, { name: "history" }), 3);
+    assert.deepEqual(
+      server.modelStatus("history").map((s) => `${s.id.version} ${s.state}`),
+      ["3 AVAILABLE", "2 END", "1 END"],
+    );
+    assert.throws(
+      () => server.modelStatus("unknown"),
+      servingError("NOT_FOUND", "Could not find any versions of model unknown"),
+    );
+    assert.throws(
+      () => server.modelStatus("history", 9),
+      servingError("NOT_FOUND", "Could not find version 9 of model history"),
+    );
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a model left out of a new config is unloaded; a model added is loaded", async () => {
+  await writeVersion("first", 1, "1");
+  await writeVersion("second", 1, "2");
+  // The config provider reads this list each time: changing it is editing the config file.
+  const configs = [config("first")];
+  const server = core(configs);
+  await server.start();
+  try {
+    configs.splice(0, 1, config("second"));
+    await server.reloadConfig();
+    await server.pollNow();
+    assert.equal(await answer(server, { name: "second" }), 2);
+    assert.throws(
+      () => server.getServableHandle({ name: "first" }),
+      servingError("NOT_FOUND", "Servable not found for request: Latest(first)"),
+    );
+    assert.equal(server.modelStatus("first")[0]!.state, "END");
+  } finally {
+    await server.stop();
+  }
+});
