@@ -15,3 +15,4 @@ export * from "./protobuf/serving-protos";
 export * from "./protobuf/tensor-values";
 export * from "./protobuf/text-format";
 export * from "./protobuf/onnx-proto";
+export * from "./names";
