@@ -1,3 +1,4 @@
+import { takesSerializedExamples } from "@servable/protocol";
 import { stringifyForServer } from "./client/json-body";
 import type { ModelMetadata } from "./server-types";
 
@@ -19,19 +20,13 @@ export interface ExampleFormat {
 
 const FLOAT_TYPES = new Set(["DT_FLOAT", "DT_DOUBLE", "DT_HALF"]);
 
-/** TF Serving's own classify/regress form: one DT_STRING input "inputs" of serialized tf.Examples. */
-function takesSerializedExamples(inputs: Record<string, { dtype: string }>): boolean {
-  const keys = Object.keys(inputs);
-  return keys.length === 1 && keys[0] === "inputs" && inputs.inputs!.dtype === "DT_STRING";
-}
-
 export function exampleFormat(
   defs: SignatureDefs,
   signature: string,
   feature: string | undefined,
 ): ExampleFormat {
   const inputs = defs[signature]?.inputs ?? {};
-  if (takesSerializedExamples(inputs)) {
+  if (takesSerializedExamples({ inputs })) {
     // The features are parsed inside the graph; a predict signature shows the model's input.
     const predict = defs.serving_default ?? Object.values(defs)[0];
     const plain = Object.entries(predict?.inputs ?? {}).filter(([, i]) => i.dtype !== "DT_STRING");

@@ -16,3 +16,4 @@ export * from "./protobuf/tensor-values";
 export * from "./protobuf/text-format";
 export * from "./protobuf/onnx-proto";
 export * from "./names";
+export * from "./tf-serving-errors";

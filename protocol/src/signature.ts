@@ -54,3 +54,19 @@ export function tensorInfo(
 ): TensorInfo {
   return { dtype, tensor_shape: tensorShape(dimensions), name };
 }
+
+/** The one input of TF Serving's classify and regress signatures: serialized tf.Examples. */
+export const EXAMPLES_INPUT = "inputs";
+
+/**
+ * True when a signature takes TF Serving's classify/regress form: one DT_STRING input keyed
+ * "inputs" that receives the serialized tf.Examples (the graph parses them itself).
+ */
+export function takesSerializedExamples(def: Pick<SignatureDef, "inputs">): boolean {
+  const keys = Object.keys(def.inputs);
+  return (
+    keys.length === 1 &&
+    keys[0] === EXAMPLES_INPUT &&
+    def.inputs[EXAMPLES_INPUT]!.dtype === "DT_STRING"
+  );
+}

@@ -10,6 +10,7 @@ import {
   DEFAULT_SIGNATURE,
   PREDICT_METHOD,
   REGRESS_METHOD,
+  takesSerializedExamples,
   type SignatureDef,
   type TensorInfo,
 } from "@servable/protocol";
@@ -149,11 +150,6 @@ export function buildMetaGraph(model: Model, given?: SignatureFile): MetaGraphDe
     graph_def: { node: graph.nodes, versions: { producer: GRAPH_DEF_PRODUCER } },
     signature_def: signatureDefs,
   };
-}
-
-function takesSerializedExamples(def: SignatureDef): boolean {
-  const keys = Object.keys(def.inputs);
-  return keys.length === 1 && keys[0] === "inputs" && def.inputs.inputs!.dtype === "DT_STRING";
 }
 
 /**

@@ -1,4 +1,6 @@
 import {
+  EXAMPLES_INPUT,
+  takesSerializedExamples,
   invalidArgument,
   allocate,
   shortTypeName,
@@ -35,8 +37,6 @@ export interface ExampleRequest {
   inputs: TensorMap;
 }
 
-const CLASSIFY_INPUTS = "inputs";
-
 /**
  * The request for a list of examples (with their context) against one signature.
  * @throws ServingError INVALID_ARGUMENT with TF Serving's texts.
@@ -51,13 +51,13 @@ export function exampleRequest(
   if (!signature) throw invalidArgument(`No signature was found with the name: ${signatureName}`);
   checkOutputs(signature, method);
   const examples = withContext(list);
-  const inputs = takesSerializedExamples(signature, servable, method)
-    ? { [CLASSIFY_INPUTS]: serializedExamples(examples) }
+  const inputs = feedsSerializedExamples(signature, servable, method)
+    ? { [EXAMPLES_INPUT]: serializedExamples(examples) }
     : featureTensors(examples, signature.inputs);
   return { signatureName, signature, numExamples: examples.length, inputs };
 }
 
-function takesSerializedExamples(
+function feedsSerializedExamples(
   signature: SignatureDef,
   servable: Servable,
   method: ExampleMethod,
@@ -67,7 +67,7 @@ function takesSerializedExamples(
     // TF Serving's classifier.cc / regressor.cc: the one input keyed "inputs" gets the
     // serialized examples, whatever dtype its TensorInfo records.
     if (keys.length !== 1) throw invalidArgument("Expected one input Tensor.");
-    if (!signature.inputs[CLASSIFY_INPUTS]) {
+    if (!signature.inputs[EXAMPLES_INPUT]) {
       const kind = method === "classify" ? "classification" : "regression";
       throw invalidArgument(
         `No ${kind} inputs found in SignatureDef: ${JSON.stringify(signature)}`,
@@ -75,11 +75,7 @@ function takesSerializedExamples(
     }
     return true;
   }
-  return (
-    keys.length === 1 &&
-    keys[0] === CLASSIFY_INPUTS &&
-    signature.inputs[CLASSIFY_INPUTS]!.dtype === "DT_STRING"
-  );
+  return takesSerializedExamples(signature);
 }
 
 function checkOutputs(signature: SignatureDef, method: ExampleMethod): void {

@@ -19,6 +19,7 @@ import {
   tensorFromProto,
   tensorToTypedProto,
   TensorValueError,
+  signatureNotFound,
 } from "@servable/protocol";
 import type { ServableHandle } from "../../core/servable-handle";
 import type { Servable } from "../../core/servable";
@@ -138,10 +139,7 @@ export class GrpcApi {
     return this.#withHandle(request.model_spec, record, async (handle) => {
       const signatureName = request.model_spec?.signature_name || DEFAULT_SIGNATURE;
       const signature = handle.servable.signatures.signature_def[signatureName];
-      if (!signature)
-        throw invalidArgument(
-          `Serving signature name: "${signatureName}" not found in signature def`,
-        );
+      if (!signature) throw invalidArgument(signatureNotFound(signatureName));
       const inputs: TensorMap = {};
       for (const [key, proto] of Object.entries(request.inputs ?? {})) {
         const info = signature.inputs[key];

@@ -6,6 +6,7 @@ import {
   type SignatureDefMap,
   type TensorInfo,
   type TensorMap,
+  signatureNotFound,
 } from "@servable/protocol";
 import { jsonDebugString } from "../json/debug-string";
 import { isJsonObject, type JsonObject, type JsonValue } from "../json/json-parser";
@@ -58,8 +59,7 @@ export function resolveSignature(
 } {
   const { body, signatureName } = requestObject(doc);
   const signature = signatures.signature_def[signatureName];
-  if (!signature)
-    throw invalidArgument(`Serving signature name: "${signatureName}" not found in signature def`);
+  if (!signature) throw invalidArgument(signatureNotFound(signatureName));
   return { body, signatureName, signature };
 }
 

@@ -3,6 +3,7 @@ import {
   DEFAULT_SIGNATURE,
   type SignatureDef,
   type TensorMap,
+  signatureNotFound,
 } from "@servable/protocol";
 import type { Servable } from "../../core/servable";
 import { isJsonObject, type JsonValue } from "../json/json-parser";
@@ -34,8 +35,7 @@ export function parseInferRequest(doc: JsonValue, servable: Servable): InferRequ
   }
   const signatureName = requested || DEFAULT_SIGNATURE;
   const signature = servable.signatures.signature_def[signatureName];
-  if (!signature)
-    throw invalidArgument(`Serving signature name: "${signatureName}" not found in signature def`);
+  if (!signature) throw invalidArgument(signatureNotFound(signatureName));
   if (!Array.isArray(doc.inputs)) throw invalidArgument("Infer request needs an 'inputs' list");
 
   const inputs: TensorMap = {};

@@ -1,5 +1,10 @@
 import type { InferenceSession, Tensor } from "onnxruntime-node";
-import { invalidArgument, type SignatureDefMap, type TensorMap } from "@servable/protocol";
+import {
+  invalidArgument,
+  type SignatureDefMap,
+  type TensorMap,
+  signatureNotFound,
+} from "@servable/protocol";
 import type { RunOptions, Servable } from "../../core/servable";
 import { toServedOutputs } from "./classify-outputs";
 import type { BoundSignatures, SignatureBinding } from "./onnx-signatures";
@@ -28,9 +33,7 @@ export class OnnxServable implements Servable {
   async run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
     const binding = this.#bindings.get(signatureName);
     if (!binding) {
-      throw invalidArgument(
-        `Serving signature name: "${signatureName}" not found in signature def`,
-      );
+      throw invalidArgument(signatureNotFound(signatureName));
     }
     const feeds: Record<string, Tensor> = {};
     for (const [key, name] of binding.inputs) {

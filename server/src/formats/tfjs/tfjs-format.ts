@@ -6,6 +6,7 @@ import {
   type SignatureDefMap,
   type TensorMap,
   readSignatureFile,
+  signatureNotFound,
 } from "@servable/protocol";
 import { fromTfTensor, toTfTensor } from "../../execution/tfjs/tfjs-tensors";
 import { tfjsRuntimeName } from "../../execution/tfjs/tfjs-backend";
@@ -101,10 +102,7 @@ class TfjsServable implements Servable {
 
   async run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
     const signature = this.signatures.signature_def[signatureName];
-    if (!signature)
-      throw invalidArgument(
-        `Serving signature name: "${signatureName}" not found in signature def`,
-      );
+    if (!signature) throw invalidArgument(signatureNotFound(signatureName));
     const outputKeys = options?.outputKeys ?? Object.keys(signature.outputs);
     const feeds: tf.NamedTensorMap = {};
     for (const [key, info] of Object.entries(signature.inputs)) {

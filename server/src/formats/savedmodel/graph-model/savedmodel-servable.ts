@@ -4,6 +4,7 @@ import {
   ServingError,
   type SignatureDefMap,
   type TensorMap,
+  signatureNotFound,
 } from "@servable/protocol";
 import { fromTfTensor, toTfTensor } from "../../../execution/tfjs/tfjs-tensors";
 import { tfjsRuntimeName } from "../../../execution/tfjs/tfjs-backend";
@@ -33,9 +34,7 @@ export class SavedModelServable implements Servable {
     const signature = this.signatures.signature_def[signatureName];
     const subgraph = this.subgraphs.get(signatureName);
     if (!signature || subgraph === undefined) {
-      throw invalidArgument(
-        `Serving signature name: "${signatureName}" not found in signature def`,
-      );
+      throw invalidArgument(signatureNotFound(signatureName));
     }
     if (typeof subgraph === "string") throw invalidArgument(subgraph);
     const outputKeys = options?.outputKeys ?? Object.keys(signature.outputs);

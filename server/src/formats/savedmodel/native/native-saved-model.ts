@@ -4,6 +4,7 @@ import {
   ServingError,
   type SignatureDefMap,
   type TensorMap,
+  signatureNotFound,
 } from "@servable/protocol";
 import { fromTfTensor, toTfTensor } from "../../../execution/tfjs/tfjs-tensors";
 import type { RunOptions, Servable } from "../../../core/servable";
@@ -83,9 +84,7 @@ class NativeSavedModelServable implements Servable {
     const signature = this.signatures.signature_def[signatureName];
     const model = this.models.get(signatureName);
     if (!signature || !model) {
-      throw invalidArgument(
-        `Serving signature name: "${signatureName}" not found in signature def`,
-      );
+      throw invalidArgument(signatureNotFound(signatureName));
     }
     const feeds: tf.NamedTensorMap = {};
     let produced: tf.Tensor[] = [];
