@@ -2,10 +2,11 @@ import type { ServableId } from "./servable-id";
 
 /**
  * The states of a version inside the manager (TF Serving's LoaderHarness states, folded
- * to the ones a policy needs).
+ * to the ones a policy needs). `retrying` is a load that failed transiently and waits for
+ * its next attempt without holding a load slot.
  */
 export type HarnessState =
-  "new" | "loading" | "ready" | "quiescing" | "unloading" | "disabled" | "error";
+  "new" | "loading" | "retrying" | "ready" | "quiescing" | "unloading" | "disabled" | "error";
 
 export interface AspiredServableStateSnapshot {
   readonly id: ServableId;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
-import { Deferred, TestLoader } from "../testing/test-loaders";
+import { describe, mock, test } from "node:test";
+import { Deferred, TestLoader, turns, UnstoppableLoader } from "../testing/test-loaders";
 import { AspiredVersionsManager, type ManagerOptions } from "./aspired-versions-manager";
 import { badModel, ServingError } from "@servable/protocol";
 import { ResourcePreservingPolicy } from "./resource-preserving-policy";
@@ -100,7 +100,7 @@ describe("AspiredVersionsManager", () => {
     const unloading = new Deferred();
     manager.subscribe((s) => s.id.version === 1 && s.state === "UNLOADING" && unloading.resolve());
     await unloading.promise;
-    await new Promise((r) => setTimeout(r, 20));
+    await turns();
     assert.equal(v1.unloadCalls, 0, "unload waits for the held handle");
     assert.equal(events.at(-1), "m:1 UNLOADING");
     // New requests go to version 2 already.
@@ -157,21 +157,24 @@ describe("AspiredVersionsManager", () => {
   });
 
   test("a version dropped while it waits to retry stops retrying", async () => {
-    const { manager, states } = managerWithLog({
-      maxNumLoadRetries: 5,
-      loadRetryIntervalMs: 60_000,
-    });
-    const loader = new TestLoader({ outcomes: [new ServingError("UNAVAILABLE", "not yet")] });
-    const started = loader.loadStarted.promise;
-    manager.setAspiredVersions("m", [{ version: 1, loader }]);
-    await started;
-    await new Promise((r) => setTimeout(r, 10));
-    const t0 = Date.now();
-    manager.setAspiredVersions("m", []);
-    await manager.whenIdle();
-    assert.ok(Date.now() - t0 < 5_000, "no 60 s wait for the retry");
-    assert.equal(loader.loadCalls, 1);
-    assert.equal(states.at(-1)!.state, "END");
+    mock.timers.enable({ apis: ["setTimeout", "Date"] });
+    try {
+      const { manager, states } = managerWithLog({
+        maxNumLoadRetries: 5,
+        loadRetryIntervalMs: 60_000,
+      });
+      const loader = new TestLoader({ outcomes: [new ServingError("UNAVAILABLE", "not yet")] });
+      manager.setAspiredVersions("m", [{ version: 1, loader }]);
+      await turns();
+      assert.equal(manager.managedStates("m")[0]!.state, "LOADING", "waiting for its retry");
+      manager.setAspiredVersions("m", []);
+      await manager.whenIdle();
+      assert.equal(loader.loadCalls, 1, "no second attempt, no 60 s wait");
+      assert.equal(states.at(-1)!.state, "END");
+      assert.equal(states.at(-1)!.error?.message, "not yet");
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test("an empty aspired list unloads every version; stop() unloads every model", async () => {
@@ -203,7 +206,7 @@ describe("AspiredVersionsManager", () => {
     manager.setAspiredVersions("a", [{ version: 1, loader: a }]);
     manager.setAspiredVersions("b", [{ version: 1, loader: b }]);
     await aStarted;
-    await new Promise((r) => setTimeout(r, 20));
+    await turns();
     assert.equal(b.loadCalls, 0, "b waits for a's load");
     const bStarted = b.loadStarted.promise;
     a.finishLoad();
@@ -262,7 +265,7 @@ describe("AspiredVersionsManager", () => {
     await manager.whenIdle();
     const held = manager.getServableHandle({ name: "m" });
     manager.setAspiredVersions("m", []);
-    await new Promise((r) => setTimeout(r, 10));
+    await turns();
     const second = new TestLoader({ value: 11 });
     manager.setAspiredVersions("m", [{ version: 1, loader: second }]);
     held.release();
@@ -289,5 +292,155 @@ describe("AspiredVersionsManager", () => {
     await manager.whenIdle();
     assert.deepEqual(manager.availableVersions("m"), [4, 3]);
     assert.equal(await answer(manager, "m", 3), 3, "a loaded aspired version is never reloaded");
+  });
+
+  describe("a load that fails never holds the others (issue 12, finding 3)", () => {
+    test(
+      "an exception no loader expected (a malformed file's TypeError) ends the version at once",
+      {
+        timeout: 10_000,
+      },
+      async () => {
+        // The retry interval is mocked: were the TypeError retried, the version would stay
+        // LOADING, whenIdle() would not resolve, and the test would time out.
+        mock.timers.enable({ apis: ["setTimeout", "Date"] });
+        try {
+          const { manager, states } = managerWithLog({
+            maxNumLoadRetries: 5,
+            loadRetryIntervalMs: 60_000,
+          });
+          const malformed = new TestLoader({
+            outcomes: [new TypeError("manifest.flatMap is not a function")],
+          });
+          manager.setAspiredVersions("bad", [{ version: 1, loader: malformed }]);
+          await manager.whenIdle();
+          assert.equal(malformed.loadCalls, 1);
+          assert.equal(states.at(-1)!.state, "END");
+          assert.match(states.at(-1)!.error!.message, /manifest\.flatMap is not a function/);
+        } finally {
+          mock.timers.reset();
+        }
+      },
+    );
+
+    test(
+      "a version waiting for its retry holds no load slot: a model added meanwhile loads",
+      {
+        timeout: 10_000,
+      },
+      async () => {
+        mock.timers.enable({ apis: ["setTimeout", "Date"] });
+        try {
+          const { manager, events } = managerWithLog({
+            maxNumLoadRetries: 5,
+            loadRetryIntervalMs: 60_000,
+          });
+          const flaky = new TestLoader({
+            value: 1,
+            outcomes: [new ServingError("UNAVAILABLE", "disk busy"), "ok"],
+          });
+          manager.setAspiredVersions("flaky", [{ version: 1, loader: flaky }]);
+          await turns();
+          const healthy = new TestLoader({ value: 2 });
+          const available = new Deferred();
+          manager.subscribe(
+            (s) => s.id.name === "healthy" && s.state === "AVAILABLE" && available.resolve(),
+          );
+          manager.setAspiredVersions("healthy", [{ version: 1, loader: healthy }]);
+          // No clock moves: the healthy model must not wait for the flaky one's 60 s.
+          await available.promise;
+          assert.equal(await answer(manager, "healthy"), 2);
+          assert.equal(flaky.loadCalls, 1);
+          assert.equal(manager.managedStates("flaky")[0]!.state, "LOADING");
+          // What follows an upload or a delete waits for settling, not for this retry.
+          await manager.whenSettled();
+
+          mock.timers.tick(60_000);
+          await manager.whenIdle();
+          assert.equal(flaky.loadCalls, 2, "retried once its interval passed");
+          assert.equal(await answer(manager, "flaky"), 1);
+          assert.deepEqual(
+            events.filter((e) => e.startsWith("flaky")),
+            ["flaky:1 START", "flaky:1 LOADING", "flaky:1 AVAILABLE"],
+          );
+        } finally {
+          mock.timers.reset();
+        }
+      },
+    );
+  });
+
+  describe("a version left out while it loads never serves (issue 12, finding 4)", () => {
+    test("left out during its resource estimate: it never loads, and ends CANCELLED", async () => {
+      const { manager, events, states } = managerWithLog();
+      const v1 = new TestLoader({ value: 1, manualEstimate: true });
+      manager.setAspiredVersions("m", [{ version: 1, loader: v1 }]);
+      await turns();
+      // A second upload wins while version 1 is being measured.
+      manager.setAspiredVersions("m", [{ version: 2, loader: new TestLoader({ value: 2 }) }]);
+      await turns();
+      v1.finishEstimate();
+      await manager.whenIdle();
+      assert.equal(v1.loadCalls, 0);
+      assert.equal(v1.loaded, false);
+      assert.ok(!events.includes("m:1 AVAILABLE"), events.join(", "));
+      const last1 = states.filter((s) => s.id.version === 1).at(-1)!;
+      assert.equal(last1.state, "END");
+      assert.equal(last1.error?.code, "CANCELLED");
+      assert.deepEqual(manager.availableVersions("m"), [2]);
+      assert.deepEqual(
+        manager.managedStates("m").map((s) => `${s.id.version} ${s.state}`),
+        ["2 AVAILABLE"],
+        "nothing left behind",
+      );
+    });
+
+    test("left out while it loads: its load is aborted (a worker thread is freed)", async () => {
+      const { manager, events } = managerWithLog();
+      const v1 = new TestLoader({ value: 1, manual: true });
+      manager.setAspiredVersions("m", [{ version: 1, loader: v1 }]);
+      await v1.loadStarted.promise;
+      manager.setAspiredVersions("m", [{ version: 2, loader: new TestLoader({ value: 2 }) }]);
+      await manager.whenIdle();
+      assert.equal(v1.aborted, true);
+      assert.equal(v1.loaded, false);
+      assert.ok(!events.includes("m:1 AVAILABLE"), events.join(", "));
+      assert.equal(await answer(manager, "m"), 2);
+    });
+
+    test("a load that cannot stop is unloaded as soon as it ends, without ever serving", async () => {
+      const { manager, events } = managerWithLog();
+      const v1 = new UnstoppableLoader({ value: 1 });
+      manager.setAspiredVersions("m", [{ version: 1, loader: v1 }]);
+      await v1.loadStarted.promise;
+      manager.setAspiredVersions("m", [{ version: 2, loader: new TestLoader({ value: 2 }) }]);
+      await turns();
+      v1.finishLoad();
+      await manager.whenIdle();
+      assert.equal(v1.loaded, false);
+      assert.equal(v1.unloadCalls, 1);
+      assert.deepEqual(
+        events.filter((e) => e.startsWith("m:1")),
+        ["m:1 START", "m:1 LOADING", "m:1 UNLOADING", "m:1 END"],
+      );
+      assert.deepEqual(manager.availableVersions("m"), [2]);
+    });
+
+    test("left out and aspired again while its load winds down: it loads again afterwards", async () => {
+      const { manager } = managerWithLog();
+      const first = new UnstoppableLoader({ value: 1 });
+      manager.setAspiredVersions("m", [{ version: 1, loader: first }]);
+      await first.loadStarted.promise;
+      manager.setAspiredVersions("m", []);
+      await turns();
+      const second = new TestLoader({ value: 11 });
+      manager.setAspiredVersions("m", [{ version: 1, loader: second }]);
+      first.finishLoad();
+      await manager.whenIdle();
+      assert.equal(first.loaded, false);
+      assert.equal(second.loadCalls, 1);
+      assert.equal(await answer(manager, "m"), 11);
+      assert.deepEqual(manager.availableVersions("m"), [1]);
+    });
   });
 });

@@ -6,6 +6,7 @@ import type {
 import { AvailabilityPreservingPolicy } from "./availability-preserving-policy";
 import { notFound, ServingError } from "@servable/protocol";
 import type { Loader } from "./loader";
+import { loadCancelled } from "./load-failure";
 import { LoaderHarness, type RetryOptions } from "./loader-harness";
 import { ServableHandle } from "./servable-handle";
 import type { ServableId } from "./servable-id";
@@ -46,8 +47,11 @@ interface ServingStream {
  * `getServableHandle`, which reads a serving map rebuilt on every state change.
  *
  * At most one load and one unload run per stream at a time; loads across streams are
- * limited by `numLoadThreads`. A version re-aspired while it unloads waits until the
- * unload ends, then loads again.
+ * limited by `numLoadThreads`. A load that failed transiently waits for its retry
+ * without holding a load slot, so other versions load meanwhile. A version left out
+ * while it loads has its load cancelled, and whatever it loaded anyway is unloaded at
+ * once: it never serves. A version re-aspired while it unloads (or while its cancelled
+ * load winds down) waits until that ends, then loads again.
  */
 export class AspiredVersionsManager {
   readonly #streams = new Map<string, Map<number, LoaderHarness>>();
@@ -60,7 +64,9 @@ export class AspiredVersionsManager {
   #loadsInFlight = 0;
   readonly #busy = new Set<Promise<void>>();
   #scheduled = false;
+  #retryTimer: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
+  #settledWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ManagerOptions) {
     this.#policy = options.policy ?? new AvailabilityPreservingPolicy();
@@ -105,10 +111,23 @@ export class AspiredVersionsManager {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Resolves when no load or unload is running and none is waiting to start. */
+  /**
+   * Resolves when no load or unload is running and none is waiting to start, retries
+   * included (a version waiting to retry ends first).
+   */
   whenIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves when nothing can be done right now: like `whenIdle()`, except that a version
+   * waiting for a retry does not count. What follows a change (an upload, a delete) waits
+   * for this, never for another model's retry interval.
+   */
+  whenSettled(): Promise<void> {
+    if (this.#isSettled()) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
   }
 
   /** Unloads every version (waiting for running requests) and resolves when all are gone. */
@@ -132,6 +151,12 @@ export class AspiredVersionsManager {
     this.#processPendingRequests();
     this.#flushUnaspired();
     for (const [name, versions] of this.#streams) this.#takeNextAction(name, versions);
+    this.#armRetryTimer();
+    if (this.#isSettled()) {
+      const waiters = this.#settledWaiters;
+      this.#settledWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
     if (this.#isIdle()) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
@@ -143,15 +168,15 @@ export class AspiredVersionsManager {
     for (const [name, aspired] of this.#pending) {
       const versions = this.#streams.get(name) ?? new Map<number, LoaderHarness>();
       const wanted = new Map(aspired.map((v) => [v.version, v]));
-      const reaspiredWhileUnloading = [...versions.values()].some(
-        (h) => !h.isAspired && wanted.has(h.id.version) && isLeaving(h.state),
+      const reaspiredWhileLeaving = [...versions.values()].some(
+        (h) => !h.isAspired && wanted.has(h.id.version) && isWindingDown(h),
       );
-      if (reaspiredWhileUnloading) continue;
+      if (reaspiredWhileLeaving) continue;
       this.#pending.delete(name);
       for (const harness of versions.values()) {
         if (!wanted.has(harness.id.version)) {
           harness.isAspired = false;
-          harness.cancelLoadRetry();
+          harness.cancel();
         } else if (!harness.isAspired && harness.state === "ready") {
           harness.isAspired = true;
         }
@@ -178,7 +203,7 @@ export class AspiredVersionsManager {
         if (!harness.isAspired && inert) {
           versions.delete(version);
           if (harness.state === "new") {
-            harness.fail(new ServingError("CANCELLED", "Version is no longer aspired", false));
+            harness.fail(loadCancelled());
           }
         }
       }
@@ -194,33 +219,42 @@ export class AspiredVersionsManager {
       isAspired: h.isAspired,
     }));
     const action = this.#policy.nextAction(snapshots);
-    if (!action) return;
-    const harness = versions.get(action.id.version);
-    if (!harness) return;
-    if (action.action === "load") {
-      const loading = harnesses.some((h) => h.state === "loading");
-      if (loading || this.#loadsInFlight >= this.#maxConcurrentLoads) return;
-      this.#run(this.#load(harness, name));
-    } else {
-      if (harnesses.some((h) => isLeaving(h.state))) return;
-      this.#run(harness.unload());
+    if (action?.action === "unload") {
+      const harness = versions.get(action.id.version);
+      if (harness && !harnesses.some((h) => isLeaving(h.state))) this.#run(harness.unload());
+      return;
     }
+    if (harnesses.some((h) => h.state === "loading")) return;
+    if (this.#loadsInFlight >= this.#maxConcurrentLoads) return;
+    const now = Date.now();
+    const next =
+      (action && versions.get(action.id.version)) ??
+      harnesses.find((h) => h.isAspired && h.retryAt !== undefined && h.retryAt <= now);
+    if (next) this.#run(this.#load(next, name));
   }
 
   async #load(harness: LoaderHarness, name: string): Promise<void> {
     this.#loadsInFlight++;
     try {
-      const { ramBytes } = await harness.estimateResources();
-      const refusal = this.#checkMemory(name, harness, ramBytes);
-      if (refusal) harness.fail(refusal);
-      else await harness.load();
-    } catch (error) {
-      harness.fail(
-        error instanceof ServingError ? error : new ServingError("UNKNOWN", String(error)),
-      );
+      await harness.load(({ ramBytes }) => this.#checkMemory(name, harness, ramBytes));
     } finally {
       this.#loadsInFlight--;
     }
+  }
+
+  /** Wakes the manager when the earliest retry is due. */
+  #armRetryTimer(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    let earliest: number | undefined;
+    for (const versions of this.#streams.values()) {
+      for (const h of versions.values()) {
+        const at = h.retryAt;
+        if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+      }
+    }
+    if (earliest === undefined) return;
+    this.#retryTimer = setTimeout(() => this.#schedule(), Math.max(0, earliest - Date.now()));
   }
 
   #checkMemory(name: string, harness: LoaderHarness, estimate: number): ServingError | undefined {
@@ -249,7 +283,13 @@ export class AspiredVersionsManager {
     this.#busy.add(tracked);
   }
 
+  /** Nothing running, nothing waiting to start, no retry pending. */
   #isIdle(): boolean {
+    return this.#isSettled() && this.#retryTimer === undefined;
+  }
+
+  /** Nothing running and nothing waiting to start (retries may be pending). */
+  #isSettled(): boolean {
     return (
       this.#busy.size === 0 && this.#pending.size === 0 && !this.#scheduled && !this.#hasWork()
     );
@@ -295,6 +335,7 @@ export class AspiredVersionsManager {
 const MANAGER_STATE_OF: Record<HarnessState, ManagerState> = {
   new: "START",
   loading: "LOADING",
+  retrying: "LOADING",
   ready: "AVAILABLE",
   quiescing: "UNLOADING",
   unloading: "UNLOADING",
@@ -314,6 +355,9 @@ function stateOf(harness: LoaderHarness): ServableState {
 }
 
 const isLeaving = (state: HarnessState): boolean => state === "quiescing" || state === "unloading";
+/** Leaving, or a cancelled load that has not ended yet. */
+const isWindingDown = (h: LoaderHarness): boolean =>
+  isLeaving(h.state) || (h.state === "loading" && h.cancelled);
 const holdsMemory = (state: HarnessState): boolean =>
   state === "loading" || state === "ready" || isLeaving(state);
 

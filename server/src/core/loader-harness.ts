@@ -2,6 +2,7 @@ import type { Servable } from "./servable";
 import type { HarnessState } from "./aspired-version-policy";
 import { toServingError, type ServingError } from "@servable/protocol";
 import type { Loader, ResourceEstimate } from "./loader";
+import { isTransientLoadFailure, loadCancelled } from "./load-failure";
 import type { ServableId } from "./servable-id";
 
 export interface RetryOptions {
@@ -11,10 +12,15 @@ export interface RetryOptions {
   loadRetryIntervalMs: number;
 }
 
+/** Refuses a load before it starts (the memory it needs is not free), or lets it go. */
+export type LoadAdmission = (estimate: ResourceEstimate) => ServingError | undefined;
+
 /**
  * Owns one version's Loader and walks it through its states: new -> loading -> ready ->
- * quiescing -> unloading -> disabled, or -> error when every load attempt failed. Counts
- * the requests that hold the loaded servable so an unload waits for them to finish.
+ * quiescing -> unloading -> disabled, or -> error when the load failed for good. A load
+ * that failed transiently waits in `retrying` (still LOADING to clients) holding no load
+ * slot: the manager starts the next attempt once `retryAt` has come. Counts the requests
+ * that hold the loaded servable so an unload waits for them to finish.
  * Only the manager drives a harness; it reports each change through `onChange`.
  */
 export class LoaderHarness {
@@ -23,10 +29,11 @@ export class LoaderHarness {
   #servable: Servable | undefined;
   #error: ServingError | undefined;
   #estimate: ResourceEstimate | undefined;
+  #attempts = 0;
+  #retryAt: number | undefined;
   #inFlight = 0;
   #quiesced: (() => void) | undefined;
-  #cancelRetry: (() => void) | undefined;
-  #retriesCancelled = false;
+  readonly #abort = new AbortController();
   isAspired = true;
 
   constructor(
@@ -49,40 +56,49 @@ export class LoaderHarness {
   get estimate(): ResourceEstimate | undefined {
     return this.#estimate;
   }
+  /** When the next load attempt is due (ms since the epoch), while `retrying`. */
+  get retryAt(): number | undefined {
+    return this.#state === "retrying" ? this.#retryAt : undefined;
+  }
+  /** True once the version is no longer wanted: a load under way ends in `error`. */
+  get cancelled(): boolean {
+    return this.#abort.signal.aborted;
+  }
   /** The loaded servable; only while the state is ready. */
   get servable(): Servable | undefined {
     return this.#state === "ready" ? this.#servable : undefined;
   }
 
+  /**
+   * One load attempt, from `new` or `retrying`. Ends `ready`; `retrying` after a
+   * transient failure with retries left; `error` otherwise. Never rejects.
+   */
+  async load(admit: LoadAdmission = () => undefined): Promise<void> {
+    this.#setState("loading");
+    this.#attempts++;
+    let servable: Servable;
+    try {
+      const refusal = admit(await this.estimateResources());
+      if (refusal) return this.fail(refusal);
+      if (this.cancelled) return this.fail(loadCancelled());
+      servable = await this.loader.load(this.#abort.signal);
+    } catch (thrown) {
+      const error = this.cancelled ? loadCancelled() : toServingError(thrown);
+      const mayRetry =
+        isTransientLoadFailure(error) && this.#attempts <= this.options.maxNumLoadRetries;
+      if (!mayRetry) return this.fail(error);
+      this.#error = error;
+      this.#retryAt = Date.now() + this.options.loadRetryIntervalMs;
+      return this.#setState("retrying");
+    }
+    if (this.cancelled) return this.#discard();
+    this.#servable = servable;
+    this.#setState("ready");
+  }
+
   async estimateResources(): Promise<ResourceEstimate> {
     this.#estimate ??= await this.loader.estimateResources();
     return this.#estimate;
-  }
-
-  /**
-   * Loads, retrying failures that may pass (ServingError.retryable) as configured, until
-   * it succeeds, the retries run out, or `cancelLoadRetry()` is called.
-   */
-  async load(): Promise<void> {
-    this.#setState("loading");
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.#servable = await this.loader.load();
-        this.#setState("ready");
-        return;
-      } catch (thrown) {
-        const error = toServingError(thrown);
-        const mayRetry =
-          error.retryable &&
-          attempt < this.options.maxNumLoadRetries &&
-          !this.#retriesCancelled &&
-          (await this.#waitForRetry());
-        if (!mayRetry) {
-          this.fail(error);
-          return;
-        }
-      }
-    }
   }
 
   /** Puts a version that will not load (or must not) into its final error state. */
@@ -91,10 +107,14 @@ export class LoaderHarness {
     this.#setState("error");
   }
 
-  /** Stops waiting for a load retry: the pending load fails with its last error. */
-  cancelLoadRetry(): void {
-    this.#retriesCancelled = true;
-    this.#cancelRetry?.();
+  /**
+   * The version is no longer wanted. A load under way is aborted (or, if it completes
+   * anyway, unloaded at once: it never serves); a wait for a retry ends with the last
+   * failure. A loaded version is left to the policy.
+   */
+  cancel(): void {
+    if (this.#state === "retrying") this.fail(this.#error!);
+    if (this.#state === "new" || this.#state === "loading") this.#abort.abort(loadCancelled());
   }
 
   /** Takes a reference for one request; undefined unless ready. */
@@ -124,16 +144,15 @@ export class LoaderHarness {
     }
   }
 
-  #waitForRetry(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(true), this.options.loadRetryIntervalMs);
-      const finish = (retry: boolean): void => {
-        clearTimeout(timer);
-        this.#cancelRetry = undefined;
-        resolve(retry && !this.#retriesCancelled);
-      };
-      this.#cancelRetry = () => finish(false);
-    });
+  /** Unloads what a cancelled load produced anyway; the version ends CANCELLED. */
+  async #discard(): Promise<void> {
+    this.#setState("unloading");
+    try {
+      await this.loader.unload();
+    } catch {
+      // The version ends CANCELLED either way; the loader logs its own failures.
+    }
+    this.fail(loadCancelled());
   }
 
   #setState(state: HarnessState): void {

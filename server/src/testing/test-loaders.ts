@@ -1,6 +1,5 @@
 import type { Loader, ResourceEstimate } from "../core/loader";
 import {
-  type ServingError,
   PREDICT_METHOD,
   tensorInfo,
   type SignatureDefMap,
@@ -53,8 +52,13 @@ export class ConstantServable implements Servable {
   }
 }
 
+/** Lets everything the manager can do now happen: `n` turns of the event loop, no clock. */
+export async function turns(n = 20): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** What one call of `load()` does: succeed, or reject with this error. */
-export type LoadOutcome = "ok" | ServingError;
+export type LoadOutcome = "ok" | Error;
 
 export interface TestLoaderOptions {
   /** Value the loaded servable answers with (default 0). */
@@ -63,29 +67,43 @@ export interface TestLoaderOptions {
   ramBytes?: number;
   /** Outcome of each successive load attempt; the last one repeats (default ["ok"]). */
   outcomes?: readonly LoadOutcome[];
-  /** When true, each load waits until the test calls `finishLoad()`. */
+  /** When true, each load waits until the test calls `finishLoad()` (or it is aborted). */
   manual?: boolean;
+  /** When true, `estimateResources()` waits until the test calls `finishEstimate()`. */
+  manualEstimate?: boolean;
 }
 
 /**
  * A Loader whose loads succeed or fail as scripted, and, when manual, end only when the
- * test says so. Counts calls, and knows whether its servable is loaded right now.
+ * test says so or the manager aborts them. Counts calls, and knows whether its servable
+ * is loaded right now.
  */
 export class TestLoader implements Loader {
   loadCalls = 0;
   unloadCalls = 0;
   loaded = false;
+  /** True once a load of this loader saw its signal abort. */
+  aborted = false;
   /** Resolves when the next `load()` call starts (renewed after each start). */
   loadStarted = new Deferred();
   #gate: Deferred | undefined;
+  readonly #estimateGate = new Deferred();
 
-  constructor(private readonly options: TestLoaderOptions = {}) {}
+  constructor(private readonly options: TestLoaderOptions = {}) {
+    if (!options.manualEstimate) this.#estimateGate.resolve();
+  }
 
   async estimateResources(): Promise<ResourceEstimate> {
+    await this.#estimateGate.promise;
     return { ramBytes: this.options.ramBytes ?? 1 };
   }
 
-  async load(): Promise<Servable> {
+  /** Lets a manual estimate end. */
+  finishEstimate(): void {
+    this.#estimateGate.resolve();
+  }
+
+  async load(signal?: AbortSignal): Promise<Servable> {
     const outcomes = this.options.outcomes ?? ["ok"];
     const outcome = outcomes[Math.min(this.loadCalls, outcomes.length - 1)]!;
     this.loadCalls++;
@@ -93,7 +111,19 @@ export class TestLoader implements Loader {
     this.loadStarted = new Deferred();
     if (this.options.manual) this.#gate = new Deferred();
     started.resolve();
-    if (this.#gate) await this.#gate.promise;
+    if (this.#gate) {
+      const gate = this.#gate;
+      const onAbort = () => {
+        this.aborted = true;
+        gate.reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        await gate.promise;
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+      }
+    }
     if (outcome !== "ok") throw outcome;
     this.loaded = true;
     return new ConstantServable(this.options.value ?? 0);
@@ -109,5 +139,19 @@ export class TestLoader implements Loader {
   async unload(): Promise<void> {
     this.unloadCalls++;
     this.loaded = false;
+  }
+}
+
+/**
+ * A manual TestLoader that ignores its abort signal, as a loader whose work cannot be
+ * stopped half-way does: its load ends only when the test says so.
+ */
+export class UnstoppableLoader extends TestLoader {
+  constructor(options: TestLoaderOptions = {}) {
+    super({ ...options, manual: true });
+  }
+
+  override load(): Promise<Servable> {
+    return super.load(undefined);
   }
 }
