@@ -24,7 +24,9 @@ import { writeTfjsModel } from "../kernel-lib/src/export-model";
 import pino from "pino";
 import { onnxFormat } from "../server/src/formats/onnx/onnx-format";
 import { tfjsFormat } from "../server/src/formats/tfjs/tfjs-format";
-import type { LoadContext, LoadedModel } from "../server/src/formats/model-format";
+import type { LoadContext } from "../server/src/formats/model-format";
+import { loadInThread } from "../server/src/execution/version-loader";
+import type { VersionRunner } from "../server/src/execution/version-runner";
 import { initTfjsBackend } from "../server/src/execution/tfjs/tfjs-backend";
 import type { Servable } from "../server/src/core/servable";
 import type { HostTensor } from "@servable/protocol";
@@ -44,12 +46,7 @@ interface Row {
   readonly p90Ms: number;
 }
 
-function context(intraOpThreads: number): LoadContext {
-  return {
-    logger: pino({ level: "silent" }),
-    options: { savedModelTags: [], onnx: { intraOpThreads, graphOptimizationLevel: "all" } },
-  };
-}
+const context: LoadContext = { logger: pino({ level: "silent" }), options: { savedModelTags: [] } };
 
 /** Median and 90th percentile of `ITERATIONS` timed runs, after warm-up runs. */
 async function time(servable: Servable, input: HostTensor, key: string) {
@@ -112,7 +109,7 @@ function largestDifference(a: HostTensor, b: HostTensor): number {
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "servable-onnx-bench-"));
-  const loaded: LoadedModel[] = [];
+  const loaded: VersionRunner[] = [];
   try {
     execFileSync("/usr/bin/python3", [join(ROOT, "test/onnx/fixtures/pytorch_models.py"), work], {
       cwd: join(ROOT, "test/onnx/fixtures"),
@@ -123,9 +120,11 @@ async function main(): Promise<void> {
 
     const onnxDir = join(work, "models", "mlp", "1");
     const load = async (format: typeof onnxFormat, dir: string, threads: number) => {
-      const model = await format.load(dir, context(threads));
-      loaded.push(model);
-      return model.servable;
+      const runner = await loadInThread(dir, format, context, {
+        onnx: { intraOpThreads: threads, graphOptimizationLevel: "all" },
+      });
+      loaded.push(runner);
+      return runner;
     };
     const runtimes: [string, Servable, string][] = [
       [`onnxruntime, ${cores} threads`, await load(onnxFormat, onnxDir, cores), "x"],
@@ -204,7 +203,7 @@ async function main(): Promise<void> {
     await mkdir(join(ROOT, "bench", "results"), { recursive: true });
     await writeFile(join(ROOT, "bench", "results", "onnx-vs-tfjs.md"), text);
   } finally {
-    await Promise.all(loaded.map((m) => m.unload()));
+    await Promise.all(loaded.map((m) => m.close()));
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -7,5 +7,6 @@ export type { Servable, RunOptions } from "./core/servable";
 export type { HostTensor, TensorMap } from "@servable/protocol";
 export type { DataType } from "@servable/protocol";
 export * from "@servable/protocol";
-export type { ModelFormat, LoadedModel, LoadContext } from "./formats/model-format";
+export type { ModelFormat, LoadContext } from "./formats/model-format";
+export type { LoadedVersion } from "./formats/loaded-version";
 export { SIGNATURE_FILE, type SignatureFile } from "@servable/protocol";

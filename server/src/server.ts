@@ -17,7 +17,8 @@ import { prometheusPath } from "./config/monitoring-config";
 import { AvailabilityPreservingPolicy } from "./core/availability-preserving-policy";
 import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
-import { onnxFormatOptions } from "./formats/onnx/session-options";
+import { onnxSettings } from "./execution/onnxruntime/session-options";
+import { VersionDirectoryAdapter } from "./execution/version-directory-adapter";
 import { createLogger } from "./logger";
 import { WarmWorkers } from "./execution/replicas/warm-workers";
 import { initTfjsBackend } from "./execution/tfjs/tfjs-backend";
@@ -33,8 +34,9 @@ export interface RunningServer {
 }
 
 /**
- * Starts a server from parsed flags (TF Serving's server.cc): the runtime, the model
- * lifecycle, then the REST port once the first versions have loaded.
+ * Starts a server from parsed flags (TF Serving's server.cc): the runtime, then the ports
+ * — open at once, so liveness answers while models load — then the model lifecycle.
+ * Readiness (/v2/health/ready) follows the first versions: see ServerCore.isReady().
  */
 export async function startServer(
   flags: Flags,
@@ -74,23 +76,23 @@ export async function startServer(
       numLoadThreads: flags.num_load_threads,
       totalModelMemoryLimitBytes: flags.total_model_memory_limit_bytes || undefined,
     },
-    formats: MODEL_FORMATS,
-    loadContext: {
-      logger,
-      options: {
+    adapter: new VersionDirectoryAdapter({
+      formats: MODEL_FORMATS,
+      formatOptions: {
         savedModelTags: flags.saved_model_tags
           .split(",")
           .map((t) => t.trim())
           .filter(Boolean),
-        ...onnxFormatOptions(flags, replicas),
       },
-    },
-    execution: {
-      workers,
-      replicas,
-      batching,
-      onBatch: (id, batch) => metrics.recordBatch(id, batch),
-    },
+      execution: {
+        workers,
+        replicas,
+        batching,
+        onBatch: (id, batch) => metrics.recordBatch(id, batch),
+        engine: { onnx: onnxSettings(flags, replicas) },
+      },
+      logger,
+    }),
     allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
     logger,
   });
@@ -113,7 +115,6 @@ export async function startServer(
       logger,
     });
   }
-  await core.start();
 
   if (flags.port > 0 && flags.port === flags.rest_api_port) {
     throw new FlagError("--port and --rest_api_port must differ");
@@ -159,7 +160,7 @@ export async function startServer(
     logger.info({ url: restUrl, port }, `Exporting HTTP/REST API at:${host}:${port} ...`);
   }
 
-  return {
+  const running: RunningServer = {
     core,
     restUrl,
     logger,
@@ -175,6 +176,12 @@ export async function startServer(
       await workers?.close();
     },
   };
+  // Models load behind open ports; a config that cannot be read still stops the start.
+  await core.start().catch(async (error: unknown) => {
+    await running.close();
+    throw error;
+  });
+  return running;
 }
 
 function modelConfigProvider(flags: Flags): ModelConfigProvider {

@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import pino from "pino";
 import { savedModelFormat } from "@servable/server/dist/formats/savedmodel/savedmodel-format";
+import { loadInThread } from "@servable/server/dist/execution/version-loader";
 import {
   decodeMessage,
   type HostTensor,
@@ -127,11 +128,11 @@ const host = (t: tf.Tensor): HostTensor => ({
 });
 
 async function servedOutputs(dir: string, name: string, inputs: TensorMap): Promise<TensorMap> {
-  const { servable, unload } = await savedModelFormat.load(dir, context);
+  const runner = await loadInThread(dir, savedModelFormat, context);
   try {
-    return await servable.run(name, inputs);
+    return await runner.run(name, inputs);
   } finally {
-    await unload();
+    await runner.close();
   }
 }
 

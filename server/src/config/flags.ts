@@ -1,4 +1,4 @@
-import { GRAPH_OPTIMIZATION_LEVELS } from "../formats/onnx/session-options";
+import { GRAPH_OPTIMIZATION_LEVELS } from "../execution/onnxruntime/session-options";
 import { BACKENDS, type BackendChoice } from "../execution/tfjs/tfjs-backend";
 
 /**

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, mock, test } from "node:test";
 import pino from "pino";
 import { ServingError } from "@servable/protocol";
 import type { ModelConfig } from "../config/model-server-config";
 import { ServerCore, type ModelSpec } from "./server-core";
-import { testFormat, VALUE_FILE } from "../testing/test-format";
+import { testAdapter, VALUE_FILE } from "../testing/test-adapter";
 
 let root: string;
 before(async () => {
@@ -21,7 +21,11 @@ async function writeVersion(model: string, version: number, value: string): Prom
   await writeFile(join(dir, VALUE_FILE), value);
 }
 
-function core(configs: ModelConfig[], labelsFromConfig = true): ServerCore {
+function core(
+  configs: ModelConfig[],
+  labelsFromConfig = true,
+  manager = { maxNumLoadRetries: 0, loadRetryIntervalMs: 1 },
+): ServerCore {
   const logger = pino({ level: "silent" });
   return new ServerCore({
     configProvider: {
@@ -31,9 +35,8 @@ function core(configs: ModelConfig[], labelsFromConfig = true): ServerCore {
       read: async () => configs,
     },
     fileSystemPollWaitSeconds: 0,
-    manager: { maxNumLoadRetries: 0, loadRetryIntervalMs: 1 },
-    formats: [testFormat],
-    loadContext: { logger, options: { savedModelTags: [] } },
+    manager,
+    adapter: testAdapter,
     allowVersionLabelsForUnavailableModels: false,
     logger,
   });
@@ -70,6 +73,7 @@ test("config labels resolve to versions; unknown labels are TF Serving's error",
     config("labelled", { versionPolicy: { kind: "all" }, versionLabels: { stable: 1, canary: 2 } }),
   ]);
   await server.start();
+  await server.whenReady();
   try {
     assert.equal(await answer(server, { name: "labelled", label: "stable" }), 10);
     assert.equal(await answer(server, { name: "labelled", label: "canary" }), 20);
@@ -91,6 +95,7 @@ test("a config label waits for its version to become AVAILABLE", async () => {
     config("waiting", { versionPolicy: { kind: "all" }, versionLabels: { next: 2 } }),
   ]);
   await server.start();
+  await server.whenReady();
   try {
     assert.throws(
       () => server.getServableHandle({ name: "waiting", label: "next" }),
@@ -108,6 +113,7 @@ test("labels may only point at AVAILABLE versions", async () => {
   await writeVersion("strict", 1, "1");
   const server = core([config("strict")], false);
   await server.start();
+  await server.whenReady();
   try {
     server.setLabel("strict", "stable", 1);
     assert.throws(
@@ -133,6 +139,7 @@ test("model status: every version seen, failed ones with their error; TF Serving
   await writeVersion("history", 1, "1");
   const server = core([config("history")]);
   await server.start();
+  await server.whenReady();
   try {
     await writeVersion("history", 2, "not a number");
     await server.pollNow();
@@ -169,6 +176,7 @@ test("a model left out of a new config is unloaded; a model added is loaded", as
   const configs = [config("first")];
   const server = core(configs);
   await server.start();
+  await server.whenReady();
   try {
     configs.splice(0, 1, config("second"));
     await server.reloadConfig();
@@ -180,6 +188,34 @@ test("a model left out of a new config is unloaded; a model added is loaded", as
     );
     assert.equal(server.modelStatus("first")[0]!.state, "END");
   } finally {
+    await server.stop();
+  }
+});
+
+test("ready once every version found at start is AVAILABLE or END; a retry holds readiness", async () => {
+  await writeVersion("fine", 1, "1");
+  await writeVersion("broken", 1, "not a number");
+  await writeVersion("busy", 1, "unavailable");
+  mock.timers.enable({ apis: ["setTimeout", "Date"] });
+  const server = core([config("fine"), config("broken"), config("busy")], true, {
+    maxNumLoadRetries: 1,
+    loadRetryIntervalMs: 60_000,
+  });
+  try {
+    assert.equal(server.isReady(), false, "not before the start");
+    await server.start();
+    await server.pollNow();
+    assert.equal(server.modelStatus("fine")[0]!.state, "AVAILABLE");
+    assert.equal(server.modelStatus("broken")[0]!.state, "END", "a bad file ends at once");
+    assert.equal(server.modelStatus("busy")[0]!.state, "LOADING", "waiting for its retry");
+    assert.equal(server.isReady(), false, "a version still loading holds readiness");
+    mock.timers.tick(60_000);
+    await server.whenReady();
+    assert.equal(server.modelStatus("busy")[0]!.state, "END");
+    assert.equal(server.modelStatus("busy")[0]!.error?.code, "UNAVAILABLE");
+    assert.equal(server.isReady(), true);
+  } finally {
+    mock.timers.reset();
     await server.stop();
   }
 });

@@ -6,9 +6,12 @@ import type { ServableState } from "./servable-state";
 import { ServableStateMonitor } from "./servable-state-monitor";
 import { VersionLabels } from "./version-labels";
 import type { ModelConfig } from "../config/model-server-config";
-import type { LoadContext, ModelFormat } from "../formats/model-format";
-import { VersionDirectoryLoader, type ExecutionOptions } from "../execution/version-loader";
-import { FileSystemStoragePathSource } from "../repository/file-system-source";
+import type { SourceAdapter } from "./source-adapter";
+import { InitialLoads } from "./initial-loads";
+import {
+  FileSystemStoragePathSource,
+  type StoragePathVersion,
+} from "../repository/file-system-source";
 
 /** What a request names: a model, and a version or a label (neither: the latest). */
 export interface ModelSpec {
@@ -33,10 +36,8 @@ export interface ServerCoreOptions {
   readonly configProvider: ModelConfigProvider;
   readonly fileSystemPollWaitSeconds: number;
   readonly manager: ManagerOptions;
-  readonly formats: readonly ModelFormat[];
-  readonly loadContext: LoadContext;
-  /** In this thread or in worker replicas, batched or not (default: this thread, unbatched). */
-  readonly execution?: ExecutionOptions;
+  /** Makes the Loader of each version the source finds (formats, execution). */
+  readonly adapter: SourceAdapter;
   readonly allowVersionLabelsForUnavailableModels: boolean;
   readonly logger: Logger;
 }
@@ -56,6 +57,7 @@ export class ServerCore {
   readonly #source: FileSystemStoragePathSource;
   #configs: readonly ModelConfig[] = [];
   #configTimer: NodeJS.Timeout | undefined;
+  readonly #initialLoads = new InitialLoads();
   readonly #log: Logger;
 
   constructor(private readonly options: ServerCoreOptions) {
@@ -64,37 +66,28 @@ export class ServerCore {
     this.#monitor = new ServableStateMonitor(this.#manager);
     this.#manager.subscribe((state) => this.#onStateChange(state));
     this.#source = new FileSystemStoragePathSource(
-      (name, versions) =>
-        this.#manager.setAspiredVersions(
-          name,
-          versions.map(({ version, path }) => ({
-            version,
-            loader: new VersionDirectoryLoader(
-              path,
-              options.formats,
-              options.loadContext,
-              options.execution,
-              {
-                name,
-                version,
-              },
-            ),
-          })),
-        ),
+      (name, versions) => this.#aspire(name, versions),
       { pollWaitSeconds: options.fileSystemPollWaitSeconds, logger: options.logger },
     );
   }
 
-  /** Reads the config, starts polling, and resolves once the first versions settled. */
+  /**
+   * Reads the config, polls every base path once and starts polling; resolves as soon as
+   * the versions found are handed to the manager, without waiting for them to load
+   * (`whenReady()` does).
+   */
   async start(): Promise<void> {
     await this.#applyConfig(await this.options.configProvider.read());
+    this.#initialLoads.endCollection();
+    void this.#initialLoads.settled.then(() =>
+      this.#log.info("Ready to serve: every version found at start is AVAILABLE or END"),
+    );
     this.#source.start();
     const seconds = this.options.configProvider.pollWaitSeconds;
     if (seconds > 0) {
       this.#configTimer = setInterval(() => void this.reloadConfig(), seconds * 1000);
       this.#configTimer.unref();
     }
-    await this.#manager.whenIdle();
   }
 
   /** Reads the config again; a config that does not parse is logged and the old one kept. */
@@ -120,11 +113,14 @@ export class ServerCore {
     await this.#applyConfig(configs, true);
   }
 
-  /** Polls every base path now, and waits for the loads and unloads that follow. */
+  /**
+   * Polls every base path now, and waits for the loads and unloads that follow (not for
+   * the retry interval of a version whose load failed transiently).
+   */
   async pollNow(): Promise<void> {
     if (this.options.configProvider.pollWaitSeconds > 0) await this.reloadConfig();
     await this.#source.poll();
-    await this.#manager.whenIdle();
+    await this.#manager.whenSettled();
   }
 
   async stop(): Promise<void> {
@@ -177,9 +173,14 @@ export class ServerCore {
     return this.#monitor.availableSince(name, version);
   }
 
-  /** Ready when every configured model has an AVAILABLE version. */
+  /** Ready to serve (/v2/health/ready): see InitialLoads for the rule. */
   isReady(): boolean {
-    return this.#configs.every((c) => this.#manager.availableVersions(c.name).length > 0);
+    return this.#initialLoads.isSettled;
+  }
+
+  /** Resolves once `isReady()` is true. */
+  whenReady(): Promise<void> {
+    return this.#initialLoads.settled;
   }
 
   /**
@@ -273,7 +274,17 @@ export class ServerCore {
     }
   }
 
+  /** The source's version list, each with its Loader from the adapter, to the manager. */
+  #aspire(name: string, versions: readonly StoragePathVersion[]): void {
+    const aspired = versions.map(({ version, path }) => {
+      this.#initialLoads.expect({ name, version });
+      return { version, loader: this.options.adapter.loaderFor({ name, version }, path) };
+    });
+    this.#manager.setAspiredVersions(name, aspired);
+  }
+
   #onStateChange(state: ServableState): void {
+    this.#initialLoads.observe(state);
     const { name, version } = state.id;
     const fields = { model: name, version, state: state.state };
     if (state.state === "AVAILABLE") {
@@ -282,6 +293,11 @@ export class ServerCore {
         `Successfully loaded servable version {name: ${name} version: ${version}}`,
       );
       this.#applyPendingLabels(name);
+    } else if (state.state === "END" && state.error?.code === "CANCELLED") {
+      this.#log.info(
+        { ...fields, code: state.error.code },
+        `Cancelled loading servable version {name: ${name} version: ${version}}: ${state.error.message}`,
+      );
     } else if (state.state === "END" && state.error) {
       this.#log.error(
         { ...fields, code: state.error.code, err: state.error.message },

@@ -1,16 +1,22 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { Logger } from "pino";
+import { ServingError } from "@servable/protocol";
+import type { Loader, ResourceEstimate } from "../core/loader";
+import { loadCancelled } from "../core/load-failure";
+import type { Servable } from "../core/servable";
+import type { ServableId } from "../core/servable-id";
+import { detectFormat } from "../formats";
+import type { FormatOptions, ModelFormat } from "../formats/model-format";
+import { isTransientIoError, readFailure } from "../formats/version-files";
 import type { BatchingParameters } from "./batching/batching-parameters";
 import { BatchingServable, type BatchRecord } from "./batching/batching-servable";
-import { badModel } from "@servable/protocol";
-import type { Loader, ResourceEstimate } from "../core/loader";
-import type { ServableId } from "../core/servable-id";
 import { ReplicaPool } from "./replicas/replica-pool";
 import type { WarmWorkers } from "./replicas/warm-workers";
-import type { Servable } from "../core/servable";
-import type { LoadContext, LoadedModel, ModelFormat } from "../formats/model-format";
+import { startRunner } from "./start-runner";
+import type { EngineSettings, VersionRunner } from "./version-runner";
 
-/** How a loaded version executes: in this thread or in worker replicas, batched or not. */
+/** How versions execute: in this thread or in worker replicas, batched or not. */
 export interface ExecutionOptions {
   /** Worker threads, each with its own copy of the version; 0 runs it in this thread. */
   readonly replicas: number;
@@ -19,80 +25,103 @@ export interface ExecutionOptions {
   /** Dynamic batching in front of the version, when enabled. */
   readonly batching?: BatchingParameters;
   readonly onBatch?: (id: ServableId, record: BatchRecord) => void;
+  readonly engine?: EngineSettings;
 }
 
-export const IN_THREAD: ExecutionOptions = { replicas: 0 };
+/** Where a version's files are read from and how, and how it then runs. */
+export interface VersionLoadOptions {
+  readonly formats: readonly ModelFormat[];
+  readonly formatOptions: FormatOptions;
+  readonly execution: ExecutionOptions;
+  readonly logger: Logger;
+}
 
 /** TF Serving's RAM estimate: the version's bytes on disk times 1.2. */
 export const RESOURCE_ESTIMATE_RAM_MULTIPLIER = 1.2;
 
 /**
- * The Loader for one version directory (TF Serving's SourceAdapter output): it finds
- * which format the directory holds when it loads, and hands the work to that format.
+ * The Loader of one version directory: it detects the directory's format, has the
+ * format load it — here, or in each of the version's worker replicas, which are told the
+ * format rather than detecting it again — starts the engine that runs it, and puts the
+ * batcher in front when batching is on. Whatever a format throws comes out classified:
+ * UNAVAILABLE (retried) for transient I/O, a permanent error otherwise.
  */
 export class VersionDirectoryLoader implements Loader {
-  #loaded: LoadedModel | undefined;
+  #running: VersionRunner | undefined;
 
   constructor(
+    readonly id: ServableId,
     readonly dir: string,
-    private readonly formats: readonly ModelFormat[],
-    private readonly context: LoadContext,
-    private readonly execution: ExecutionOptions = IN_THREAD,
-    private readonly id?: ServableId,
+    private readonly options: VersionLoadOptions,
   ) {}
 
   async estimateResources(): Promise<ResourceEstimate> {
-    const diskBytes = await directorySize(this.dir);
+    let diskBytes: number;
+    try {
+      diskBytes = await directorySize(this.dir);
+    } catch (error) {
+      throw readFailure(error, this.dir, "the version directory");
+    }
     return { ramBytes: Math.ceil(diskBytes * RESOURCE_ESTIMATE_RAM_MULTIPLIER), diskBytes };
   }
 
-  async load(): Promise<Servable> {
-    const files = await readdir(this.dir);
-    const format = this.formats.find((f) => f.detect(files));
-    if (!format) {
-      throw badModel(
-        `No model found in ${this.dir}: expected one of ${this.formats.map(describeFormat).join(", ")}`,
-      );
+  async load(signal?: AbortSignal): Promise<Servable> {
+    try {
+      const format = await detectFormat(this.dir, this.options.formats);
+      signal?.throwIfAborted();
+      this.#running = await this.#start(format, signal);
+    } catch (error) {
+      throw signal?.aborted ? loadCancelled() : classifyLoadFailure(error, this.dir);
     }
-    this.#loaded = await this.#loadWith(format);
-    const { batching, onBatch } = this.execution;
-    if (!batching) return this.#loaded.servable;
+    const { batching, onBatch } = this.options.execution;
+    if (!batching) return this.#running;
     const id = this.id;
-    return new BatchingServable(
-      this.#loaded.servable,
-      batching,
-      id && onBatch && ((r) => onBatch(id, r)),
-    );
-  }
-
-  async #loadWith(format: ModelFormat): Promise<LoadedModel> {
-    const { replicas, workers } = this.execution;
-    if (replicas <= 0 || !workers) return format.load(this.dir, this.context);
-    const { savedModelTags, ...formatOptions } = this.context.options;
-    const pool = await ReplicaPool.start(
-      { dir: this.dir, savedModelTags, formatOptions },
-      replicas,
-      workers,
-      this.context.logger,
-    );
-    return { servable: pool, unload: () => pool.close() };
+    return new BatchingServable(this.#running, batching, onBatch && ((r) => onBatch(id, r)));
   }
 
   async unload(): Promise<void> {
-    const loaded = this.#loaded;
-    this.#loaded = undefined;
-    await loaded?.unload();
+    const running = this.#running;
+    this.#running = undefined;
+    await running?.close();
+  }
+
+  async #start(format: ModelFormat, signal: AbortSignal | undefined): Promise<VersionRunner> {
+    const { replicas, workers, engine } = this.options.execution;
+    const { logger, formatOptions } = this.options;
+    if (replicas > 0 && workers) {
+      const spec = { dir: this.dir, format: format.name, formatOptions, engine: engine ?? {} };
+      return ReplicaPool.start(spec, replicas, workers, logger, signal);
+    }
+    return loadInThread(this.dir, format, { logger, options: formatOptions }, engine);
   }
 }
 
-const FORMAT_FILES: Record<string, string> = {
-  tfjs: "model.json (TF.js)",
-  savedmodel: "saved_model.pb (SavedModel)",
-  onnx: "model.onnx (ONNX)",
-};
+/** Loads a version with `format` and starts its engine, in the calling thread. */
+export async function loadInThread(
+  dir: string,
+  format: ModelFormat,
+  context: Parameters<ModelFormat["load"]>[1],
+  engine?: EngineSettings,
+): Promise<VersionRunner> {
+  const loaded = await format.load(dir, context);
+  try {
+    return await startRunner(loaded, engine);
+  } catch (error) {
+    if (loaded.engine === "tfjs") loaded.dispose();
+    throw error;
+  }
+}
 
-function describeFormat(format: ModelFormat): string {
-  return FORMAT_FILES[format.name] ?? format.name;
+/**
+ * A load failure as the manager needs it: ServingErrors as their loader made them,
+ * transient I/O as UNAVAILABLE, anything else — an exception no format expected — as a
+ * permanent failure of this version, named.
+ */
+export function classifyLoadFailure(error: unknown, dir: string): ServingError {
+  if (error instanceof ServingError) return error;
+  const message = `Loading ${dir} failed: ${(error as Error)?.message ?? String(error)}`;
+  if (isTransientIoError(error)) return new ServingError("UNAVAILABLE", message);
+  return new ServingError("INTERNAL", message, false);
 }
 
 /** Total bytes of the regular files under `dir`. */

@@ -5,6 +5,7 @@ import pino from "pino";
 import { ServingError, type TensorMap } from "@servable/protocol";
 import { tfjsFormat } from "../../formats/tfjs/tfjs-format";
 import { initTfjsBackend } from "../tfjs/tfjs-backend";
+import { loadInThread } from "../version-loader";
 import type { RunOptions, Servable } from "../../core/servable";
 import { defaultBatchingParameters, type BatchingParameters } from "./batching-parameters";
 import { BatchingServable, type BatchRecord } from "./batching-servable";
@@ -52,12 +53,10 @@ describe("BatchingServable on the demo model", () => {
   let model: Servable;
   before(async () => {
     await initTfjsBackend("wasm");
-    model = (
-      await tfjsFormat.load(DEMO_VERSION, {
-        logger: pino({ level: "silent" }),
-        options: { savedModelTags: [] },
-      })
-    ).servable;
+    model = await loadInThread(DEMO_VERSION, tfjsFormat, {
+      logger: pino({ level: "silent" }),
+      options: { savedModelTags: [] },
+    });
   });
 
   test("batched answers equal unbatched answers, element for element, for mixed request sizes", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { Worker } from "node:worker_threads";
 import { after, before, test } from "node:test";
 import pino from "pino";
 import { ServingError, type TensorMap } from "@servable/protocol";
@@ -15,7 +16,7 @@ let pool: ReplicaPool;
 const workers = new WarmWorkers({ backend: "wasm" });
 before(async () => {
   pool = await ReplicaPool.start(
-    { dir: DEMO_VERSION, savedModelTags: ["serve"], formatOptions: {} },
+    { dir: DEMO_VERSION, format: "tfjs", formatOptions: { savedModelTags: ["serve"] }, engine: {} },
     2,
     workers,
     pino({ level: "silent" }),
@@ -65,4 +66,33 @@ test("a replica that dies fails its requests with INTERNAL and is replaced", asy
   assert.equal(pool.readyReplicas, 2);
   const again = await pool.run("serving_default", column(4));
   assert.deepEqual([...(again.y!.data as Float32Array)], [4]);
+});
+
+test("a load cancelled while its replicas start stops their worker threads", async () => {
+  const taken: Worker[] = [];
+  const spy = {
+    take: async () => {
+      const worker = await workers.take();
+      taken.push(worker);
+      return worker;
+    },
+  } as unknown as WarmWorkers;
+  const exited = () =>
+    Promise.all(taken.map((w) => new Promise((resolve) => w.once("exit", resolve))));
+  const abort = new AbortController();
+  const starting = ReplicaPool.start(
+    { dir: DEMO_VERSION, format: "tfjs", formatOptions: { savedModelTags: [] }, engine: {} },
+    2,
+    spy,
+    pino({ level: "silent" }),
+    abort.signal,
+  );
+  while (taken.length < 2) await new Promise((resolve) => setImmediate(resolve));
+  const allExited = exited();
+  abort.abort();
+  await assert.rejects(
+    starting,
+    (e: unknown) => e instanceof ServingError && e.code === "CANCELLED",
+  );
+  await allExited;
 });

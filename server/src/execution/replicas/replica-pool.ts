@@ -8,7 +8,9 @@ import {
   type SignatureDefMap,
   type TensorMap,
 } from "@servable/protocol";
-import type { RunOptions, Servable } from "../../core/servable";
+import { loadCancelled } from "../../core/load-failure";
+import type { RunOptions } from "../../core/servable";
+import type { VersionRunner } from "../version-runner";
 import type { WarmWorkers } from "./warm-workers";
 import {
   transferables,
@@ -41,7 +43,7 @@ class Replica {
  * requests in flight. A replica that dies fails the requests it held with INTERNAL (500)
  * and is replaced by a fresh one.
  */
-export class ReplicaPool implements Servable {
+export class ReplicaPool implements VersionRunner {
   readonly #replicas: (Replica | undefined)[];
   #nextId = 0;
   #closed = false;
@@ -60,15 +62,19 @@ export class ReplicaPool implements Servable {
     this.#replicas = new Array<Replica | undefined>(size).fill(undefined);
   }
 
-  /** Starts `size` replicas; resolves once all have loaded, rejects if one cannot. */
+  /**
+   * Starts `size` replicas; resolves once all have loaded, rejects if one cannot. When
+   * `signal` aborts, every worker taken so far is stopped: a cancelled load keeps no thread.
+   */
   static async start(
     spec: ReplicaSpec,
     size: number,
     workers: WarmWorkers,
     logger: Logger,
+    signal?: AbortSignal,
   ): Promise<ReplicaPool> {
     const started = await Promise.allSettled(
-      Array.from({ length: size }, () => startReplica(spec, workers)),
+      Array.from({ length: size }, () => startReplica(spec, workers, signal)),
     );
     const failure = started.find((s) => s.status === "rejected");
     if (failure) {
@@ -201,23 +207,52 @@ interface StartedWorker {
   loaded: Extract<FromReplica, { type: "loaded" }>;
 }
 
-/** A warm worker that has loaded the version. */
-async function startReplica(spec: ReplicaSpec, workers: WarmWorkers): Promise<StartedWorker> {
+/** A warm worker that has loaded the version; stopped at once if `signal` aborts. */
+async function startReplica(
+  spec: ReplicaSpec,
+  workers: WarmWorkers,
+  signal?: AbortSignal,
+): Promise<StartedWorker> {
+  signal?.throwIfAborted();
   const worker = await workers.take();
+  if (signal?.aborted) {
+    void worker.terminate();
+    throw loadCancelled();
+  }
   return new Promise((resolve, reject) => {
-    const onExit = (code: number) =>
-      reject(internal(`Model replica exited with code ${code} while loading`));
-    worker.once("exit", onExit);
-    worker.once("error", reject);
-    worker.once("message", (message: FromReplica) => {
+    const settle = () => {
       worker.off("exit", onExit);
-      worker.off("error", reject);
-      if (message.type === "loaded") resolve({ worker, loaded: message });
-      else if (message.type === "load-failed") {
+      worker.off("error", onError);
+      worker.off("message", onMessage);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onExit = (code: number) => {
+      settle();
+      reject(internal(`Model replica exited with code ${code} while loading`));
+    };
+    const onError = (error: Error) => {
+      settle();
+      reject(internal(`Model replica failed while loading: ${error.message}`));
+    };
+    const onAbort = () => {
+      settle();
+      void worker.terminate();
+      reject(loadCancelled());
+    };
+    const onMessage = (message: FromReplica) => {
+      if (message.type === "loaded") {
+        settle();
+        resolve({ worker, loaded: message });
+      } else if (message.type === "load-failed") {
+        settle();
         void worker.terminate();
         reject(fromTransferred(message.error));
       }
-    });
+    };
+    worker.on("exit", onExit);
+    worker.on("error", onError);
+    worker.on("message", onMessage);
+    signal?.addEventListener("abort", onAbort, { once: true });
     worker.postMessage({ type: "load", spec } satisfies ToReplica);
   });
 }

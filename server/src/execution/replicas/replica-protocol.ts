@@ -1,4 +1,6 @@
 import type { StatusCode, SignatureDefMap, TensorMap } from "@servable/protocol";
+import type { FormatOptions } from "../../formats/model-format";
+import type { EngineSettings } from "../version-runner";
 
 /** Messages between a ReplicaPool and its worker threads. */
 
@@ -8,12 +10,14 @@ export interface WorkerSetup {
   readonly backend: string;
 }
 
-/** The version a warm worker is asked to load. */
+/** The version a warm worker is asked to load, and how it runs. */
 export interface ReplicaSpec {
   /** The version directory to load. */
   readonly dir: string;
-  readonly savedModelTags: readonly string[];
-  readonly formatOptions: Readonly<Record<string, unknown>>;
+  /** The format the main thread's loader detected there (a worker does not detect again). */
+  readonly format: string;
+  readonly formatOptions: FormatOptions;
+  readonly engine: EngineSettings;
 }
 
 export type ToReplica =

@@ -1,9 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import pino from "pino";
 import { toServingError } from "@servable/protocol";
-import { MODEL_FORMATS } from "../../formats";
-import { VersionDirectoryLoader } from "../version-loader";
-import type { Servable } from "../../core/servable";
+import { formatNamed } from "../../formats";
+import { classifyLoadFailure, loadInThread } from "../version-loader";
+import type { VersionRunner } from "../version-runner";
 import { initTfjsBackend, type BackendChoice } from "../tfjs/tfjs-backend";
 import {
   transferables,
@@ -16,8 +16,8 @@ import {
 
 /**
  * One model replica in a worker thread: it sets its own TensorFlow.js backend up first
- * (then it is "warm" and may wait as a spare), loads one version when asked, with the
- * same formats as the main thread, and runs what the pool sends.
+ * (then it is "warm" and may wait as a spare), loads one version when asked, in the
+ * format the main thread detected, and runs what the pool sends.
  */
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -29,26 +29,25 @@ const asTransferred = (error: unknown): TransferredError => {
 };
 const logger = pino({ level: "warn", base: { service: "servable", replica: true } });
 
-let loader: VersionDirectoryLoader | undefined;
-let servable: Servable | undefined;
+let runner: VersionRunner | undefined;
 
 async function load(spec: ReplicaSpec): Promise<void> {
   try {
-    loader = new VersionDirectoryLoader(spec.dir, MODEL_FORMATS, {
-      logger,
-      options: { ...spec.formatOptions, savedModelTags: spec.savedModelTags },
-    });
-    const loaded = await loader.load();
-    servable = loaded;
+    runner = await loadInThread(
+      spec.dir,
+      formatNamed(spec.format),
+      { logger, options: spec.formatOptions },
+      spec.engine,
+    );
     send({
       type: "loaded",
-      signatures: loaded.signatures,
-      classLabels: loaded.classLabels,
-      runtime: loaded.runtime,
-      parsesExamples: loaded.parsesExamples,
+      signatures: runner.signatures,
+      classLabels: runner.classLabels,
+      runtime: runner.runtime,
+      parsesExamples: runner.parsesExamples,
     });
   } catch (error) {
-    send({ type: "load-failed", error: asTransferred(error) });
+    send({ type: "load-failed", error: asTransferred(classifyLoadFailure(error, spec.dir)) });
   }
 }
 
@@ -58,10 +57,10 @@ port.on("message", (message: ToReplica) => {
       void load(message.spec);
       return;
     case "unload":
-      void (loader?.unload() ?? Promise.resolve()).finally(() => send({ type: "unloaded" }));
+      void (runner?.close() ?? Promise.resolve()).finally(() => send({ type: "unloaded" }));
       return;
     case "run":
-      if (!servable) {
+      if (!runner) {
         send({
           type: "failure",
           id: message.id,
@@ -69,7 +68,7 @@ port.on("message", (message: ToReplica) => {
         });
         return;
       }
-      servable.run(message.signatureName, message.inputs).then(
+      runner.run(message.signatureName, message.inputs).then(
         (outputs) => send({ type: "result", id: message.id, outputs }, transferables(outputs)),
         (error: unknown) => send({ type: "failure", id: message.id, error: asTransferred(error) }),
       );

@@ -1,6 +1,6 @@
 import { extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { internal, ServingError } from "@servable/protocol";
+import { ServingError } from "@servable/protocol";
 import type { FromReplica, WorkerSetup } from "./replica-protocol";
 
 const WORKER_FILE = join(__dirname, `replica-worker${extname(__filename)}`);
@@ -62,22 +62,26 @@ export class WarmWorkers {
   }
 }
 
+/**
+ * A worker that failed to start says nothing about the version it was for (threads,
+ * memory, the runtime's start-up): its failure is UNAVAILABLE, so the load is retried.
+ */
 function startWarmWorker(setup: WorkerSetup): Promise<Worker> {
   return new Promise((resolve, reject) => {
     const worker = newWorker(setup);
-    const onExit = (code: number) =>
-      reject(internal(`A model worker exited with code ${code} while starting`));
+    const fail = (why: string) =>
+      reject(new ServingError("UNAVAILABLE", `A model worker could not start: ${why}`));
+    const onExit = (code: number) => fail(`it exited with code ${code}`);
+    const onError = (error: Error) => fail(error.message);
     worker.once("exit", onExit);
-    worker.once("error", reject);
+    worker.once("error", onError);
     worker.once("message", (message: FromReplica) => {
       worker.off("exit", onExit);
-      worker.off("error", reject);
+      worker.off("error", onError);
       if (message.type === "warm") resolve(worker);
       else if (message.type === "load-failed") {
         void worker.terminate();
-        reject(
-          new ServingError(message.error.code, message.error.message, message.error.retryable),
-        );
+        fail(message.error.message);
       }
     });
   });

@@ -11,16 +11,18 @@ import {
   encodeModel,
   type GraphProto,
 } from "@servable/protocol";
-import type { LoadContext, LoadedModel } from "../model-format";
+import { loadInThread } from "../../execution/version-loader";
+import type { VersionRunner } from "../../execution/version-runner";
+import type { LoadContext } from "../model-format";
 import { signaturesOfModelFile } from "./model-file-signatures";
 import { onnxFormat } from "./onnx-format";
 
 /** The ONNX format on the real onnxruntime, with models written here. */
 const context: LoadContext = { logger: pino({ level: "silent" }), options: { savedModelTags: [] } };
 const dirs: string[] = [];
-const loaded: LoadedModel[] = [];
+const loaded: VersionRunner[] = [];
 after(async () => {
-  await Promise.all(loaded.map((m) => m.unload()));
+  await Promise.all(loaded.map((m) => m.close()));
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
@@ -32,8 +34,8 @@ async function versionDir(model: Uint8Array, signatures?: object): Promise<strin
   return dir;
 }
 
-async function load(dir: string): Promise<LoadedModel> {
-  const model = await onnxFormat.load(dir, context);
+async function load(dir: string): Promise<VersionRunner> {
+  const model = await loadInThread(dir, onnxFormat, context);
   loaded.push(model);
   return model;
 }
@@ -116,7 +118,7 @@ test("a float16 model with a free batch dimension runs any batch size", async ()
       output: [tensor("y", ElementType.FLOAT16, ["batch", 2])],
     }),
   );
-  const { servable } = await load(dir);
+  const servable = await load(dir);
   assert.equal(servable.runtime, "onnxruntime");
   const signature = servable.signatures.signature_def.serving_default!;
   assert.equal(signature.inputs.x!.dtype, "DT_HALF");
@@ -143,7 +145,7 @@ test("a classifier through ZipMap: predict gives the probability matrix, classif
   assert.deepEqual(Object.keys(derived.signature_def), ["serving_default", "classify"]);
   assert.deepEqual(derived.class_labels, { classify: ["10", "20", "30"] });
   const dir = await versionDir(bytes, derived);
-  const { servable } = await load(dir);
+  const servable = await load(dir);
   const x = { dtype: "DT_FLOAT" as const, shape: [2, 2], data: Float32Array.of(1, 2, -1, 0.5) };
   const expected = [softmax([1, 2, -3 + 0.5]), softmax([-1, 0.5, 0.5 + 0.5])];
 
@@ -167,13 +169,30 @@ test("a classifier through ZipMap: predict gives the probability matrix, classif
   assert.equal(outputs.scores!.tensor_shape.dim[1]!.size, "3");
 });
 
-test("a file onnxruntime cannot read fails for good, with onnxruntime's message", async () => {
+test("a file that does not parse fails for good, naming the file", async () => {
   const dir = await versionDir(text("not a model"));
-  await assert.rejects(onnxFormat.load(dir, context), (error: unknown) => {
+  await assert.rejects(loadInThread(dir, onnxFormat, context), (error: unknown) => {
     assert.ok(error instanceof ServingError);
     assert.equal(error.code, "INVALID_ARGUMENT");
     assert.equal(error.retryable, false);
-    assert.match(error.message, /^ONNX Runtime cannot load the model: .*Protobuf parsing failed/);
+    assert.match(error.message, /^model\.onnx in .* does not parse: /);
+    return true;
+  });
+});
+
+test("a model onnxruntime cannot run fails for good, with onnxruntime's message", async () => {
+  const dir = await versionDir(
+    model({
+      name: "unknown-op",
+      node: [{ opType: "NoSuchOperator", input: ["x"], output: ["y"] }],
+      input: [tensor("x", ElementType.FLOAT, ["N"])],
+      output: [tensor("y", ElementType.FLOAT, ["N"])],
+    }),
+  );
+  await assert.rejects(loadInThread(dir, onnxFormat, context), (error: unknown) => {
+    assert.ok(error instanceof ServingError);
+    assert.equal(error.retryable, false);
+    assert.match(error.message, /^ONNX Runtime cannot load the model: .*NoSuchOperator/);
     return true;
   });
 });
@@ -209,6 +228,6 @@ test("a signature file that does not fit the graph fails the load with the reaso
     const dir = await versionDir(graph, {
       signature_def: { serving_default: { ...def, method_name: "tensorflow/serving/predict" } },
     });
-    await assert.rejects(onnxFormat.load(dir, context), message);
+    await assert.rejects(loadInThread(dir, onnxFormat, context), message);
   }
 });

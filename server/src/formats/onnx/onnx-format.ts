@@ -1,69 +1,48 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { InferenceSession } from "onnxruntime-node";
-import {
-  badModel,
-  readSignatureFile,
-  decodeModel,
-  int64ToNumber,
-  type ModelProto,
-} from "@servable/protocol";
-import type { LoadContext, LoadedModel, ModelFormat } from "../model-format";
+import { badModel, decodeModel, int64ToNumber, type ModelProto } from "@servable/protocol";
+import type { OnnxVersion } from "../loaded-version";
+import type { ModelFormat } from "../model-format";
+import { readVersionSignatures } from "../signature-file";
+import { readVersionFile } from "../version-files";
 import { describeGraph } from "./onnx-graph";
-import { OnnxServable } from "./onnx-servable";
 import { bindSignatures } from "./onnx-signatures";
-import { sessionOptions } from "./session-options";
 import { exposeZipMapInputs, findZipMapOutputs } from "./zipmap";
 
 export const ONNX_MODEL_FILE = "model.onnx";
 
 /**
- * ONNX models (`model.onnx`: PyTorch, PaddlePaddle, scikit-learn, XGBoost... exports) on
- * onnxruntime's CPU runtime, with Servable's signature file beside the model or a derived
- * `serving_default`. A model onnxruntime cannot load (a bad file, an opset or operator it
- * does not have) fails with onnxruntime's own message.
+ * ONNX models (`model.onnx`: PyTorch, PaddlePaddle, scikit-learn, XGBoost... exports),
+ * with Servable's signature file beside the model or a derived `serving_default`. The
+ * file is decoded and its signatures bound to its graph here; ONNX Runtime, which runs
+ * it, may still refuse it (an opset or operator it does not have) when execution
+ * creates its session, with its own message.
  */
 export const onnxFormat: ModelFormat = {
   name: "onnx",
+  marker: "model.onnx (ONNX)",
   detect: (files) => files.includes(ONNX_MODEL_FILE),
-  async load(dir: string, context: LoadContext): Promise<LoadedModel> {
-    const path = join(dir, ONNX_MODEL_FILE);
-    const options = sessionOptions(context.options);
-    // onnxruntime reads the file first, so that its message is the one a bad file gets.
-    let session = await createSession(path, options);
+  async load(dir: string): Promise<OnnxVersion> {
+    const bytes = await readVersionFile(dir, ONNX_MODEL_FILE);
+    let model: ModelProto;
+    let graph: ReturnType<typeof describeGraph>;
     try {
-      const bytes = await readFile(path);
-      const model = decodeModel(bytes);
-      const graph = describeGraph(model);
-      const unzipped = findZipMapOutputs(graph);
-      const bound = bindSignatures(await readSignatureFile(dir), graph, unzipped);
-      if (unzipped.length > 0) {
-        await session.release();
-        const outputs = new Set(graph.outputs.map((o) => o.name));
-        session = await createSession(exposeZipMapInputs(bytes, unzipped, outputs), options);
-      }
-      context.logger.info({ dir, ...describeModel(model), options }, "ONNX model loaded");
-      const servable = new OnnxServable(session, bound);
-      return { servable, unload: () => servable.release() };
+      model = decodeModel(bytes);
+      graph = describeGraph(model);
     } catch (error) {
-      await session.release();
-      throw error;
+      throw badModel(`${ONNX_MODEL_FILE} in ${dir} does not parse: ${(error as Error).message}`);
     }
+    const unzipped = findZipMapOutputs(graph);
+    const bound = bindSignatures(await readVersionSignatures(dir), graph, unzipped);
+    const outputs = new Set(graph.outputs.map((o) => o.name));
+    return {
+      engine: "onnxruntime",
+      model: unzipped.length > 0 ? exposeZipMapInputs(bytes, unzipped, outputs) : bytes,
+      signatures: bound.signatures,
+      classLabels: bound.classLabels,
+      bindings: bound.bindings,
+      description: describeModel(model),
+    };
   },
 };
-
-async function createSession(
-  source: string | Uint8Array,
-  options: InferenceSession.SessionOptions,
-): Promise<InferenceSession> {
-  try {
-    return typeof source === "string"
-      ? await InferenceSession.create(source, options)
-      : await InferenceSession.create(source, options);
-  } catch (error) {
-    throw badModel(`ONNX Runtime cannot load the model: ${(error as Error).message}`);
-  }
-}
 
 function describeModel(model: ModelProto) {
   return {

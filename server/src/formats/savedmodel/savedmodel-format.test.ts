@@ -14,7 +14,8 @@ import {
 } from "@servable/protocol";
 import { initTfjsBackend } from "../../execution/tfjs/tfjs-backend";
 import type { Servable } from "../../core/servable";
-import type { LoadedModel } from "../model-format";
+import { loadInThread } from "../../execution/version-loader";
+import type { VersionRunner } from "../../execution/version-runner";
 import { savedModelFormat } from "./savedmodel-format";
 import {
   constNode,
@@ -31,8 +32,8 @@ const SHARED_ABSENT = existsSync(SHARED)
   : `${SHARED} is absent: TF Serving's test SavedModels live in ../shared, outside the repository`;
 
 const context = { logger: pino({ level: "silent" }), options: { savedModelTags: ["serve"] } };
-const load = (dir: string, tags = ["serve"]): Promise<LoadedModel> =>
-  savedModelFormat.load(dir, { ...context, options: { savedModelTags: tags } });
+const load = (dir: string, tags = ["serve"]): Promise<VersionRunner> =>
+  loadInThread(dir, savedModelFormat, { ...context, options: { savedModelTags: tags } });
 
 const floats = (...values: number[]): HostTensor => ({
   dtype: "DT_FLOAT",
@@ -67,12 +68,12 @@ async function loadFixture(
   return load(dir);
 }
 
-async function withModel(loaded: Promise<LoadedModel>, check: (s: Servable) => Promise<void>) {
-  const { servable, unload } = await loaded;
+async function withModel(loaded: Promise<VersionRunner>, check: (s: Servable) => Promise<void>) {
+  const runner = await loaded;
   try {
-    await check(servable);
+    await check(runner);
   } finally {
-    await unload();
+    await runner.close();
   }
 }
 

@@ -2,7 +2,9 @@ import { access } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { badModel, ServingError } from "@servable/protocol";
-import type { LoadContext, LoadedModel, ModelFormat } from "../model-format";
+import { bindByTensorNames, type TensorBindings, type TfjsVersion } from "../loaded-version";
+import type { LoadContext, ModelFormat } from "../model-format";
+import { isTransientIoError } from "../version-files";
 import { TensorBundle } from "./checkpoint/tensor-bundle";
 import { freezeMetaGraph } from "./graph/frozen-graph";
 import type { Subgraph } from "./graph/prune";
@@ -13,7 +15,6 @@ import {
   PARSE_EXAMPLE_OPS,
   registerParseExampleOps,
 } from "./graph-model/parse-example-ops";
-import { SavedModelServable } from "./graph-model/savedmodel-servable";
 import { registerStringOps, withStringOps } from "./graph-model/string-ops";
 import { unsupportedNodes } from "./graph-model/unsupported-ops";
 import {
@@ -33,19 +34,22 @@ import { signatureDefMap, signatureSubgraphs } from "./signature-defs";
  */
 export const savedModelFormat: ModelFormat = {
   name: "savedmodel",
+  marker: "saved_model.pb (SavedModel)",
   detect: (files) => files.includes(SAVED_MODEL_PB) || files.includes(SAVED_MODEL_PBTXT),
-  async load(dir, context): Promise<LoadedModel> {
+  async load(dir, context): Promise<TfjsVersion> {
     try {
       if (nativeTensorFlowAvailable()) return await loadNatively(dir, context);
       return await loadWithReader(dir, context);
     } catch (error) {
       if (error instanceof ServingError) throw error;
-      throw badModel(`Cannot load the SavedModel in ${dir}: ${(error as Error).message}`);
+      const message = `Cannot load the SavedModel in ${dir}: ${(error as Error).message}`;
+      if (isTransientIoError(error)) throw new ServingError("UNAVAILABLE", message);
+      throw badModel(message);
     }
   },
 };
 
-async function loadWithReader(dir: string, context: LoadContext): Promise<LoadedModel> {
+async function loadWithReader(dir: string, context: LoadContext): Promise<TfjsVersion> {
   const started = performance.now();
   const savedModel = await readSavedModel(dir);
   const metaGraph = metaGraphWithTags(savedModel, context.options.savedModelTags);
@@ -69,7 +73,6 @@ async function loadWithReader(dir: string, context: LoadContext): Promise<Loaded
       `Cannot load the SavedModel in ${dir}: the TensorFlow.js runtime cannot execute ${unsupported.length === 1 ? "op" : "ops"} ${list}`,
     );
   }
-  const servable = new SavedModelServable(model, signatures, subgraphs, frozen.feedTypes);
   context.logger.info(
     {
       dir,
@@ -81,7 +84,20 @@ async function loadWithReader(dir: string, context: LoadContext): Promise<Loaded
     },
     "SavedModel loaded with Servable's reader",
   );
-  return { servable, unload: async () => servable.dispose() };
+  // Like a TensorFlow session, the graph refuses a feed whose dtype differs from its own.
+  const bound = bindByTensorNames(signatures, frozen.feedTypes);
+  const bindings = new Map<string, TensorBindings | string>();
+  for (const [name, subgraph] of subgraphs) {
+    bindings.set(name, typeof subgraph === "string" ? subgraph : bound.get(name)!);
+  }
+  return {
+    engine: "tfjs",
+    model: { kind: "graph", model },
+    signatures,
+    parsesExamples: true,
+    bindings,
+    dispose: () => model.dispose(),
+  };
 }
 
 /** The checkpoint under `variables/`, or undefined when there is none (a frozen SavedModel). */

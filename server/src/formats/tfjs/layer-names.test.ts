@@ -8,6 +8,7 @@ import pino from "pino";
 import { initTfjsBackend } from "../../execution/tfjs/tfjs-backend";
 import type { LoadContext } from "../model-format";
 import { writeLayersModel } from "../../testing/layers-model-files";
+import { loadInThread } from "../../execution/version-loader";
 import { tfjsFormat } from "./tfjs-format";
 
 const context: LoadContext = {
@@ -44,14 +45,14 @@ async function writeVersion(dir: string, model: tf.LayersModel, input: string, o
 }
 
 const run = async (dir: string) => {
-  const loaded = await tfjsFormat.load(dir, context);
+  const loaded = await loadInThread(dir, tfjsFormat, context);
   try {
-    const out = await loaded.servable.run("serving_default", {
+    const out = await loaded.run("serving_default", {
       x: { dtype: "DT_FLOAT", shape: [1, 2], data: Float32Array.of(1, 2) },
     });
     return Array.from(out.y!.data as Float32Array);
   } finally {
-    await loaded.unload();
+    await loaded.close();
   }
 };
 

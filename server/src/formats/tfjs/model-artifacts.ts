@@ -2,31 +2,29 @@ import { readFile } from "node:fs/promises";
 import { join, normalize, sep } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { badModel } from "@servable/protocol";
+import { isTransientIoError, readFailure, readVersionFile } from "../version-files";
+import { parseModelJson } from "./model-json";
 
 /**
  * Reads a TF.js model directory (model.json and its weight shards) into the in-memory
  * artifacts TF.js loads from: TF.js has no file system loader without tfjs-node.
+ * model.json is checked first (model-json.ts), then every shard it names must be there
+ * and hold the bytes its manifest says.
  */
 export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
-  let json: tf.io.ModelJSON;
-  try {
-    json = JSON.parse(await readFile(join(dir, "model.json"), "utf8")) as tf.io.ModelJSON;
-  } catch (error) {
-    throw badModel(`model.json in ${dir} cannot be read: ${(error as Error).message}`);
-  }
-  if (typeof json !== "object" || json === null || !json.modelTopology) {
-    throw badModel(`model.json in ${dir} has no modelTopology`);
-  }
+  const json = parseModelJson(await readVersionFile(dir, "model.json", "utf8"), dir);
   const manifest = json.weightsManifest ?? [];
   const weightSpecs = manifest.flatMap((group) => group.weights);
   const shards = await Promise.all(
-    manifest.flatMap((group) => group.paths).map((path) => readShard(dir, path)),
+    manifest.flatMap((group, g) =>
+      group.paths.map((path, i) => readShard(dir, path, `weightsManifest[${g}].paths[${i}]`)),
+    ),
   );
   const weightData = concat(shards);
   const expected = weightSpecs.reduce((sum, spec) => sum + weightByteLength(spec), 0);
   if (expected > weightData.byteLength) {
     throw badModel(
-      `Weights of ${dir} are truncated: the manifest needs ${expected} bytes, the shards hold ${weightData.byteLength}`,
+      `Weights of ${dir} are truncated: model.json's weightsManifest needs ${expected} bytes, the shards hold ${weightData.byteLength}`,
     );
   }
   return {
@@ -42,14 +40,20 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
   };
 }
 
-async function readShard(dir: string, path: string): Promise<Uint8Array> {
+async function readShard(dir: string, path: string, field: string): Promise<Uint8Array> {
   const file = normalize(join(dir, path));
-  if (!file.startsWith(normalize(dir) + sep))
-    throw badModel(`Weight path ${path} leaves the model directory`);
+  if (!file.startsWith(normalize(dir) + sep)) {
+    throw badModel(`model.json in ${dir}: ${field} (${path}) leaves the model directory`);
+  }
   try {
     return await readFile(file);
   } catch (error) {
-    throw badModel(`Weight shard ${path} cannot be read: ${(error as Error).message}`);
+    if (isTransientIoError(error)) throw readFailure(error, dir, path);
+    const why =
+      (error as NodeJS.ErrnoException).code === "ENOENT"
+        ? "which is missing"
+        : `which cannot be read: ${(error as Error).message}`;
+    throw badModel(`model.json in ${dir}: ${field} names ${path}, ${why}`);
   }
 }
 

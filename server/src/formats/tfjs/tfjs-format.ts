@@ -1,17 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
-import {
-  badModel,
-  invalidArgument,
-  type SignatureDef,
-  type SignatureDefMap,
-  type TensorMap,
-  readSignatureFile,
-  signatureNotFound,
-} from "@servable/protocol";
-import { fromTfTensor, toTfTensor } from "../../execution/tfjs/tfjs-tensors";
-import { tfjsRuntimeName } from "../../execution/tfjs/tfjs-backend";
-import type { RunOptions, Servable } from "../../core/servable";
-import type { LoadedModel, ModelFormat } from "../model-format";
+import { badModel, type SignatureDefMap } from "@servable/protocol";
+import { bindByTensorNames, type TfjsVersion } from "../loaded-version";
+import type { ModelFormat } from "../model-format";
+import { readVersionSignatures } from "../signature-file";
 import { deriveSignatures, describeLayersTensor } from "./derive-signatures";
 import { resolveLayerNames } from "./layer-names";
 import { readModelArtifacts } from "./model-artifacts";
@@ -22,20 +13,23 @@ import { readModelArtifacts } from "./model-artifacts";
  */
 export const tfjsFormat: ModelFormat = {
   name: "tfjs",
+  marker: "model.json (TF.js)",
   detect: (files) => files.includes("model.json"),
-  async load(dir): Promise<LoadedModel> {
+  async load(dir): Promise<TfjsVersion> {
     const artifacts = await readModelArtifacts(dir);
+    const file = await readVersionSignatures(dir);
     const model = await loadModel(artifacts, dir);
     try {
-      const file = await readSignatureFile(dir);
       const signatures = file ? resolveLayerNames(file, model) : deriveFromModel(model);
       checkSignatureTensors(signatures, model);
-      const servable = new TfjsServable(model, signatures, file?.class_labels);
       return {
-        servable,
-        unload: async () => {
-          model.dispose();
-        },
+        engine: "tfjs",
+        model:
+          model instanceof tf.GraphModel ? { kind: "graph", model } : { kind: "layers", model },
+        signatures,
+        classLabels: file?.class_labels,
+        bindings: bindByTensorNames(signatures),
+        dispose: () => model.dispose(),
       };
     } catch (error) {
       model.dispose();
@@ -44,9 +38,9 @@ export const tfjsFormat: ModelFormat = {
   },
 };
 
-type TfjsModel = tf.LayersModel | tf.GraphModel;
+type LoadedTfjsModel = tf.LayersModel | tf.GraphModel;
 
-async function loadModel(artifacts: tf.io.ModelArtifacts, dir: string): Promise<TfjsModel> {
+async function loadModel(artifacts: tf.io.ModelArtifacts, dir: string): Promise<LoadedTfjsModel> {
   const isGraph =
     artifacts.format === "graph-model" ||
     (artifacts.format === undefined && "node" in (artifacts.modelTopology as object));
@@ -58,7 +52,7 @@ async function loadModel(artifacts: tf.io.ModelArtifacts, dir: string): Promise<
   }
 }
 
-function deriveFromModel(model: TfjsModel): SignatureDefMap {
+function deriveFromModel(model: LoadedTfjsModel): SignatureDefMap {
   if (model instanceof tf.GraphModel) {
     const describe = (t: tf.ModelTensorInfo) => ({
       key: t.name.replace(/:\d+$/, ""),
@@ -77,7 +71,7 @@ function deriveFromModel(model: TfjsModel): SignatureDefMap {
 }
 
 /** Every tensor a signature names must exist in the model, or the version fails to load. */
-function checkSignatureTensors(signatures: SignatureDefMap, model: TfjsModel): void {
+function checkSignatureTensors(signatures: SignatureDefMap, model: LoadedTfjsModel): void {
   if (!(model instanceof tf.LayersModel)) return;
   const known = new Set([...model.inputs, ...model.outputs].map((t) => t.name));
   for (const [name, def] of Object.entries(signatures.signature_def)) {
@@ -89,72 +83,4 @@ function checkSignatureTensors(signatures: SignatureDefMap, model: TfjsModel): v
       }
     }
   }
-}
-
-class TfjsServable implements Servable {
-  readonly runtime = tfjsRuntimeName();
-
-  constructor(
-    private readonly model: TfjsModel,
-    readonly signatures: SignatureDefMap,
-    readonly classLabels: Record<string, string[]> | undefined,
-  ) {}
-
-  async run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
-    const signature = this.signatures.signature_def[signatureName];
-    if (!signature) throw invalidArgument(signatureNotFound(signatureName));
-    const outputKeys = options?.outputKeys ?? Object.keys(signature.outputs);
-    const feeds: tf.NamedTensorMap = {};
-    for (const [key, info] of Object.entries(signature.inputs)) {
-      const host = inputs[key];
-      if (!host) throw invalidArgument(`Missing input tensor: ${key}`);
-      feeds[info.name] = toTfTensor(host);
-    }
-    const outputNames = outputKeys.map((key) => outputInfo(signature, key).name);
-    let results: tf.Tensor[] = [];
-    try {
-      results = await this.#execute(feeds, outputNames);
-      const out: TensorMap = {};
-      for (let i = 0; i < outputKeys.length; i++) {
-        const key = outputKeys[i]!;
-        out[key] = await fromTfTensor(results[i]!, outputInfo(signature, key).dtype);
-      }
-      return out;
-    } finally {
-      tf.dispose(Object.values(feeds));
-      tf.dispose(results);
-    }
-  }
-
-  /** Graph models with control flow or dynamic shapes need executeAsync; learnt on first use. */
-  #needsAsync = false;
-
-  async #execute(feeds: tf.NamedTensorMap, outputNames: string[]): Promise<tf.Tensor[]> {
-    try {
-      let result: tf.Tensor | tf.Tensor[];
-      if (this.model instanceof tf.GraphModel) {
-        if (!this.#needsAsync) {
-          try {
-            result = this.model.execute(feeds, outputNames);
-            return Array.isArray(result) ? result : [result];
-          } catch (error) {
-            if (!/executeAsync/.test((error as Error).message)) throw error;
-            this.#needsAsync = true;
-          }
-        }
-        result = await this.model.executeAsync(feeds, outputNames);
-      } else {
-        result = this.model.execute(feeds, outputNames);
-      }
-      return Array.isArray(result) ? result : [result];
-    } catch (error) {
-      throw invalidArgument((error as Error).message);
-    }
-  }
-}
-
-function outputInfo(signature: SignatureDef, key: string) {
-  const info = signature.outputs[key];
-  if (!info) throw invalidArgument(`Unknown output key: ${key}`);
-  return info;
 }

@@ -1,10 +1,9 @@
 import { availableParallelism } from "node:os";
 import type { InferenceSession } from "onnxruntime-node";
-import type { FormatOptions } from "../model-format";
 
 /**
- * onnxruntime session options from the command line. They reach the ONNX format as the
- * `onnx` key of the format options (in the REST thread and in every replica alike).
+ * onnxruntime session options from the command line, the same in the REST thread and
+ * in every replica.
  *
  * Threads: one session runs one request at a time on `intraOpThreads` threads. By
  * default the machine's cores are shared among the version's replicas, so that N worker
@@ -24,32 +23,30 @@ export interface OnnxFlags {
   readonly onnx_graph_optimization_level: string;
 }
 
-/** The format option bag entry for the ONNX format, from flags and the replica count. */
-export function onnxFormatOptions(flags: OnnxFlags, replicas: number): { onnx: OnnxSettings } {
+/** The ONNX Runtime settings from flags and the replica count. */
+export function onnxSettings(flags: OnnxFlags, replicas: number): OnnxSettings {
   const intraOpThreads =
     flags.onnx_intra_op_threads > 0
       ? flags.onnx_intra_op_threads
       : Math.max(1, Math.floor(availableParallelism() / Math.max(1, replicas)));
   return {
-    onnx: {
-      intraOpThreads,
-      graphOptimizationLevel: flags.onnx_graph_optimization_level as GraphOptimizationLevel,
-    },
+    intraOpThreads,
+    graphOptimizationLevel: flags.onnx_graph_optimization_level as GraphOptimizationLevel,
   };
 }
 
 const DEFAULTS: OnnxSettings = { intraOpThreads: 0, graphOptimizationLevel: "all" };
 
 /** The session options a version is loaded with. */
-export function sessionOptions(options: Readonly<FormatOptions>): InferenceSession.SessionOptions {
-  const settings = { ...DEFAULTS, ...(options.onnx as Partial<OnnxSettings> | undefined) };
+export function sessionOptions(settings?: Partial<OnnxSettings>): InferenceSession.SessionOptions {
+  const { intraOpThreads, graphOptimizationLevel } = { ...DEFAULTS, ...settings };
   return {
     executionProviders: ["cpu"],
     // 0 lets onnxruntime pick (one thread per physical core).
-    intraOpNumThreads: settings.intraOpThreads,
+    intraOpNumThreads: intraOpThreads,
     interOpNumThreads: 1,
     executionMode: "sequential",
-    graphOptimizationLevel: settings.graphOptimizationLevel,
+    graphOptimizationLevel,
     // Errors only: onnxruntime's warnings (unused initializers...) are noise in server logs.
     logSeverityLevel: 3,
   };

@@ -1,5 +1,5 @@
 import type { HostTensor, TensorMap } from "@servable/protocol";
-import type { SignatureBinding } from "./onnx-signatures";
+import type { SignatureBinding } from "../../formats/onnx/onnx-signatures";
 
 /**
  * ONNX classifier and regressor outputs in the shapes TF Serving's classify and regress
@@ -16,7 +16,7 @@ import type { SignatureBinding } from "./onnx-signatures";
  * - regress outputs (any numeric [N] or [N, 1]): float32.
  */
 export function toServedOutputs(outputs: TensorMap, binding: SignatureBinding): TensorMap {
-  const served: TensorMap = {};
+  const served = Object.create(null) as TensorMap;
   const hasScores = [...binding.outputs.values()].some((o) => o.role === "scores");
   for (const [key, tensor] of Object.entries(outputs)) {
     const role = binding.outputs.get(key)?.role ?? "tensor";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { HostTensor } from "@servable/protocol";
 import { toServedOutputs } from "./classify-outputs";
-import type { OutputRole, SignatureBinding } from "./onnx-signatures";
+import type { OutputRole, SignatureBinding } from "../../formats/onnx/onnx-signatures";
 
 const binding = (roles: Record<string, OutputRole>, classLabels?: string[]): SignatureBinding => ({
   inputs: new Map(),

@@ -1,0 +1,13 @@
+import type { Servable } from "../core/servable";
+import type { OnnxSettings } from "./onnxruntime/session-options";
+
+/** A loaded version running on an engine: a Servable that can be stopped. */
+export interface VersionRunner extends Servable {
+  /** Frees the engine's copy of the model (tensors, session). */
+  close(): Promise<void>;
+}
+
+/** Engine settings a version runs with, the same in every thread. */
+export interface EngineSettings {
+  readonly onnx?: OnnxSettings;
+}
