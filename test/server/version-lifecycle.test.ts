@@ -85,8 +85,9 @@ async function loggedAt(version: number, state: string): Promise<number> {
 }
 
 /**
- * Runs `clients` loops of unversioned predicts while `during` runs (plus 300 ms before and
- * after), and returns each client's answers in order and every failure.
+ * Runs `clients` loops of unversioned predicts while `during` runs, and returns each
+ * client's answers in order and every failure. Every client has answered a few times
+ * before `during` starts and again after it ends (conditions, not sleeps).
  */
 async function underLoad(clients: number, during: () => Promise<void>) {
   const answers: { at: number; version: number }[][] = Array.from({ length: clients }, () => []);
@@ -106,11 +107,17 @@ async function underLoad(clients: number, during: () => Promise<void>) {
       }
     }
   };
+  const everyClientAnswered = async (atLeast: number[]) =>
+    waitFor(
+      async () => (answers.every((a, i) => a.length >= atLeast[i]!) ? true : undefined),
+      30_000,
+      10,
+    );
   const running = Array.from({ length: clients }, (_, i) => loop(i));
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    await everyClientAnswered(answers.map(() => 3));
     await during();
-    await new Promise((r) => setTimeout(r, 300));
+    await everyClientAnswered(answers.map((a) => a.length + 3));
   } finally {
     stop = true;
     await Promise.all(running);
@@ -119,18 +126,14 @@ async function underLoad(clients: number, during: () => Promise<void>) {
 }
 
 describe("versions of a model change while it serves", () => {
-  test("a new version is AVAILABLE within the poll interval plus its load time; then the old one is END", async () => {
+  test("a new version becomes AVAILABLE, then the old one is END", async () => {
     assert.equal(await servingVersion(), 1);
-    const appeared = Date.now();
     await installVersion(base, 2, (dir) => heavyLinearVersion(dir, 2, 16));
-    await waitForState(2, "AVAILABLE");
-    const available = Date.now();
-
-    const loadMs = (await loggedAt(2, "AVAILABLE")) - (await loggedAt(2, "LOADING"));
-    const slackMs = 1_000;
+    // Found on the next poll, then loaded: a deadline for the condition, not a timing claim.
+    await waitForState(2, "AVAILABLE", POLL_SECONDS * 1000 + 30_000);
     assert.ok(
-      available - appeared <= POLL_SECONDS * 1000 + loadMs + slackMs,
-      `AVAILABLE after ${available - appeared} ms; poll ${POLL_SECONDS * 1000} ms + load ${loadMs} ms`,
+      (await loggedAt(2, "LOADING")) <= (await loggedAt(2, "AVAILABLE")),
+      "LOADING, then AVAILABLE",
     );
     assert.equal(await servingVersion(), 2);
 
@@ -156,7 +159,7 @@ describe("versions of a model change while it serves", () => {
     await installVersion(base, 3, corruptVersion);
     const failed = await waitForState(3, "END");
     assert.equal(failed.status.error_code, "INVALID_ARGUMENT");
-    assert.match(failed.status.error_message, /model\.json in .*3 cannot be read/);
+    assert.match(failed.status.error_message, /model\.json in .*3: does not parse/);
     assert.equal(await servingVersion(), 2, "version 2 still answers");
     assert.equal((await statuses()).find((s) => s.version === "2")?.state, "AVAILABLE");
     const corrupt = await postJson(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { before, describe, test } from "node:test";
+import { before, describe, mock, test } from "node:test";
 import pino from "pino";
 import { ServingError, type TensorMap } from "@servable/protocol";
 import { tfjsFormat } from "../../formats/tfjs/tfjs-format";
@@ -22,6 +22,8 @@ const column = (...values: number[]): TensorMap => ({
   x: { dtype: "DT_FLOAT", shape: [values.length, 1], data: new Float32Array(values) },
 });
 const values = (outputs: TensorMap, key = "y") => [...(outputs[key]!.data as Float32Array)];
+/** One turn of the event loop: the batcher dispatches on setImmediate. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Wraps a servable and records every call; `gate` holds calls until released, so a
@@ -99,20 +101,39 @@ describe("BatchingServable on the demo model", () => {
     const batching = new BatchingServable(inner, params({}));
     inner.hold();
     const first = batching.run("serving_default", column(1));
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     const rest = [2, 3, 4].map((v) => batching.run("serving_default", column(v)));
-    await new Promise((r) => setTimeout(r, 5));
+    await nextTurn();
+    assert.deepEqual(inner.calls, [1], "the three wait for the busy thread");
     inner.release();
     await Promise.all([first, ...rest]);
     assert.deepEqual(inner.calls, [1, 3]);
   });
 
-  test("batch_timeout_micros lets the first request wait for company", async () => {
+  test("batch_timeout_micros lets the first request wait for company, and no longer", async () => {
     const inner = new Recording(model);
-    const batching = new BatchingServable(inner, params({ batchTimeoutMicros: 50_000 }));
-    const first = batching.run("serving_default", column(1));
-    await new Promise((r) => setTimeout(r, 10));
-    const second = batching.run("serving_default", column(2));
+    // Timers and the batcher's clock are mocked: the 50 ms pass when the test says so.
+    mock.timers.enable({ apis: ["setTimeout", "Date"] });
+    let first!: Promise<TensorMap>;
+    let second!: Promise<TensorMap>;
+    try {
+      const batching = new BatchingServable(
+        inner,
+        params({ batchTimeoutMicros: 50_000 }),
+        undefined,
+        () => Date.now(),
+      );
+      first = batching.run("serving_default", column(1));
+      await nextTurn();
+      mock.timers.tick(49);
+      second = batching.run("serving_default", column(2));
+      await nextTurn();
+      assert.deepEqual(inner.calls, [], "the batch waits its full timeout");
+      mock.timers.tick(1);
+      assert.deepEqual(inner.calls, [2], "at 50 ms it leaves, with both requests");
+    } finally {
+      mock.timers.reset();
+    }
     assert.deepEqual(values(await first), [2.5]);
     assert.deepEqual(values(await second), [3]);
     assert.deepEqual(inner.calls, [2]);

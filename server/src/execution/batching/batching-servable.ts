@@ -57,10 +57,15 @@ export class BatchingServable implements Servable {
   #timer: NodeJS.Timeout | undefined;
   #dispatchScheduled = false;
 
+  /**
+   * `now` is the clock batch timeouts are measured on (milliseconds; tests may pass a
+   * mocked one): request deadlines are `performance.now()` times, as RunOptions says.
+   */
   constructor(
     private readonly inner: Servable,
     private readonly params: BatchingParameters,
     private readonly onBatch?: (record: BatchRecord) => void,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get signatures() {
@@ -86,7 +91,7 @@ export class BatchingServable implements Servable {
       const task: Task = {
         inputs,
         rows,
-        enqueuedAt: performance.now(),
+        enqueuedAt: this.now(),
         deadline: options?.deadline,
         outputKeys: options?.outputKeys,
         resolve,
@@ -137,7 +142,7 @@ export class BatchingServable implements Servable {
     this.#timer = undefined;
     const timeoutMs = this.params.batchTimeoutMicros / 1000;
     while (this.#inFlight < this.params.numBatchThreads && this.#waiting.length > 0) {
-      const now = performance.now();
+      const now = this.now();
       const index = this.#waiting.findIndex(
         (b) => b.rows >= this.params.maxBatchSize || now - b.openedAt >= timeoutMs,
       );
@@ -148,7 +153,7 @@ export class BatchingServable implements Servable {
     }
     if (this.#inFlight < this.params.numBatchThreads && this.#waiting.length > 0) {
       const next = Math.min(...this.#waiting.map((b) => b.openedAt + timeoutMs));
-      this.#timer = setTimeout(() => this.#dispatch(), Math.max(0, next - performance.now()));
+      this.#timer = setTimeout(() => this.#dispatch(), Math.max(0, next - this.now()));
     }
   }
 
@@ -167,7 +172,7 @@ export class BatchingServable implements Servable {
       if (tasks.length === 0) return;
       const rows = tasks.reduce((n, t) => n + t.rows, 0);
       const paddedRows = paddedBatchSize(rows, this.params.allowedBatchSizes);
-      const started = performance.now();
+      const started = this.now();
       this.onBatch?.({
         signatureName: batch.signatureName,
         rows,
