@@ -280,12 +280,12 @@ test("bad requests are 4xx with TF Serving's error body, and serving goes on", a
   assert.equal(still.status, 200);
 });
 
-test("a model ONNX Runtime cannot load ends with its message; the others keep serving", async () => {
+test("a model file that does not parse, or that ONNX Runtime cannot load, ends with the reason; the others keep serving", async () => {
   const garbage = await waitFor(() => versionState("garbage"));
   assert.equal(garbage.state, "END");
   assert.match(
     (garbage.status as { error_message: string }).error_message,
-    /ONNX Runtime cannot load the model: .*protobuf parsing failed/i,
+    /^model\.onnx in .*garbage.1 does not parse: /,
   );
   const future = await waitFor(() => versionState("future_opset"));
   assert.equal(future.state, "END");

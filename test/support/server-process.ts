@@ -24,13 +24,24 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  /**
+   * Also wait until the server says it is ready (every version found at start AVAILABLE
+   * or END), as most tests want; false resolves as soon as the REST port is open.
+   */
+  waitForModels?: boolean;
+}
+
 /**
  * Starts `servable-server` from the sources as a real process on a free loopback port,
- * and resolves once it says it is exporting the REST API.
+ * and resolves once it says it is exporting the REST API (and, by default, is ready).
  */
 export async function startServer(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  options: StartOptions = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const cli = [process.execPath, "--import", "tsx", join(ROOT, "server", "src", "cli.ts")];
@@ -50,23 +61,28 @@ export async function startServer(
 
 /**
  * Starts any command that runs servable-server (a script, the built bin) and resolves
- * once the server says it exports the REST API on `port`.
+ * once the server says it exports the REST API on `port` (and, by default, is ready).
  */
 export function startCommand(
   command: readonly string[],
   args: readonly string[],
   port: number,
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  options: StartOptions = {},
 ): Promise<ServerProcess> {
   const child = spawn(command[0]!, [...command.slice(1), ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  return attach(child, port, options.timeoutMs ?? 60_000);
+  return attach(child, port, options.timeoutMs ?? 60_000, options.waitForModels ?? true);
 }
 
-function attach(child: ChildProcess, port: number, timeoutMs: number): Promise<ServerProcess> {
+function attach(
+  child: ChildProcess,
+  port: number,
+  timeoutMs: number,
+  waitForModels: boolean,
+): Promise<ServerProcess> {
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<{
     test: (l: Record<string, unknown>) => boolean;
@@ -124,7 +140,16 @@ function attach(child: ChildProcess, port: number, timeoutMs: number): Promise<S
     waitForLog(
       (l) => typeof l.msg === "string" && l.msg.startsWith("Exporting HTTP/REST API"),
       timeoutMs,
-    ).then(() => server),
+    )
+      .then(() =>
+        waitForModels
+          ? waitForLog(
+              (l) => typeof l.msg === "string" && l.msg.startsWith("Ready to serve"),
+              timeoutMs,
+            )
+          : undefined,
+      )
+      .then(() => server),
     exited.then((code) => {
       throw new Error(`servable-server exited with ${code} before serving: ${stderr}`);
     }),

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { installVersion, linearVersion } from "../support/model-versions";
+import {
+  getJson,
+  postJson,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support/server-process";
+
+/**
+ * One malformed model must not hold the server (issue 12, finding 3): with TF Serving's
+ * default retries (5, a minute apart) in force, a model.json that contradicts itself
+ * ends its version at once with the file and field named, the REST port opens at once,
+ * the server becomes ready once the good model is AVAILABLE, and a model added later
+ * loads without waiting behind the bad one. Before the fix the port stayed closed for
+ * about 300 s and a model added a second later waited 301 s.
+ */
+let work: string;
+let repository: string;
+let server: ServerProcess;
+let startedAt: number;
+let liveAfterMs: number;
+
+/** The demo graph with its weightsManifest replaced: a file no retry can fix. */
+async function malformedVersion(dir: string, weightsManifest: unknown): Promise<void> {
+  await linearVersion(dir, 0);
+  const json = JSON.parse(await readFile(join(dir, "model.json"), "utf8")) as object;
+  await writeFile(join(dir, "model.json"), JSON.stringify({ ...json, weightsManifest }));
+}
+
+interface VersionStatus {
+  version: string;
+  state: string;
+  status: { error_code: string; error_message: string };
+}
+
+async function status(model: string): Promise<VersionStatus | undefined> {
+  const res = await getJson(`${server.url}/v1/models/${model}`);
+  if (res.status !== 200) return undefined;
+  return (res.json as { model_version_status: VersionStatus[] }).model_version_status[0];
+}
+
+const stateOf = async (model: string, state: string) => {
+  const found = await status(model);
+  return found?.state === state ? found : undefined;
+};
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "servable-load-failures-"));
+  repository = join(work, "models");
+  await installVersion(join(repository, "bad"), 1, (d) => malformedVersion(d, 5));
+  await installVersion(join(repository, "good"), 1, (d) => linearVersion(d, 1));
+  startedAt = Date.now();
+  server = await startServer(
+    [`--model_repository=${repository}`, "--file_system_poll_wait_seconds=1"],
+    { waitForModels: false },
+  );
+  const live = await getJson(`${server.url}/v2/health/live`);
+  liveAfterMs = Date.now() - startedAt;
+  assert.equal(live.status, 200);
+});
+after(async () => {
+  await server?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+test("the REST port opens at once; the malformed version ends at once, naming file and field", async (t) => {
+  t.diagnostic(`/v2/health/live answered ${liveAfterMs} ms after the process started`);
+  const ended = await waitFor(() => stateOf("bad", "END"), 30_000, 50);
+  assert.equal(ended.status.error_code, "INVALID_ARGUMENT");
+  assert.match(
+    ended.status.error_message,
+    /^model\.json in .*bad.1: "weightsManifest" must be a list of weight groups, not 5$/,
+  );
+  await waitFor(() => stateOf("good", "AVAILABLE"), 30_000, 50);
+  const ready = await waitFor(
+    async () => {
+      const res = await getJson(`${server.url}/v2/health/ready`);
+      return res.status === 200 ? res : undefined;
+    },
+    30_000,
+    50,
+  );
+  assert.deepEqual(ready.json, { ready: true });
+  t.diagnostic(`/v2/health/ready answered 200 ${Date.now() - startedAt} ms after the start`);
+  const answer = await postJson(`${server.url}/v1/models/good:predict`, '{"instances": [0.0]}');
+  assert.equal(answer.text.replace(/\s/g, ""), '{"predictions":[1.0]}');
+});
+
+test("a healthy model added beside a new malformed one loads without waiting for it", async (t) => {
+  const added = Date.now();
+  await Promise.all([
+    installVersion(join(repository, "also_bad"), 1, (d) =>
+      malformedVersion(d, [{ paths: [123], weights: [] }]),
+    ),
+    installVersion(join(repository, "late"), 1, (d) => linearVersion(d, 7)),
+  ]);
+  // The deadline is far below the 60 s retry interval a retried failure would hold.
+  await waitFor(() => stateOf("late", "AVAILABLE"), 20_000, 50);
+  t.diagnostic(`the healthy model was AVAILABLE ${Date.now() - added} ms after it was added`);
+  const bad = await waitFor(() => stateOf("also_bad", "END"), 20_000, 50);
+  assert.match(
+    bad.status.error_message,
+    /weightsManifest\[0\]\.paths\[0\] must be a file name, not 123/,
+  );
+  const answer = await postJson(`${server.url}/v1/models/late:predict`, '{"instances": [0.0]}');
+  assert.equal(answer.text.replace(/\s/g, ""), '{"predictions":[7.0]}');
+});
