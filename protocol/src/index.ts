@@ -16,4 +16,6 @@ export * from "./protobuf/tensor-values";
 export * from "./protobuf/text-format";
 export * from "./protobuf/onnx-proto";
 export * from "./names";
+export * from "./rest-wire";
+export * from "./v2-wire";
 export * from "./tf-serving-errors";
