@@ -95,7 +95,7 @@ test("refusals leave the repository as it was", async () => {
     assert.deepEqual(await readdir(repository), before);
   };
   await refuse(xgbFile, "churn", { version: 1 }, /already has a version 1/);
-  await refuse(xgbFile, "../escape", {}, /must match/);
+  await refuse(xgbFile, "../escape", {}, /Invalid model name/);
   await refuse(join(work, "missing.onnx"), "x", {}, /Cannot read/);
   const notOnnx = join(work, "bad.onnx");
   await writeFile(notOnnx, "definitely not protobuf \u0000\u00ff");

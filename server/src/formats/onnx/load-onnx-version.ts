@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { InferenceSession } from "onnxruntime-node";
+import { describeGraph, exposeZipMapInputs, findZipMapOutputs } from "@servable/convert";
 import {
   badModel,
   readSignatureFile,
@@ -8,49 +8,44 @@ import {
   int64ToNumber,
   type ModelProto,
 } from "@servable/protocol";
-import type { LoadContext, LoadedModel, ModelFormat } from "../model-format";
-import { describeGraph } from "./onnx-graph";
+import type { LoadContext, LoadedModel } from "../model-format";
 import { OnnxServable } from "./onnx-servable";
 import { bindSignatures } from "./onnx-signatures";
 import { sessionOptions } from "./session-options";
-import { exposeZipMapInputs, findZipMapOutputs } from "./zipmap";
-
-export const ONNX_MODEL_FILE = "model.onnx";
 
 /**
- * ONNX models (`model.onnx`: PyTorch, PaddlePaddle, scikit-learn, XGBoost... exports) on
- * onnxruntime's CPU runtime, with Servable's signature file beside the model or a derived
- * `serving_default`. A model onnxruntime cannot load (a bad file, an opset or operator it
- * does not have) fails with onnxruntime's own message.
+ * One ONNX version (`path` is its model.onnx) on an onnxruntime session, with Servable's
+ * signature file beside the model or a derived `serving_default`. A model onnxruntime
+ * cannot load (a bad file, an opset or operator it does not have) fails with onnxruntime's
+ * own message. This module is what needs onnxruntime-node (see onnx-format.ts).
  */
-export const onnxFormat: ModelFormat = {
-  name: "onnx",
-  detect: (files) => files.includes(ONNX_MODEL_FILE),
-  async load(dir: string, context: LoadContext): Promise<LoadedModel> {
-    const path = join(dir, ONNX_MODEL_FILE);
-    const options = sessionOptions(context.options);
-    // onnxruntime reads the file first, so that its message is the one a bad file gets.
-    let session = await createSession(path, options);
-    try {
-      const bytes = await readFile(path);
-      const model = decodeModel(bytes);
-      const graph = describeGraph(model);
-      const unzipped = findZipMapOutputs(graph);
-      const bound = bindSignatures(await readSignatureFile(dir), graph, unzipped);
-      if (unzipped.length > 0) {
-        await session.release();
-        const outputs = new Set(graph.outputs.map((o) => o.name));
-        session = await createSession(exposeZipMapInputs(bytes, unzipped, outputs), options);
-      }
-      context.logger.info({ dir, ...describeModel(model), options }, "ONNX model loaded");
-      const servable = new OnnxServable(session, bound);
-      return { servable, unload: () => servable.release() };
-    } catch (error) {
+export async function loadOnnxVersion(
+  dir: string,
+  path: string,
+  context: LoadContext,
+): Promise<LoadedModel> {
+  const options = sessionOptions(context.options);
+  // onnxruntime reads the file first, so that its message is the one a bad file gets.
+  let session = await createSession(path, options);
+  try {
+    const bytes = await readFile(path);
+    const model = decodeModel(bytes);
+    const graph = describeGraph(model);
+    const unzipped = findZipMapOutputs(graph);
+    const bound = bindSignatures(await readSignatureFile(dir), graph, unzipped);
+    if (unzipped.length > 0) {
       await session.release();
-      throw error;
+      const outputs = new Set(graph.outputs.map((o) => o.name));
+      session = await createSession(exposeZipMapInputs(bytes, unzipped, outputs), options);
     }
-  },
-};
+    context.logger.info({ dir, ...describeModel(model), options }, "ONNX model loaded");
+    const servable = new OnnxServable(session, bound);
+    return { servable, unload: () => servable.release() };
+  } catch (error) {
+    await session.release();
+    throw error;
+  }
+}
 
 async function createSession(
   source: string | Uint8Array,

@@ -6,7 +6,7 @@ import {
   fromHalfBits,
   toHalfBits,
 } from "@servable/protocol";
-import { dataTypeOfOrtType, ORT_TYPES } from "./onnx-types";
+import { dataTypeOfOrtType, ORT_TYPES } from "./ort-types";
 
 /**
  * Host tensors to onnxruntime tensors and back. Numeric data is shared, not copied

@@ -9,7 +9,7 @@ import { ServingError, type TensorMap } from "@servable/protocol";
 import { initTfjsBackend } from "../../execution/tfjs/tfjs-backend";
 import type { LoadContext } from "../model-format";
 import { VersionDirectoryLoader } from "../../execution/version-loader";
-import { writeLayersModel } from "../../testing/layers-model-files";
+import { writeTfjsModel } from "@servable/convert";
 import { tfjsFormat } from "./tfjs-format";
 
 const DEMO = join(__dirname, "..", "..", "..", "demo", "models", "half_plus_two", "1");
@@ -39,7 +39,7 @@ async function writeSmallModel(dir: string): Promise<void> {
   const model = tf.sequential({
     layers: [tf.layers.dense({ inputShape: [64], units: 32, activation: "relu" })],
   });
-  await writeLayersModel(model, dir);
+  await writeTfjsModel(model, dir);
   model.dispose();
 }
 
