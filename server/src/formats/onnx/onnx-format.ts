@@ -1,55 +1,79 @@
-import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ServingError } from "@servable/protocol";
+import type { InferenceSession } from "onnxruntime-node";
+import { describeGraph, exposeZipMapInputs, findZipMapOutputs } from "@servable/convert";
+import {
+  badModel,
+  readSignatureFile,
+  decodeModel,
+  int64ToNumber,
+  type ModelProto,
+} from "@servable/protocol";
 import type { LoadContext, LoadedModel, ModelFormat } from "../model-format";
-import type { loadOnnxVersion } from "./load-onnx-version";
+import { onnxRuntime, type OnnxRuntime } from "./onnx-runtime";
+import { OnnxServable } from "./onnx-servable";
+import { bindSignatures } from "./onnx-signatures";
+import { sessionOptions } from "./session-options";
 
 export const ONNX_MODEL_FILE = "model.onnx";
 
 /**
  * ONNX models (`model.onnx`: PyTorch, PaddlePaddle, scikit-learn, XGBoost... exports) on
- * onnxruntime (load-onnx-version.ts).
- *
- * onnxruntime-node is an optional dependency, loaded with the first ONNX version: its
- * install step downloads GPU files from outside the npm registry and npm drops the package
- * when that step fails, so a server may well run without it. Then every ONNX version ends
- * with an error that says how to install it, and nothing else changes.
+ * onnxruntime's CPU runtime, with Servable's signature file beside the model or a derived
+ * `serving_default`. A model onnxruntime cannot load (a bad file, an opset or operator it
+ * does not have) fails with onnxruntime's own message; without onnxruntime-node (an
+ * optional dependency, see onnx-runtime.ts) every ONNX version fails saying how to get it.
  */
 export const onnxFormat: ModelFormat = {
   name: "onnx",
   detect: (files) => files.includes(ONNX_MODEL_FILE),
   async load(dir: string, context: LoadContext): Promise<LoadedModel> {
-    let load: typeof loadOnnxVersion;
+    const path = join(dir, ONNX_MODEL_FILE);
+    const options = sessionOptions(context.options);
+    const ort = await onnxRuntime();
+    // onnxruntime reads the file first, so that its message is the one a bad file gets.
+    let session = await createSession(ort, path, options);
     try {
-      ({ loadOnnxVersion: load } = await import("./load-onnx-version.js"));
+      const bytes = await readFile(path);
+      const model = decodeModel(bytes);
+      const graph = describeGraph(model);
+      const unzipped = findZipMapOutputs(graph);
+      const bound = bindSignatures(await readSignatureFile(dir), graph, unzipped);
+      if (unzipped.length > 0) {
+        await session.release();
+        const outputs = new Set(graph.outputs.map((o) => o.name));
+        session = await createSession(ort, exposeZipMapInputs(bytes, unzipped, outputs), options);
+      }
+      context.logger.info({ dir, ...describeModel(model), options }, "ONNX model loaded");
+      const servable = new OnnxServable(session, bound, ort.Tensor);
+      return { servable, unload: () => servable.release() };
     } catch (error) {
-      throw runtimeMissing(error as Error);
+      await session.release();
+      throw error;
     }
-    return load(dir, join(dir, ONNX_MODEL_FILE), context);
   },
 };
 
-function runtimeMissing(cause: Error): ServingError {
-  const spec = `onnxruntime-node${onnxRuntimeRange()}`;
-  return new ServingError(
-    "FAILED_PRECONDITION",
-    `ONNX models need onnxruntime-node, which cannot be loaded (${cause.message.split("\n")[0]}). ` +
-      `Install it beside the server: npm install ${spec} --onnxruntime-node-install=skip ` +
-      "(the CPU runtime ships in the npm package; without =skip its install step also downloads " +
-      "the GPU files from outside the npm registry, =cuda12 asks for them)",
-    false,
-  );
+async function createSession(
+  ort: OnnxRuntime,
+  source: string | Uint8Array,
+  options: InferenceSession.SessionOptions,
+): Promise<InferenceSession> {
+  try {
+    return typeof source === "string"
+      ? await ort.InferenceSession.create(source, options)
+      : await ort.InferenceSession.create(source, options);
+  } catch (error) {
+    throw badModel(`ONNX Runtime cannot load the model: ${(error as Error).message}`);
+  }
 }
 
-/** "@<range>" of the onnxruntime-node this server is built for, from its package.json. */
-function onnxRuntimeRange(): string {
-  try {
-    const manifest = JSON.parse(
-      readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8"),
-    ) as { optionalDependencies?: Record<string, string> };
-    const range = manifest.optionalDependencies?.["onnxruntime-node"];
-    return range ? `@${range}` : "";
-  } catch {
-    return "";
-  }
+function describeModel(model: ModelProto) {
+  return {
+    producer: [model.producerName, model.producerVersion].filter(Boolean).join(" "),
+    irVersion: int64ToNumber(model.irVersion),
+    opsets: Object.fromEntries(
+      (model.opsetImport ?? []).map((o) => [o.domain || "ai.onnx", int64ToNumber(o.version)]),
+    ),
+  };
 }

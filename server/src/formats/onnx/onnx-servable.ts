@@ -7,6 +7,7 @@ import {
 } from "@servable/protocol";
 import type { RunOptions, Servable } from "../../core/servable";
 import { toServedOutputs } from "./classify-outputs";
+import type { OnnxRuntime } from "./onnx-runtime";
 import type { BoundSignatures, SignatureBinding } from "./onnx-signatures";
 import { fromOrtTensor, toOrtTensor } from "./ort-tensors";
 
@@ -24,6 +25,7 @@ export class OnnxServable implements Servable {
   constructor(
     private readonly session: InferenceSession,
     bound: BoundSignatures,
+    private readonly tensor: OnnxRuntime["Tensor"],
   ) {
     this.signatures = bound.signatures;
     this.classLabels = bound.classLabels;
@@ -39,7 +41,7 @@ export class OnnxServable implements Servable {
     for (const [key, name] of binding.inputs) {
       const host = inputs[key];
       if (!host) throw invalidArgument(`Missing input tensor: ${key}`);
-      feeds[name] = toOrtTensor(host);
+      feeds[name] = toOrtTensor(this.tensor, host);
     }
     const keys = options?.outputKeys ?? [...binding.outputs.keys()];
     const fetches = keys.map((key) => {
