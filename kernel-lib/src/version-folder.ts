@@ -1,6 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { modelNameProblem, parseVersion } from "@servable/protocol";
+import { modelNameProblem, versionFolders } from "@servable/protocol";
 
 /**
  * Version folders on disk, as the server's Source reads them: `<model>/<integer>/`,
@@ -13,20 +13,9 @@ export function checkName(name: string): void {
   if (problem) throw new Error(problem);
 }
 
-/** Version number -> folder name, for the integer-named folders of a model. */
-export async function versionNumbers(modelDir: string): Promise<Map<number, string>> {
-  const found = new Map<number, string>();
-  const entries = await readdir(modelDir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    const version = entry.isDirectory() ? parseVersion(entry.name) : undefined;
-    if (version !== undefined) found.set(version, entry.name);
-  }
-  return found;
-}
-
 /** One more than the highest version folder of a model (1 for the first). */
 export async function nextVersion(modelDir: string): Promise<number> {
-  return Math.max(0, ...(await versionNumbers(modelDir)).keys()) + 1;
+  return Math.max(0, ...(await versionFolders(modelDir)).keys()) + 1;
 }
 
 /** Every file under `dir` (relative paths, `/`-separated) and their total size. */

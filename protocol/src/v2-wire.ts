@@ -52,10 +52,7 @@ export interface V2ModelMetadataResponse {
 }
 
 /** A tensor in an infer request or response: `data` row-major, flat or nested; BYTES as strings. */
-export interface V2Tensor {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly datatype: V2Datatype;
+export interface V2Tensor extends V2TensorMetadata {
   readonly data: readonly unknown[];
 }
 

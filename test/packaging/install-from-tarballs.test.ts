@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { onnxHelper } from "@servable/convert";
 import { ElementType, encodeModel } from "@servable/protocol";
@@ -64,24 +64,12 @@ before(async () => {
   await writeFile(userconfig, "");
   tarballs = await packWorkspace(join(work, "tarballs"));
 
+  const shared = ["@servable/protocol", "@servable/convert"];
   kernelDir = join(work, "notebooks");
-  await mkdir(kernelDir);
-  await newProject(kernelDir, "notebooks");
-  kernelInstall = await npmInstall(kernelDir, [
-    "servable",
-    "@servable/protocol",
-    "@servable/convert",
-  ]);
+  kernelInstall = await installInto(kernelDir, ["servable", ...shared]);
   kernelPackages = await installedPackages(kernelDir);
-
   serverDir = join(work, "serving");
-  await mkdir(serverDir);
-  await newProject(serverDir, "serving");
-  serverInstall = await npmInstall(serverDir, [
-    "@servable/server",
-    "@servable/protocol",
-    "@servable/convert",
-  ]);
+  serverInstall = await installInto(serverDir, ["@servable/server", ...shared]);
   repository = join(work, "models");
   runtimeDir = join(work, "runtime");
   await mkdir(repository);
@@ -146,8 +134,13 @@ function run(command: string, args: readonly string[], cwd: string): Promise<voi
   });
 }
 
-/** `npm install <tarballs>` with npm's defaults; verbose, so the log names the scripts run. */
-function npmInstall(dir: string, packages: readonly string[]): Promise<NpmRun> {
+/**
+ * A new project folder with the packages installed from their tarballs, with npm's
+ * defaults; verbose, so that the log names the install scripts npm ran.
+ */
+async function installInto(dir: string, packages: readonly string[]): Promise<NpmRun> {
+  await mkdir(dir);
+  await newProject(dir, basename(dir));
   return npm(["install", ...packages.map(tarball), "--loglevel=verbose"], dir, userconfig);
 }
 

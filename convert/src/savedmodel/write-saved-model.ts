@@ -279,31 +279,24 @@ function defaultSignatures(layers: LayersModelLike): SignatureFile {
 }
 
 /** A signature's tensor as one of the model's inputs: by tensor name, else by key (layer name). */
-function inputIndex(
-  layers: LayersModelLike,
-  key: string,
-  info: TensorInfo,
-  signature: string,
-): number {
-  const index = findTensor(layers.inputs, layers.inputNames, key, info);
-  if (index < 0) {
-    throw new UnexportableLayerError(
-      `signature ${signature}: input ${key} (${info.name}) is not an input of the model (${layers.inputNames.join(", ")})`,
-    );
-  }
-  return index;
-}
+const inputIndex = (layers: LayersModelLike, key: string, info: TensorInfo, signature: string) =>
+  tensorIndex(layers.inputs, layers.inputNames, "input", key, info, signature);
 
-function outputIndex(
-  layers: LayersModelLike,
+const outputIndex = (layers: LayersModelLike, key: string, info: TensorInfo, signature: string) =>
+  tensorIndex(layers.outputs, layers.outputNames, "output", key, info, signature);
+
+function tensorIndex(
+  tensors: readonly SymbolicTensorLike[],
+  names: readonly string[],
+  side: "input" | "output",
   key: string,
   info: TensorInfo,
   signature: string,
 ): number {
-  const index = findTensor(layers.outputs, layers.outputNames, key, info);
+  const index = findTensor(tensors, names, key, info);
   if (index < 0) {
     throw new UnexportableLayerError(
-      `signature ${signature}: output ${key} (${info.name}) is not an output of the model (${layers.outputNames.join(", ")})`,
+      `signature ${signature}: ${side} ${key} (${info.name}) is not an ${side} of the model (${names.join(", ")})`,
     );
   }
   return index;

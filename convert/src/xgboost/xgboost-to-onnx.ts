@@ -10,6 +10,7 @@ import {
   type NodeProto,
   type OnnxTensorProto,
   type SignatureFile,
+  type TensorInfo,
 } from "@servable/protocol";
 import {
   floatConstant,
@@ -132,21 +133,18 @@ function signaturesOf(
   numFeature: number,
   classLabels: readonly string[] | undefined,
 ): SignatureFile {
-  const features = tensorInfo(INPUT, "DT_FLOAT", [-1, numFeature]);
+  const inputs = { features: tensorInfo(INPUT, "DT_FLOAT", [-1, numFeature]) };
+  const signature = (method: string, outputs: Record<string, TensorInfo>) => ({
+    inputs,
+    outputs,
+    method_name: method,
+  });
   if (kind === "regress") {
     const prediction = tensorInfo("prediction", "DT_FLOAT", [-1]);
     return {
       signature_def: {
-        [DEFAULT_SIGNATURE]: {
-          inputs: { features },
-          outputs: { prediction },
-          method_name: PREDICT_METHOD,
-        },
-        regress: {
-          inputs: { features },
-          outputs: { outputs: prediction },
-          method_name: REGRESS_METHOD,
-        },
+        [DEFAULT_SIGNATURE]: signature(PREDICT_METHOD, { prediction }),
+        regress: signature(REGRESS_METHOD, { outputs: prediction }),
       },
     };
   }
@@ -154,16 +152,8 @@ function signaturesOf(
   const probabilities = tensorInfo("probabilities", "DT_FLOAT", [-1, classLabels!.length]);
   return {
     signature_def: {
-      [DEFAULT_SIGNATURE]: {
-        inputs: { features },
-        outputs: { label, probabilities },
-        method_name: PREDICT_METHOD,
-      },
-      classify: {
-        inputs: { features },
-        outputs: { classes: label, scores: probabilities },
-        method_name: CLASSIFY_METHOD,
-      },
+      [DEFAULT_SIGNATURE]: signature(PREDICT_METHOD, { label, probabilities }),
+      classify: signature(CLASSIFY_METHOD, { classes: label, scores: probabilities }),
     },
     class_labels: { classify: [...classLabels!] },
   };

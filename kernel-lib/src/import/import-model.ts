@@ -8,8 +8,13 @@ import {
   signaturesOfModelFile,
   xgboostToOnnx,
 } from "@servable/convert";
-import { modelNameProblem, type SignatureFile } from "@servable/protocol";
-import { nextVersion, versionNumbers } from "../version-folder";
+import {
+  modelNameProblem,
+  versionFolders,
+  versionFromJson,
+  type SignatureFile,
+} from "@servable/protocol";
+import { nextVersion } from "../version-folder";
 
 /**
  * Brings an existing model file into a model repository as a new version directory that
@@ -55,11 +60,11 @@ export async function importModel(
   const modelDir = resolve(repositoryDir, options.name);
   await mkdir(modelDir, { recursive: true });
   const version = options.version ?? (await nextVersion(modelDir));
-  if (!Number.isSafeInteger(version) || version < 0) {
+  if (versionFromJson(version) === undefined) {
     throw new ImportError(`Version must be a non-negative integer, got ${version}`);
   }
   const target = join(modelDir, String(version));
-  if ((await versionNumbers(modelDir)).has(version)) {
+  if ((await versionFolders(modelDir)).has(version)) {
     throw new ImportError(`${options.name} already has a version ${version} (${target})`);
   }
   const pending = join(modelDir, `.import-${randomBytes(6).toString("hex")}`);

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtempSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { writeTfjsModel } from "@servable/convert";
 import { readModelArtifacts } from "./model-artifacts";
@@ -11,21 +12,17 @@ import { readModelArtifacts } from "./model-artifacts";
  * TF.js model folders as the kernel library exports them (@servable/convert's
  * writeTfjsModel), read back by the server's reader: the same model comes back.
  */
-let work: string;
-before(async () => {
-  await tf.setBackend("cpu");
-  work = await mkdtemp(join(tmpdir(), "model-artifacts-"));
-});
+const work = mkdtempSync(join(tmpdir(), "model-artifacts-"));
 after(() => rm(work, { recursive: true, force: true }));
 
-function mlp(inputs: number, hidden: number): tf.LayersModel {
-  const input = tf.input({ shape: [inputs], name: "x" });
-  const h = tf.layers
-    .dense({ units: hidden, activation: "relu" })
-    .apply(input) as tf.SymbolicTensor;
-  const y = tf.layers.dense({ units: 2, name: "y" }).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: y });
-}
+/** `inputs` features, one hidden layer, two outputs. */
+const mlp = (inputs: number, hidden: number): tf.LayersModel =>
+  tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [inputs], units: hidden, activation: "relu" }),
+      tf.layers.dense({ units: 2 }),
+    ],
+  });
 
 async function predictFromFolder(dir: string, x: number[][]): Promise<number[][]> {
   const model = await tf.loadLayersModel(tf.io.fromMemory(await readModelArtifacts(dir)));
@@ -47,11 +44,7 @@ test("weights over 4 MiB come back whole from their 4 MiB shards", async () => {
   const model = mlp(1000, 1200); // 1.2 M floats, 4.8 MB
   const dir = join(work, "big");
   await writeTfjsModel(model, dir);
-  assert.deepEqual((await readdir(dir)).sort(), [
-    "group1-shard1of2.bin",
-    "group1-shard2of2.bin",
-    "model.json",
-  ]);
+  assert.equal((await readdir(dir)).filter((f) => f.endsWith(".bin")).length, 2);
   const x = [Array.from({ length: 1000 }, (_, i) => Math.sin(i))];
   const expected = predict(model, x);
   const got = await predictFromFolder(dir, x);
