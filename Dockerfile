@@ -4,11 +4,13 @@
 #     -e MODEL_NAME=half_plus_two servable
 # gRPC on 8500, REST on 8501; MODEL_NAME and MODEL_BASE_PATH as in tensorflow/serving.
 
-# Production dependencies of the server only.
+# Production dependencies of the server only. Without install scripts, onnxruntime-node (an
+# optional dependency) keeps the CPU runtime it ships and downloads nothing.
 FROM node:20-bookworm-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY protocol/package.json protocol/
+COPY convert/package.json convert/
 COPY server/package.json server/
 COPY server/bin server/bin
 COPY kernel-lib/package.json kernel-lib/
@@ -21,6 +23,8 @@ FROM dependencies AS build
 COPY tsconfig.base.json ./
 COPY protocol/tsconfig.json protocol/
 COPY protocol/src protocol/src
+COPY convert/tsconfig.json convert/
+COPY convert/src convert/src
 COPY server/tsconfig.json server/
 COPY server/src server/src
 RUN npm install --workspace @servable/server --include-workspace-root --ignore-scripts --no-audit --no-fund \
@@ -32,6 +36,8 @@ COPY --from=dependencies /app/node_modules node_modules
 COPY protocol/package.json protocol/
 COPY protocol/protos protocol/protos
 COPY --from=build /app/protocol/dist protocol/dist
+COPY convert/package.json convert/
+COPY --from=build /app/convert/dist convert/dist
 COPY server/package.json server/
 COPY server/bin server/bin
 COPY server/demo/models server/demo/models

@@ -1,7 +1,7 @@
-import { cp, mkdir } from "node:fs/promises";
+import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { writeTfjsModel } from "../kernel-lib/src/export-model";
+import { writeTfjsModel } from "@servable/convert";
 
 /** The benchmark's model repository: the demo half_plus_two and a 784-512-512-10 MLP. */
 export const MLP_INPUT = 784;
@@ -33,8 +33,7 @@ async function writeMlp(dir: string): Promise<void> {
       }),
     ],
   });
-  await mkdir(dir, { recursive: true });
-  await writeTfjsModel(model, dir, undefined);
+  await writeTfjsModel(model, dir);
   model.dispose();
 }
 

@@ -20,7 +20,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { writeTfjsModel } from "../kernel-lib/src/export-model";
+import { writeTfjsModel } from "@servable/convert";
 import pino from "pino";
 import { onnxFormat } from "../server/src/formats/onnx/onnx-format";
 import { tfjsFormat } from "../server/src/formats/tfjs/tfjs-format";
@@ -95,8 +95,7 @@ async function writeTfjsMlp(fixtures: string, dir: string): Promise<void> {
     ],
   });
   model.setWeights(weights);
-  await mkdir(dir, { recursive: true });
-  await writeTfjsModel(model, dir, undefined);
+  await writeTfjsModel(model, dir);
   model.dispose();
   tf.dispose(weights);
 }

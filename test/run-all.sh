@@ -12,6 +12,6 @@ npm run build:app -w @servable/jupyterlab
 npm run lint
 npm run typecheck
 
-mapfile -t unit < <(find protocol/src server/src kernel-lib/src extension/src -name '*.test.ts' | sort)
+mapfile -t unit < <(find protocol/src convert/src server/src kernel-lib/src extension/src -name '*.test.ts' | sort)
 mapfile -t cross < <(find test -path test/node_modules -prune -o -name '*.test.ts' -print | sort)
 node --import tsx --test --test-reporter=spec "${unit[@]}" "${cross[@]}"

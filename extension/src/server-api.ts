@@ -1,10 +1,23 @@
+import {
+  VERSION_STATES,
+  type GetModelMetadataResponse,
+  type ListedModel,
+  type ListedVersion,
+  type ModelListResponse,
+  type SignatureDef,
+  type TensorInfo,
+  type VersionChangeResponse,
+  type VersionState,
+} from "@servable/protocol/wire";
 import { parseJson, requestServer, ServerResponseError, type ServerAddress } from "./request";
-import type { ServedModel, ServedVersion, VersionState } from "./tokens";
+import type { ServedModel, ServedVersion } from "./tokens";
 
 /**
  * The serving server's calls the sidebar makes: TF Serving's REST API, Servable's listing,
  * its management API (docs/management-api.md) and its Prometheus metrics.
- * Every call goes through `requestServer`, so it throws only its two typed errors.
+ * Every call goes through `requestServer`, so it throws only its two typed errors. The
+ * answers are read field by field (a server of another version may differ), by the names
+ * of @servable/protocol's wire types.
  */
 
 /** A file of a version folder, its path relative to that folder. */
@@ -25,8 +38,6 @@ export interface SignatureSpec {
 }
 
 export type SignatureMap = Readonly<Record<string, SignatureSpec>>;
-
-const STATES: readonly VersionState[] = ["START", "LOADING", "AVAILABLE", "UNLOADING", "END"];
 
 export class ServerApi {
   constructor(private readonly address: () => ServerAddress) {}
@@ -74,7 +85,7 @@ export class ServerApi {
         timeoutMs: 300_000,
       }),
     );
-    return { state: stringField(answer, "state") ?? "START" };
+    return { state: stringField<VersionChangeResponse>(answer, "state") ?? "START" };
   }
 
   /** PUT /v1/models/{name}/labels/{label}: points the label at a version. */
@@ -120,13 +131,13 @@ function labelPath(name: string, label: string): string {
 
 /** Reads `GET /v1/models`'s body; anything unexpected is a server error. */
 export function parseModelList(body: unknown): ServedModel[] {
-  const models = field(body, "models");
+  const models = field<ModelListResponse>(body, "models");
   if (!Array.isArray(models)) throw malformed("v1/models has no models list");
   return models.map((model): ServedModel => {
-    const name = stringField(model, "name");
+    const name = stringField<ListedModel>(model, "name");
     if (name === undefined) throw malformed("a listed model has no name");
-    const labels = field(model, "labels");
-    const statuses = field(model, "model_version_status");
+    const labels = field<ListedModel>(model, "labels");
+    const statuses = field<ListedModel>(model, "model_version_status");
     return {
       name,
       labels: isRecord(labels)
@@ -138,16 +149,16 @@ export function parseModelList(body: unknown): ServedModel[] {
 }
 
 function parseVersion(status: unknown): ServedVersion {
-  const state = stringField(status, "state") ?? "";
-  const error = field(status, "status");
-  const size = field(status, "size_bytes");
-  const labels = field(status, "labels");
-  const since = stringField(status, "available_since");
+  const state = stringField<ListedVersion>(status, "state") ?? "";
+  const error = field<ListedVersion>(status, "status");
+  const size = field<ListedVersion>(status, "size_bytes");
+  const labels = field<ListedVersion>(status, "labels");
+  const since = stringField<ListedVersion>(status, "available_since");
   return {
-    version: String(field(status, "version") ?? ""),
-    state: (STATES as readonly string[]).includes(state) ? (state as VersionState) : "END",
-    errorCode: stringField(error, "error_code") ?? "OK",
-    errorMessage: stringField(error, "error_message") ?? "",
+    version: String(field<ListedVersion>(status, "version") ?? ""),
+    state: (VERSION_STATES as readonly string[]).includes(state) ? (state as VersionState) : "END",
+    errorCode: stringField<ListedVersion["status"]>(error, "error_code") ?? "OK",
+    errorMessage: stringField<ListedVersion["status"]>(error, "error_message") ?? "",
     labels: Array.isArray(labels) ? labels.map(String) : [],
     ...(typeof size === "number" ? { sizeBytes: size } : {}),
     ...(since ? { availableSince: since } : {}),
@@ -156,15 +167,19 @@ function parseVersion(status: unknown): ServedVersion {
 
 /** Reads the metadata endpoint's `signature_def` map (TFS's GetModelMetadata JSON). */
 export function parseSignatures(body: unknown): SignatureMap {
-  const defs = field(field(field(body, "metadata"), "signature_def"), "signature_def");
+  type Metadata = GetModelMetadataResponse["metadata"];
+  const defs = field<Metadata["signature_def"]>(
+    field<Metadata>(field<GetModelMetadataResponse>(body, "metadata"), "signature_def"),
+    "signature_def",
+  );
   if (!isRecord(defs)) throw malformed("the metadata has no signature_def map");
   return Object.fromEntries(
     Object.entries(defs).map(([key, def]) => {
-      const inputs = field(def, "inputs");
+      const inputs = field<SignatureDef>(def, "inputs");
       return [
         key,
         {
-          methodName: stringField(def, "method_name") ?? "tensorflow/serving/predict",
+          methodName: stringField<SignatureDef>(def, "method_name") ?? "tensorflow/serving/predict",
           inputs: Object.fromEntries(
             Object.entries(isRecord(inputs) ? inputs : {}).map(([input, info]) => [
               input,
@@ -178,22 +193,28 @@ export function parseSignatures(body: unknown): SignatureMap {
 }
 
 function tensorSpec(info: unknown): TensorSpec {
-  const shape = field(info, "tensor_shape");
-  const dims = field(shape, "dim");
-  const unknownRank = field(shape, "unknown_rank") === true;
+  type Shape = TensorInfo["tensor_shape"];
+  const shape = field<TensorInfo>(info, "tensor_shape");
+  const dims = field<Shape>(shape, "dim");
+  const unknownRank = field<Shape>(shape, "unknown_rank") === true;
   return {
-    dtype: stringField(info, "dtype") ?? "DT_FLOAT",
+    dtype: stringField<TensorInfo>(info, "dtype") ?? "DT_FLOAT",
     shape:
-      unknownRank || !Array.isArray(dims) ? null : dims.map((d) => Number(field(d, "size") ?? -1)),
+      unknownRank || !Array.isArray(dims)
+        ? null
+        : dims.map((d) => Number(field<Shape["dim"][number]>(d, "size") ?? -1)),
   };
 }
 
-function field(value: unknown, key: string): unknown {
-  return isRecord(value) ? value[key] : undefined;
+/** The field `key` of a wire object `T`, as read: anything, or undefined when absent. */
+function field<T>(value: unknown, key: keyof T & string): unknown {
+  return isRecord(value) && Object.prototype.hasOwnProperty.call(value, key)
+    ? value[key]
+    : undefined;
 }
 
-function stringField(value: unknown, key: string): string | undefined {
-  const v = field(value, key);
+function stringField<T>(value: unknown, key: keyof T & string): string | undefined {
+  const v = field<T>(value, key);
   return typeof v === "string" ? v : undefined;
 }
 

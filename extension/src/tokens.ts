@@ -1,6 +1,9 @@
 import { Token } from "@lumino/coreutils";
 import type { ISignal } from "@lumino/signaling";
+import type { VersionState } from "@servable/protocol/wire";
 import type { InferenceMethod, SignatureMap } from "./server-api";
+
+export type { VersionState };
 
 /**
  * The sidebar's contract: what the model holds and announces, the commands, the settings.
@@ -33,9 +36,6 @@ export const DEFAULT_SETTINGS: ServableSettings = {
   modelsFolder: "models",
   pollingInterval: 2,
 };
-
-/** TF Serving's version states, in lifecycle order. */
-export type VersionState = "START" | "LOADING" | "AVAILABLE" | "UNLOADING" | "END";
 
 /** One version of a served model, as `GET /v1/models` lists it. */
 export interface ServedVersion {

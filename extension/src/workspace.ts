@@ -1,4 +1,5 @@
 import type { Contents } from "@jupyterlab/services";
+import { isModelName, parseVersion } from "@servable/protocol/names";
 import type { VersionFile } from "./server-api";
 import type { ExportedVersion } from "./tokens";
 
@@ -21,8 +22,6 @@ export class MissingFolderError extends Error {
   }
 }
 
-const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const VERSION = /^\d+$/;
 /** A version folder holds one of these (TF.js, SavedModel, ONNX), else it is not complete. */
 const MODEL_FILES = new Set(["model.json", "saved_model.pb", "model.onnx"]);
 
@@ -34,17 +33,17 @@ export class ContentsExportedModels implements ExportedModels {
     const top = await this.#directory(root);
     if (!top) throw new MissingFolderError(root);
     const found: ExportedVersion[] = [];
-    for (const model of top.filter((i) => i.type === "directory" && MODEL_NAME.test(i.name))) {
+    for (const model of top.filter((i) => i.type === "directory" && isModelName(i.name))) {
       const versions = (await this.#directory(model.path)) ?? [];
       for (const version of versions.filter(
-        (i) => i.type === "directory" && VERSION.test(i.name),
+        (i) => i.type === "directory" && parseVersion(i.name) !== undefined,
       )) {
         const files = (await this.#directory(version.path)) ?? [];
         if (!files.some((f) => f.type !== "directory" && MODEL_FILES.has(f.name))) continue;
         const sizes = files.map((f) => f.size).filter((s): s is number => typeof s === "number");
         found.push({
           name: model.name,
-          version: String(Number(version.name)),
+          version: String(parseVersion(version.name)),
           path: version.path,
           ...(sizes.length ? { sizeBytes: sizes.reduce((a, b) => a + b, 0) } : {}),
         });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { parseVersion } from "@servable/protocol";
 import { importModel } from "./import/import-model";
 
 /**
@@ -53,10 +54,10 @@ async function importCommand(rest: string[]): Promise<number> {
     console.error(`servable import needs one FILE and --name\n${USAGE}`);
     return 2;
   }
-  const version = values.version === undefined ? undefined : Number(values.version);
+  const version = versionOption(values.version);
   const imported = await importModel(positionals[0]!, values.model_repository!, {
     name: values.name,
-    version,
+    ...(version !== undefined && { version }),
   });
   const signatures = Object.entries(imported.signatures.signature_def)
     .map(([name, def]) => `${name} (${def.method_name.split("/").pop()})`)
@@ -89,13 +90,21 @@ async function deployCommand(rest: string[]): Promise<number> {
     display: false,
     ...(values.server !== undefined && { server: values.server }),
     ...(values.token !== undefined && { token: values.token }),
-    ...(values.version !== undefined && { version: Number(values.version) }),
+    ...(values.version !== undefined && { version: versionOption(values.version) }),
     ...(values.label !== undefined && { label: values.label }),
   });
   console.log(`${deployment.name} version ${deployment.version}: ${deployment.state}`);
   console.log(`  ${deployment.url}`);
   console.log(`  ${deployment.curl}`);
   return 0;
+}
+
+/** --version as the server names versions: digits only. */
+function versionOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const version = parseVersion(text);
+  if (version === undefined) throw new Error(`--version ${text} is not a version number`);
+  return version;
 }
 
 main(process.argv.slice(2)).then(

@@ -10,13 +10,16 @@ import { uploadProgress } from "./display/progress";
 import { exportModel, type ExportedModel } from "./export-model";
 import { isModel, type Model } from "./model";
 import type { Signatures } from "./signatures";
-import type { TensorInfo } from "@servable/protocol";
 import {
-  modelPath,
-  type ModelMetadata,
+  labelProblem,
+  versionFromJson,
+  type GetModelMetadataResponse,
+  type GetModelStatusResponse,
+  type ModelVersionStatus,
+  type TensorInfo,
   type VersionState,
-  type VersionStatus,
-} from "./server-types";
+} from "@servable/protocol";
+import { modelPath } from "./client/model-path";
 import { checkName, listFiles } from "./version-folder";
 
 export interface DeployOptions extends ServerOptions {
@@ -66,6 +69,12 @@ export async function deploy(
   options: DeployOptions,
 ): Promise<Deployment> {
   checkName(options.name);
+  // Checked before the upload: a label the server refuses would leave an unlabelled version.
+  const badLabel = options.label === undefined ? undefined : labelProblem(options.label);
+  if (badLabel) throw new Error(badLabel);
+  if (options.version !== undefined && versionFromJson(options.version) === undefined) {
+    throw new Error(`Invalid version ${options.version}: a non-negative integer`);
+  }
   if (options.label !== undefined && options.wait === false) {
     throw new Error("A label can point only at an AVAILABLE version: give label with wait");
   }
@@ -155,12 +164,9 @@ async function waitUntilAvailable(
   let last = "START";
   let pause = FIRST_POLL_MS;
   for (;;) {
-    let status: VersionStatus | undefined;
+    let status: ModelVersionStatus | undefined;
     try {
-      const answer = await request<{ model_version_status: VersionStatus[] }>(
-        server,
-        modelPath(name, { version }),
-      );
+      const answer = await request<GetModelStatusResponse>(server, modelPath(name, { version }));
       status = answer.model_version_status[0];
     } catch (error) {
       // Not known yet: the Source has not polled the new folder.
@@ -191,7 +197,10 @@ async function waitUntilAvailable(
 async function exampleBody(server: ServerAddress, name: string, version: number): Promise<string> {
   let inputs: Record<string, TensorInfo> | undefined;
   try {
-    const meta = await request<ModelMetadata>(server, `${modelPath(name, { version })}/metadata`);
+    const meta = await request<GetModelMetadataResponse>(
+      server,
+      `${modelPath(name, { version })}/metadata`,
+    );
     const defs = meta.metadata.signature_def.signature_def;
     inputs = (defs.serving_default ?? Object.values(defs)[0])?.inputs;
   } catch {

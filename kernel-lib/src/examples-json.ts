@@ -1,6 +1,6 @@
 import { takesSerializedExamples } from "@servable/protocol";
 import { stringifyForServer } from "./client/json-body";
-import type { ModelMetadata } from "./server-types";
+import type { GetModelMetadataResponse } from "@servable/protocol";
 
 /**
  * The JSON of tf.Examples for `:classify` and `:regress`. TF Serving reads a whole JSON
@@ -9,7 +9,7 @@ import type { ModelMetadata } from "./server-types";
  * inputs, and for a signature that parses serialized tf.Examples itself (whose feature
  * types the metadata does not show) floats too. A bigint is always written as an integer.
  */
-type SignatureDefs = ModelMetadata["metadata"]["signature_def"]["signature_def"];
+type SignatureDefs = GetModelMetadataResponse["metadata"]["signature_def"]["signature_def"];
 
 export interface ExampleFormat {
   /** The feature a row of plain values fills (a signature with one input). */

@@ -41,11 +41,11 @@ export {
 export type {
   ListedModel,
   ListedVersion,
-  ModelMetadata,
-  VersionChoice,
+  GetModelMetadataResponse as ModelMetadata,
   VersionState,
-  VersionStatus,
-} from "./server-types";
+  ModelVersionStatus as VersionStatus,
+} from "@servable/protocol";
+export type { VersionChoice } from "./client/model-path";
 export type { Model, TensorDescription } from "./model";
 export { ServerError, NetworkError, DeployError } from "./client/errors";
 export { DEFAULT_SERVER_URL, type ServerOptions } from "./client/server-address";

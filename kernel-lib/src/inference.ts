@@ -1,4 +1,5 @@
 import type { Tensor } from "@tensorflow/tfjs";
+import type { GetModelMetadataResponse } from "@servable/protocol";
 import { RawJson, request } from "./client/request";
 import { resolveServer, type ServerAddress } from "./client/server-address";
 import {
@@ -10,7 +11,7 @@ import {
 } from "./display/results-table";
 import type { CallOptions } from "./management";
 import { exampleFormat, examplesBody } from "./examples-json";
-import { modelPath, type ModelMetadata, type VersionChoice } from "./server-types";
+import { modelPath, type VersionChoice } from "./client/model-path";
 
 /** A tensor of any TF.js copy: all the library asks of it is its values. */
 export interface TensorLike {
@@ -142,14 +143,17 @@ async function examplesCall<T>(
   });
 }
 
-type SignatureDefs = ModelMetadata["metadata"]["signature_def"]["signature_def"];
+type SignatureDefs = GetModelMetadataResponse["metadata"]["signature_def"]["signature_def"];
 
 async function signatureDefs(
   server: ServerAddress,
   name: string,
   choice: VersionChoice,
 ): Promise<SignatureDefs> {
-  const answer = await request<ModelMetadata>(server, `${modelPath(name, choice)}/metadata`);
+  const answer = await request<GetModelMetadataResponse>(
+    server,
+    `${modelPath(name, choice)}/metadata`,
+  );
   return answer.metadata.signature_def.signature_def;
 }
 

@@ -1,13 +1,17 @@
 import { request } from "./client/request";
 import { resolveServer, type ServerOptions } from "./client/server-address";
 import { showModels, showStatus } from "./display/models-table";
-import {
-  modelPath,
-  type ListedModel,
-  type ModelMetadata,
-  type VersionChoice,
-  type VersionStatus,
-} from "./server-types";
+import type {
+  GetModelMetadataResponse,
+  GetModelStatusResponse,
+  LabelRemovedResponse,
+  LabelSetResponse,
+  ListedModel,
+  ModelListResponse,
+  ModelVersionStatus,
+  VersionChangeResponse,
+} from "@servable/protocol";
+import { modelPath, type VersionChoice } from "./client/model-path";
 
 /** Where the server is, and whether to show the answer in tslab (default: yes). */
 export interface CallOptions extends ServerOptions {
@@ -15,9 +19,9 @@ export interface CallOptions extends ServerOptions {
 }
 
 /** Every model the server knows, with its versions, states, labels and sizes. */
-export async function models(options: CallOptions = {}): Promise<ListedModel[]> {
+export async function models(options: CallOptions = {}): Promise<readonly ListedModel[]> {
   const server = await resolveServer(options);
-  const { models } = await request<{ models: ListedModel[] }>(server, "v1/models");
+  const { models } = await request<ModelListResponse>(server, "v1/models");
   if (options.display !== false) showModels(models);
   return models;
 }
@@ -26,9 +30,9 @@ export async function models(options: CallOptions = {}): Promise<ListedModel[]> 
 export async function status(
   name: string,
   options: CallOptions & { readonly version?: number } = {},
-): Promise<VersionStatus[]> {
+): Promise<readonly ModelVersionStatus[]> {
   const server = await resolveServer(options);
-  const answer = await request<{ model_version_status: VersionStatus[] }>(
+  const answer = await request<GetModelStatusResponse>(
     server,
     modelPath(name, { ...(options.version !== undefined && { version: options.version }) }),
   );
@@ -40,9 +44,9 @@ export async function status(
 export async function metadata(
   name: string,
   options: ServerOptions & VersionChoice = {},
-): Promise<ModelMetadata> {
+): Promise<GetModelMetadataResponse> {
   const server = await resolveServer(options);
-  return request<ModelMetadata>(server, `${modelPath(name, options)}/metadata`);
+  return request<GetModelMetadataResponse>(server, `${modelPath(name, options)}/metadata`);
 }
 
 /** Unloads a version (running requests finish first) and deletes it from the server. */
@@ -50,7 +54,7 @@ export async function undeploy(
   name: string,
   version: number,
   options: ServerOptions = {},
-): Promise<{ name: string; version: number; state: string }> {
+): Promise<VersionChangeResponse> {
   const server = await resolveServer(options);
   return request(server, modelPath(name, { version }), { method: "DELETE", timeoutMs: 0 });
 }
@@ -61,7 +65,7 @@ export async function setLabel(
   label: string,
   version: number,
   options: ServerOptions = {},
-): Promise<{ name: string; label: string; version: number }> {
+): Promise<LabelSetResponse> {
   const server = await resolveServer(options);
   return request(server, modelPath(name, { label }), { method: "PUT", json: { version } });
 }
@@ -70,7 +74,7 @@ export async function removeLabel(
   name: string,
   label: string,
   options: ServerOptions = {},
-): Promise<{ name: string; label: string }> {
+): Promise<LabelRemovedResponse> {
   const server = await resolveServer(options);
   return request(server, modelPath(name, { label }), { method: "DELETE" });
 }

@@ -1,20 +1,11 @@
-import type { io } from "@tensorflow/tfjs";
+import type { TensorDescription, TfjsModel } from "@servable/convert";
 
 /**
  * What the library needs of a TensorFlow.js model: a LayersModel or a GraphModel, from
  * `@tensorflow/tfjs` or `@tensorflow/tfjs-node` (any copy: nothing here checks classes).
  */
-export interface TensorDescription {
-  readonly name: string;
-  readonly dtype?: string;
-  readonly shape?: readonly (number | null)[] | null;
-}
-
-export interface Model {
-  save(handler: io.IOHandler, config?: io.SaveConfig): Promise<io.SaveResult>;
-  readonly inputs: readonly TensorDescription[];
-  readonly outputs: readonly TensorDescription[];
-}
+export type Model = TfjsModel;
+export type { TensorDescription };
 
 /** A model's input or output as a signature names it: a logical key and the tensor. */
 export interface ModelTensor {

@@ -1,31 +1,21 @@
 import { readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { modelNameProblem, versionFolders } from "@servable/protocol";
 
 /**
  * Version folders on disk, as the server's Source reads them: `<model>/<integer>/`,
  * holding a model's files.
  */
 
-/** A model name the server accepts (folder and URL safe). */
-export const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-
+/** Throws when `name` is not a model name the server accepts (folder and URL safe). */
 export function checkName(name: string): void {
-  if (typeof name !== "string" || !MODEL_NAME.test(name) || name.includes("..")) {
-    throw new Error(
-      `Invalid model name ${JSON.stringify(name)}: use letters, digits, _ . - (not starting with . or -)`,
-    );
-  }
+  const problem = modelNameProblem(name);
+  if (problem) throw new Error(problem);
 }
 
-/** Version number -> folder name, for the integer-named folders of a model. */
-export async function versionNumbers(modelDir: string): Promise<Map<number, string>> {
-  const found = new Map<number, string>();
-  const entries = await readdir(modelDir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    if (entry.isDirectory() && /^\d{1,15}$/.test(entry.name))
-      found.set(Number(entry.name), entry.name);
-  }
-  return found;
+/** One more than the highest version folder of a model (1 for the first). */
+export async function nextVersion(modelDir: string): Promise<number> {
+  return Math.max(0, ...(await versionFolders(modelDir)).keys()) + 1;
 }
 
 /** Every file under `dir` (relative paths, `/`-separated) and their total size. */

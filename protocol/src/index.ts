@@ -16,4 +16,7 @@ export * from "./protobuf/tensor-values";
 export * from "./protobuf/text-format";
 export * from "./protobuf/onnx-proto";
 export * from "./names";
+export * from "./version-folders";
+export * from "./rest-wire";
+export * from "./v2-wire";
 export * from "./tf-serving-errors";

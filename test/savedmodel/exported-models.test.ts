@@ -38,6 +38,13 @@ function dense(): tf.LayersModel {
   model.add(tf.layers.batchNormalization());
   model.add(tf.layers.dropout({ rate: 0.2 }));
   model.add(tf.layers.dense({ units: 3, activation: "softmax" }));
+  // Moving statistics away from 0 and 1, so that folding them into the graph is tested.
+  const norm = model.layers[1]!;
+  norm.setWeights(
+    norm
+      .getWeights()
+      .map((w, i) => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2) : tf.randomNormal(w.shape))),
+  );
   return model;
 }
 
@@ -70,8 +77,45 @@ function twoInputs(): tf.LayersModel {
   return tf.model({ inputs: [a, b], outputs: out });
 }
 
+/** Numbers and token ids: embedding, a skip connection, leaky ReLU, one score. */
+function scorer(): tf.LayersModel {
+  const numbers = tf.input({ shape: [6], name: "numbers" });
+  const tokens = tf.input({ shape: [5], name: "tokens" });
+  const embedded = tf.layers
+    .flatten()
+    .apply(tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(tokens)) as tf.SymbolicTensor;
+  const hidden = tf.layers.dense({ units: 8, activation: "tanh" }).apply(numbers);
+  const joined = tf.layers.concatenate().apply([hidden, embedded] as tf.SymbolicTensor[]);
+  const mixed = tf.layers.dense({ units: 8, activation: "relu" }).apply(joined);
+  const skip = tf.layers.dense({ units: 8 }).apply(numbers);
+  const summed = tf.layers.add().apply([mixed, skip] as tf.SymbolicTensor[]);
+  const activated = tf.layers.leakyReLU({ alpha: 0.1 }).apply(summed);
+  const out = tf.layers
+    .dense({ units: 1, activation: "sigmoid", name: "score" })
+    .apply(activated) as tf.SymbolicTensor;
+  return tf.model({ inputs: [numbers, tokens], outputs: out });
+}
+
+/** A sequential model used as a layer, over token embeddings pooled along the sequence. */
+function nested(): tf.LayersModel {
+  const inner = tf.sequential();
+  inner.add(tf.layers.dense({ units: 6, activation: "swish", inputShape: [4] }));
+  inner.add(tf.layers.reshape({ targetShape: [3, 2] }));
+  inner.add(tf.layers.globalMaxPooling1d({}));
+  const tokens = tf.input({ shape: [7], name: "tokens" });
+  const pooled = tf.layers
+    .globalAveragePooling1d({})
+    .apply(tf.layers.embedding({ inputDim: 20, outputDim: 4 }).apply(tokens)) as tf.SymbolicTensor;
+  const out = tf.layers
+    .activation({ activation: "softplus" })
+    .apply(inner.apply(pooled)) as tf.SymbolicTensor;
+  return tf.model({ inputs: tokens, outputs: out });
+}
+
 const random = (rows: number, shape: number[]) =>
   tf.randomNormal([rows, ...shape]).arraySync() as number[][];
+const tokenIds = (rows: number, length: number, vocabulary: number) =>
+  tf.randomUniform([rows, length], 0, vocabulary, "int32").arraySync() as number[][];
 
 before(async () => {
   await tf.setBackend("cpu");
@@ -80,6 +124,8 @@ before(async () => {
   models.dense = { model: dense(), inputs: [random(4, [4])] };
   models.cnn = { model: cnn(), inputs: [random(2, [8, 8, 1])] };
   models.two_inputs = { model: twoInputs(), inputs: [random(3, [3]), random(3, [2])] };
+  models.scorer = { model: scorer(), inputs: [random(4, [6]), tokenIds(4, 5, 10)] };
+  models.nested = { model: nested(), inputs: [tokenIds(3, 7, 20)] };
   for (const [name, { model }] of Object.entries(models)) {
     await exportModel(model, repository, { name, format: "savedmodel" });
   }
@@ -91,6 +137,11 @@ before(async () => {
       serving_default: signatures.predict(iris),
       classify: signatures.classify(iris, { classes: ["setosa", "versicolor", "virginica"] }),
     },
+  });
+  await exportModel(models.scorer.model, repository, {
+    name: "scorer_regress",
+    format: "savedmodel",
+    signatures: { regress: signatures.regress(models.scorer.model) },
   });
   const tf1 = tf1HalfPlusTwo();
   await writeSavedModel(join(repository, "half_plus_two", "1"), tf1.metaGraph, tf1.variables, {
@@ -110,7 +161,13 @@ before(async () => {
   await writeSavedModel(join(repository, "bucketize", "1"), broken.metaGraph, broken.variables);
 
   server = await startServer([`--model_repository=${repository}`, "--max_num_load_retries=0"]);
-  for (const name of [...Object.keys(models), "iris", "half_plus_two", "bucketize"]) {
+  for (const name of [
+    ...Object.keys(models),
+    "iris",
+    "scorer_regress",
+    "half_plus_two",
+    "bucketize",
+  ]) {
     await waitFor(async () => {
       const status = (await getJson(`${server.url}/v1/models/${name}`)).json as {
         model_version_status?: { state: string }[];
@@ -139,7 +196,7 @@ function assertClose(actual: unknown, expected: unknown, path = "predictions"): 
 }
 
 describe("TF.js models exported as SavedModels answer as the TF.js models do (to 1e-5)", () => {
-  for (const name of ["dense", "cnn", "two_inputs"]) {
+  for (const name of ["dense", "cnn", "two_inputs", "scorer", "nested"]) {
     test(name, async () => {
       const { model, inputs } = models[name]!;
       const expected = (model.predict(inputs.map((x) => tf.tensor(x))) as tf.Tensor).arraySync();
@@ -182,6 +239,26 @@ describe("TF.js models exported as SavedModels answer as the TF.js models do (to
       results.map((r) => r.map(([, score]) => score)),
       scores,
     );
+  });
+});
+
+describe("a regress signature over two inputs, parsed from tf.Examples in the graph", () => {
+  test("one value per example, as the TF.js model computes it", async () => {
+    const { model, inputs } = models.scorer!;
+    const [numbers, tokens] = inputs as [number[][], number[][]];
+    // Written as text: JSON.stringify would turn 3.0 into 3, an int64 feature to TF Serving.
+    const floats = (row: number[]) => `[${row.map((v) => v.toFixed(6)).join(", ")}]`;
+    const examples = numbers.map(
+      (row, i) => `{"numbers": ${floats(row)}, "tokens": ${floats(tokens[i]!)}}`,
+    );
+    const res = await postJson(
+      `${server.url}/v1/models/scorer_regress:regress`,
+      `{"signature_name": "regress", "examples": [${examples.join(", ")}]}`,
+    );
+    assert.equal(res.status, 200, res.text);
+    const rounded = (rows: number[][]) => rows.map((r) => r.map((v) => Number(v.toFixed(6))));
+    const expected = model.predict([tf.tensor(rounded(numbers)), tf.tensor(tokens)]) as tf.Tensor;
+    assertClose((res.json as { results: number[] }).results, Array.from(expected.dataSync()));
   });
 });
 

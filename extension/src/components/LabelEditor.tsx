@@ -1,8 +1,8 @@
 import React, { useState } from "react";
+import { isLabel } from "@servable/protocol/names";
 
 const SUGGESTED = ["stable", "canary"];
 const OTHER = "";
-const LABEL = /^[A-Za-z0-9_]+$/;
 
 /** Picks a label (stable, canary, or one typed in) to point at a version. */
 export function LabelEditor(props: {
@@ -14,7 +14,7 @@ export function LabelEditor(props: {
   const [choice, setChoice] = useState(SUGGESTED[0]);
   const [typed, setTyped] = useState("");
   const label = choice === OTHER ? typed.trim() : choice;
-  const valid = LABEL.test(label);
+  const valid = isLabel(label);
   return (
     <form
       className="jp-Servable-label-editor"

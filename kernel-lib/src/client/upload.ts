@@ -1,14 +1,8 @@
 import { openAsBlob } from "node:fs";
 import { join } from "node:path";
+import type { VersionChangeResponse } from "@servable/protocol";
 import { request } from "./request";
 import type { ServerAddress } from "./server-address";
-
-/** The server's answer to an upload. */
-export interface UploadAnswer {
-  readonly name: string;
-  readonly version: number;
-  readonly state: string;
-}
 
 export interface UploadOptions {
   /** The version number to create (default: the server picks the next one). */
@@ -28,7 +22,7 @@ export async function uploadVersion(
   dir: string,
   files: readonly string[],
   options: UploadOptions = {},
-): Promise<UploadAnswer> {
+): Promise<VersionChangeResponse> {
   const form = new FormData();
   for (const path of files) form.append(path, await openAsBlob(join(dir, path)), path);
   // A Request encodes the form lazily: its body streams the files as they are sent.
@@ -44,9 +38,13 @@ export async function uploadVersion(
     }),
   );
   const query = options.version === undefined ? "" : `?version=${options.version}`;
-  return request<UploadAnswer>(server, `v1/models/${encodeURIComponent(name)}/versions${query}`, {
-    method: "POST",
-    stream: { body: counted, contentType: encoded.headers.get("content-type")! },
-    timeoutMs: 0,
-  });
+  return request<VersionChangeResponse>(
+    server,
+    `v1/models/${encodeURIComponent(name)}/versions${query}`,
+    {
+      method: "POST",
+      stream: { body: counted, contentType: encoded.headers.get("content-type")! },
+      timeoutMs: 0,
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import type { ListedModel, VersionStatus } from "../server-types";
+import type { ListedModel, ModelVersionStatus } from "@servable/protocol";
 import { escapeHtml, formatBytes, table } from "./html";
 import { showHtml } from "./tslab";
 
@@ -15,7 +15,7 @@ export function stateBadge(state: string): string {
   return `<span style="color:${color};font-weight:600">${escapeHtml(state)}</span>`;
 }
 
-function errorText(status: VersionStatus): string {
+function errorText(status: ModelVersionStatus): string {
   return status.status.error_code === "OK" ? "" : escapeHtml(status.status.error_message);
 }
 
@@ -42,7 +42,7 @@ export function showModels(models: readonly ListedModel[]): void {
   showHtml(modelsHtml(models));
 }
 
-export function showStatus(name: string, versions: readonly VersionStatus[]): void {
+export function showStatus(name: string, versions: readonly ModelVersionStatus[]): void {
   showHtml(
     table(
       ["model", "version", "state", "error"],

@@ -1,10 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
-import { signaturesOfModelFile } from "@servable/server/dist/formats/onnx/model-file-signatures";
-import type { SignatureDef, SignatureFile } from "@servable/server";
-import { isXgbModelJson, parseXgbJson, readXgbModel } from "./xgboost-model";
-import { xgboostToOnnx, type ConvertedModel } from "./xgboost-to-onnx";
+import {
+  isXgbModelJson,
+  parseXgbJson,
+  readXgbModel,
+  signaturesOfModelFile,
+  xgboostToOnnx,
+} from "@servable/convert";
+import {
+  modelNameProblem,
+  versionFolders,
+  versionFromJson,
+  type SignatureFile,
+} from "@servable/protocol";
+import { nextVersion } from "../version-folder";
 
 /**
  * Brings an existing model file into a model repository as a new version directory that
@@ -12,7 +22,8 @@ import { xgboostToOnnx, type ConvertedModel } from "./xgboost-to-onnx";
  *
  * - an ONNX file (`.onnx`): copied as `model.onnx`, with its derived signatures;
  * - an XGBoost model saved as JSON (`Booster.save_model("model.json")`): converted to
- *   ONNX (xgboost-to-onnx.ts), with predict and classify or regress signatures.
+ *   ONNX (@servable/convert's xgboostToOnnx), with predict and classify or regress
+ *   signatures.
  *
  * The version is written to a hidden folder beside the versions and renamed into place,
  * so the server never sees it half-written.
@@ -38,25 +49,22 @@ export class ImportError extends Error {
   override readonly name = "ImportError";
 }
 
-const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-
 export async function importModel(
   file: string,
   repositoryDir: string,
   options: ImportOptions,
 ): Promise<ImportedModel> {
-  if (!MODEL_NAME.test(options.name)) {
-    throw new ImportError(`Model name "${options.name}" must match ${MODEL_NAME.source}`);
-  }
+  const badName = modelNameProblem(options.name);
+  if (badName) throw new ImportError(badName);
   const { source, onnx, signatures } = await versionFiles(file);
   const modelDir = resolve(repositoryDir, options.name);
   await mkdir(modelDir, { recursive: true });
   const version = options.version ?? (await nextVersion(modelDir));
-  if (!Number.isInteger(version) || version < 0) {
+  if (versionFromJson(version) === undefined) {
     throw new ImportError(`Version must be a non-negative integer, got ${version}`);
   }
   const target = join(modelDir, String(version));
-  if ((await readdir(modelDir)).includes(String(version))) {
+  if ((await versionFolders(modelDir)).has(version)) {
     throw new ImportError(`${options.name} already has a version ${version} (${target})`);
   }
   const pending = join(modelDir, `.import-${randomBytes(6).toString("hex")}`);
@@ -104,7 +112,7 @@ async function versionFiles(file: string): Promise<VersionFiles> {
       );
     }
     const converted = withErrors(() => xgboostToOnnx(readXgbModel(doc)));
-    return { source: "xgboost", onnx: converted.onnx, signatures: xgboostSignatures(converted) };
+    return { source: "xgboost", onnx: converted.onnx, signatures: converted.signatures };
   }
   if ([".ubj", ".model", ".bst", ".bin", ".deprecated"].includes(extension)) {
     throw new ImportError(
@@ -122,56 +130,4 @@ function withErrors<T>(convert: () => T): T {
   } catch (error) {
     throw new ImportError((error as Error).message);
   }
-}
-
-function xgboostSignatures(model: ConvertedModel): SignatureFile {
-  const features = tensorInfo("features", "DT_FLOAT", [-1, model.numFeature]);
-  if (model.kind === "regress") {
-    const prediction = tensorInfo("prediction", "DT_FLOAT", [-1]);
-    return {
-      signature_def: {
-        serving_default: predict({ features }, { prediction }),
-        regress: {
-          inputs: { features },
-          outputs: { outputs: prediction },
-          method_name: "tensorflow/serving/regress",
-        },
-      },
-    };
-  }
-  const classes = model.classLabels!.length;
-  const label = tensorInfo("label", "DT_INT64", [-1]);
-  const probabilities = tensorInfo("probabilities", "DT_FLOAT", [-1, classes]);
-  return {
-    signature_def: {
-      serving_default: predict({ features }, { label, probabilities }),
-      classify: {
-        inputs: { features },
-        outputs: { classes: label, scores: probabilities },
-        method_name: "tensorflow/serving/classify",
-      },
-    },
-    class_labels: { classify: [...model.classLabels!] },
-  };
-}
-
-function predict(inputs: SignatureDef["inputs"], outputs: SignatureDef["outputs"]): SignatureDef {
-  return { inputs, outputs, method_name: "tensorflow/serving/predict" };
-}
-
-function tensorInfo(
-  name: string,
-  dtype: SignatureDef["inputs"][string]["dtype"],
-  dims: readonly number[],
-) {
-  return {
-    dtype,
-    tensor_shape: { dim: dims.map((d) => ({ size: String(d), name: "" })), unknown_rank: false },
-    name,
-  };
-}
-
-async function nextVersion(modelDir: string): Promise<number> {
-  const versions = (await readdir(modelDir)).filter((n) => /^\d+$/.test(n)).map(Number);
-  return versions.length === 0 ? 1 : Math.max(...versions) + 1;
 }

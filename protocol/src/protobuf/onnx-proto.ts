@@ -1,131 +1,16 @@
+import { join } from "node:path";
 import * as protobuf from "protobufjs";
+import { PROTO_DIR } from "./tensorflow-protos";
 
 /**
- * The part of ONNX's onnx.proto (onnx/onnx, proto2, field numbers unchanged) that
- * Servable reads and writes: enough to read a model's graph interface and nodes, and to
- * build tree-ensemble models from scratch. Fields left out are skipped when reading;
- * a model read with this subset is never written back (see zipmap.ts for how a graph is
- * changed without losing what this subset does not know).
+ * ONNX's messages, from ONNX's own schema (protocol/protos/onnx.proto, onnx/onnx 1.23.0,
+ * unchanged), read and written with protobufjs. Objects use protobufjs's camelCase field
+ * names (`opType`, `dimValue`); int64 fields read as a number or a Long (see
+ * `int64ToNumber`); a oneof names its set field in a virtual property (`value` of a
+ * dimension). The interfaces below type the fields Servable reads and writes; the others
+ * are decoded and kept all the same.
  */
-const ONNX_PROTO = `
-syntax = "proto2";
-package onnx;
-
-message AttributeProto {
-  enum AttributeType {
-    UNDEFINED = 0; FLOAT = 1; INT = 2; STRING = 3; TENSOR = 4; GRAPH = 5; SPARSE_TENSOR = 11;
-    TYPE_PROTO = 13; FLOATS = 6; INTS = 7; STRINGS = 8; TENSORS = 9; GRAPHS = 10;
-    SPARSE_TENSORS = 12; TYPE_PROTOS = 14;
-  }
-  optional string name = 1;
-  optional string doc_string = 13;
-  optional AttributeType type = 20;
-  optional float f = 2;
-  optional int64 i = 3;
-  optional bytes s = 4;
-  optional TensorProto t = 5;
-  repeated float floats = 7;
-  repeated int64 ints = 8;
-  repeated bytes strings = 9;
-}
-
-message ValueInfoProto {
-  optional string name = 1;
-  optional TypeProto type = 2;
-  optional string doc_string = 3;
-}
-
-message NodeProto {
-  repeated string input = 1;
-  repeated string output = 2;
-  optional string name = 3;
-  optional string op_type = 4;
-  optional string domain = 7;
-  repeated AttributeProto attribute = 5;
-  optional string doc_string = 6;
-}
-
-message StringStringEntryProto {
-  optional string key = 1;
-  optional string value = 2;
-}
-
-message ModelProto {
-  optional int64 ir_version = 1;
-  repeated OperatorSetIdProto opset_import = 8;
-  optional string producer_name = 2;
-  optional string producer_version = 3;
-  optional string domain = 4;
-  optional int64 model_version = 5;
-  optional string doc_string = 6;
-  optional GraphProto graph = 7;
-  repeated StringStringEntryProto metadata_props = 14;
-}
-
-message GraphProto {
-  repeated NodeProto node = 1;
-  optional string name = 2;
-  repeated TensorProto initializer = 5;
-  optional string doc_string = 10;
-  repeated ValueInfoProto input = 11;
-  repeated ValueInfoProto output = 12;
-}
-
-message TensorProto {
-  repeated int64 dims = 1;
-  optional int32 data_type = 2;
-  repeated float float_data = 4 [packed = true];
-  repeated int64 int64_data = 7 [packed = true];
-  repeated bytes string_data = 6;
-  optional string name = 8;
-  optional bytes raw_data = 9;
-}
-
-message TensorShapeProto {
-  message Dimension {
-    oneof value {
-      int64 dim_value = 1;
-      string dim_param = 2;
-    }
-    optional string denotation = 3;
-  }
-  repeated Dimension dim = 1;
-}
-
-message TypeProto {
-  message Tensor {
-    optional int32 elem_type = 1;
-    optional TensorShapeProto shape = 2;
-  }
-  message Sequence {
-    optional TypeProto elem_type = 1;
-  }
-  message Map {
-    optional int32 key_type = 1;
-    optional TypeProto value_type = 2;
-  }
-  message Optional {
-    optional TypeProto elem_type = 1;
-  }
-  message SparseTensor {
-    optional int32 elem_type = 1;
-    optional TensorShapeProto shape = 2;
-  }
-  oneof value {
-    Tensor tensor_type = 1;
-    Sequence sequence_type = 4;
-    Map map_type = 5;
-    Optional optional_type = 9;
-    SparseTensor sparse_tensor_type = 8;
-  }
-  optional string denotation = 6;
-}
-
-message OperatorSetIdProto {
-  optional string domain = 1;
-  optional int64 version = 2;
-}
-`;
+const ROOT = new protobuf.Root().loadSync(join(PROTO_DIR, "onnx.proto"), { keepCase: false });
 
 /** An int64 field as protobufjs reads it (a Long when the value may not fit a double). */
 export type OnnxInt64 = number | protobuf.Long;
@@ -172,17 +57,6 @@ export interface OnnxTensorProto {
   rawData?: Uint8Array;
 }
 
-/** AttributeProto.AttributeType values used here. */
-export const AttributeType = {
-  FLOAT: 1,
-  INT: 2,
-  STRING: 3,
-  TENSOR: 4,
-  FLOATS: 6,
-  INTS: 7,
-  STRINGS: 8,
-} as const;
-
 export interface Attribute {
   name?: string;
   type?: number;
@@ -226,38 +100,64 @@ export interface ModelProto {
   metadataProps?: { key?: string; value?: string }[];
 }
 
-/** OnnxTensorProto.DataType values (onnx.proto's element types). */
-export const ElementType = {
-  UNDEFINED: 0,
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  UINT16: 4,
-  INT16: 5,
-  INT32: 6,
-  INT64: 7,
-  STRING: 8,
-  BOOL: 9,
-  FLOAT16: 10,
-  DOUBLE: 11,
-  UINT32: 12,
-  UINT64: 13,
-  COMPLEX64: 14,
-  COMPLEX128: 15,
-  BFLOAT16: 16,
-  FLOAT8E4M3FN: 17,
-  FLOAT8E4M3FNUZ: 18,
-  FLOAT8E5M2: 19,
-  FLOAT8E5M2FNUZ: 20,
-  UINT4: 21,
-  INT4: 22,
-  FLOAT4E2M1: 23,
-} as const;
+/**
+ * The values of one of the schema's enums, by the names Servable uses: a name the schema
+ * does not have fails when this module loads, not when a model is read.
+ */
+function enumValues<Name extends string>(
+  path: string,
+  names: readonly Name[],
+): Readonly<Record<Name, number>> {
+  const values = ROOT.lookupEnum(path).values;
+  const picked = Object.create(null) as Record<Name, number>;
+  for (const name of names) {
+    const value = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
+    if (value === undefined) throw new Error(`onnx.proto's ${path} has no ${name}`);
+    picked[name] = value;
+  }
+  return Object.freeze(picked);
+}
 
-const root = protobuf.parse(ONNX_PROTO, { keepCase: false }).root;
-const modelType = root.lookupType("onnx.ModelProto");
-const graphType = root.lookupType("onnx.GraphProto");
-const valueInfoType = root.lookupType("onnx.ValueInfoProto");
+/** AttributeProto.AttributeType values used here. */
+export const AttributeType = enumValues("onnx.AttributeProto.AttributeType", [
+  "FLOAT",
+  "INT",
+  "STRING",
+  "TENSOR",
+  "FLOATS",
+  "INTS",
+  "STRINGS",
+] as const);
+
+const ELEMENT_TYPES = ROOT.lookupEnum("onnx.TensorProto.DataType");
+
+/** TensorProto.DataType values (ONNX's element types) used here. */
+export const ElementType = enumValues("onnx.TensorProto.DataType", [
+  "UNDEFINED",
+  "FLOAT",
+  "UINT8",
+  "INT8",
+  "UINT16",
+  "INT16",
+  "INT32",
+  "INT64",
+  "STRING",
+  "BOOL",
+  "FLOAT16",
+  "DOUBLE",
+  "UINT32",
+  "UINT64",
+  "BFLOAT16",
+] as const);
+
+/** onnx.proto's lowercase name of an element type, for messages ("bfloat16"). */
+export function elementTypeName(elemType: number): string {
+  const name = ELEMENT_TYPES.valuesById[elemType];
+  return name === undefined ? `element type ${elemType}` : name.toLowerCase();
+}
+
+const modelType = ROOT.lookupType("onnx.ModelProto");
+const graphType = ROOT.lookupType("onnx.GraphProto");
 
 /** Reads a serialized ModelProto; throws protobufjs's error when the bytes are not one. */
 export function decodeModel(bytes: Uint8Array): ModelProto {
@@ -271,10 +171,6 @@ export function encodeModel(model: ModelProto): Uint8Array {
 
 export function encodeGraph(graph: GraphProto): Uint8Array {
   return graphType.encode(graphType.fromObject(graph as Record<string, unknown>)).finish();
-}
-
-export function encodeValueInfo(info: ValueInfo): Uint8Array {
-  return valueInfoType.encode(valueInfoType.fromObject(info as Record<string, unknown>)).finish();
 }
 
 /** An int64 field as a JavaScript number (ONNX's ids, dims and versions fit). */

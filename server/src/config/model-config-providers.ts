@@ -1,11 +1,15 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isModelName } from "@servable/protocol";
 import type { ModelConfigProvider } from "../core/server-core";
 import { DEFAULT_VERSION_POLICY } from "../repository/servable-version-policy";
 import { parseModelServerConfig, type ModelConfig } from "./model-server-config";
 
-/** A model name Servable accepts for folders and URLs: letters, digits, `_ . -`. */
-export const VALID_MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/**
+ * @deprecated The model-name rule is @servable/protocol's `isModelName`; this alias stays
+ * only until repository/ takes the rule from there.
+ */
+export const VALID_MODEL_NAME = { test: isModelName } as const;
 
 /** One model: --model_name and --model_base_path. */
 export function singleModel(name: string, basePath: string): ModelConfigProvider {
@@ -46,7 +50,7 @@ export function modelRepository(root: string, pollWaitSeconds: number): ModelCon
     async read() {
       const entries = await readdir(root, { withFileTypes: true });
       return entries
-        .filter((e) => e.isDirectory() && VALID_MODEL_NAME.test(e.name))
+        .filter((e) => e.isDirectory() && isModelName(e.name))
         .map((e) => ({
           name: e.name,
           basePath: join(root, e.name),

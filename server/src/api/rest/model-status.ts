@@ -1,15 +1,12 @@
+import type { ListedModel, ModelListResponse, ModelVersionStatus } from "@servable/protocol";
 import type { ServableState } from "../../core/servable-state";
 import type { ServerCore } from "../../core/server-core";
 
 /**
  * TF Serving's GetModelStatus JSON (apis/get_model_status.proto in protobuf's JSON
- * form), and Servable's listing of every model built from the same entries.
+ * form), and Servable's listing of every model built from the same entries; the wire
+ * types are @servable/protocol's (rest-wire.ts).
  */
-export interface ModelVersionStatus {
-  version: string;
-  state: string;
-  status: { error_code: string; error_message: string };
-}
 
 export function versionStatus(state: ServableState): ModelVersionStatus {
   return {
@@ -24,25 +21,10 @@ export function modelStatusBody(states: readonly ServableState[]): string {
   return protobufJson({ model_version_status: states.map(versionStatus) });
 }
 
-/** One version in the listing: TF Serving's status plus labels, size and timing. */
-export interface ListedVersion extends ModelVersionStatus {
-  labels: string[];
-  /** Bytes of the version's files on disk, once the manager has estimated them. */
-  size_bytes?: number;
-  /** When the version last became AVAILABLE (ISO 8601). */
-  available_since?: string;
-}
-
-export interface ListedModel {
-  name: string;
-  labels: Record<string, string>;
-  model_version_status: ListedVersion[];
-}
-
 /** The body of GET /v1/models: every model, its versions, states and labels. */
-export function listModels(core: ServerCore): { models: ListedModel[] } {
+export function listModels(core: ServerCore): ModelListResponse {
   return {
-    models: core.modelNames().map((name) => {
+    models: core.modelNames().map((name): ListedModel => {
       const labels = core.labelsOf(name);
       const states = safeStatus(core, name);
       return {

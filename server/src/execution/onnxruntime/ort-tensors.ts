@@ -1,4 +1,4 @@
-import { Tensor } from "onnxruntime-node";
+import type { Tensor } from "onnxruntime-node";
 import {
   internal,
   type DataType,
@@ -6,7 +6,8 @@ import {
   fromHalfBits,
   toHalfBits,
 } from "@servable/protocol";
-import { dataTypeOfOrtType, ORT_TYPES } from "../../formats/onnx/onnx-types";
+import type { OnnxRuntime } from "./onnx-runtime";
+import { dataTypeOfOrtType, ORT_TYPES } from "./ort-types";
 
 /**
  * Host tensors to onnxruntime tensors and back. Numeric data is shared, not copied
@@ -14,7 +15,7 @@ import { dataTypeOfOrtType, ORT_TYPES } from "../../formats/onnx/onnx-types";
  * byte strings are decoded on the way in, encoded on the way out); float16 converts
  * between the host's float32 and onnxruntime's 16-bit patterns.
  */
-export function toOrtTensor(host: HostTensor): Tensor {
+export function toOrtTensor(Tensor: OnnxRuntime["Tensor"], host: HostTensor): Tensor {
   const dims = [...host.shape];
   const type = ORT_TYPES[host.dtype];
   if (host.dtype === "DT_STRING") {

@@ -1,4 +1,4 @@
-import { InferenceSession, type Tensor } from "onnxruntime-node";
+import type { InferenceSession, Tensor } from "onnxruntime-node";
 import {
   badModel,
   invalidArgument,
@@ -12,6 +12,7 @@ import type { OnnxVersion } from "../../formats/loaded-version";
 import type { SignatureBinding } from "../../formats/onnx/onnx-signatures";
 import type { VersionRunner } from "../version-runner";
 import { toServedOutputs } from "./classify-outputs";
+import { onnxRuntime, type OnnxRuntime } from "./onnx-runtime";
 import { fromOrtTensor, toOrtTensor } from "./ort-tensors";
 import { sessionOptions, type OnnxSettings } from "./session-options";
 
@@ -20,7 +21,8 @@ import { sessionOptions, type OnnxSettings } from "./session-options";
  * Any batch size runs when the graph's first dimensions are free (the signature says -1
  * there), so the batcher may merge requests along dimension 0; onnxruntime checks every
  * other dimension itself. A model onnxruntime cannot load fails for good with
- * onnxruntime's own message.
+ * onnxruntime's own message; without onnxruntime-node (an optional dependency, see
+ * onnx-runtime.ts) every ONNX version fails saying how to get it.
  */
 export class OnnxSessionRunner implements VersionRunner {
   readonly runtime = "onnxruntime";
@@ -29,6 +31,7 @@ export class OnnxSessionRunner implements VersionRunner {
 
   private constructor(
     private readonly session: InferenceSession,
+    private readonly Tensor: OnnxRuntime["Tensor"],
     private readonly bindings: ReadonlyMap<string, SignatureBinding>,
     version: OnnxVersion,
   ) {
@@ -37,13 +40,14 @@ export class OnnxSessionRunner implements VersionRunner {
   }
 
   static async start(version: OnnxVersion, settings?: OnnxSettings): Promise<OnnxSessionRunner> {
+    const ort = await onnxRuntime();
     let session: InferenceSession;
     try {
-      session = await InferenceSession.create(version.model, sessionOptions(settings));
+      session = await ort.InferenceSession.create(version.model, sessionOptions(settings));
     } catch (error) {
       throw badModel(`ONNX Runtime cannot load the model: ${(error as Error).message}`);
     }
-    return new OnnxSessionRunner(session, version.bindings, version);
+    return new OnnxSessionRunner(session, ort.Tensor, version.bindings, version);
   }
 
   async run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
@@ -55,7 +59,7 @@ export class OnnxSessionRunner implements VersionRunner {
     for (const [key, name] of binding.inputs) {
       const host = own(inputs, key);
       if (!host) throw invalidArgument(`Missing input tensor: ${key}`);
-      feeds[name] = toOrtTensor(host);
+      feeds[name] = toOrtTensor(this.Tensor, host);
     }
     const keys = options?.outputKeys ?? [...binding.outputs.keys()];
     const fetches = keys.map((key) => {

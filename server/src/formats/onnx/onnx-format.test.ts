@@ -4,17 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import pino from "pino";
-import {
-  ServingError,
-  AttributeType,
-  ElementType,
-  encodeModel,
-  type GraphProto,
-} from "@servable/protocol";
+import { ServingError, ElementType, encodeModel, type GraphProto } from "@servable/protocol";
+import { onnxHelper, signaturesOfModelFile } from "@servable/convert";
 import { loadInThread } from "../../execution/version-loader";
 import type { VersionRunner } from "../../execution/version-runner";
 import type { LoadContext } from "../model-format";
-import { signaturesOfModelFile } from "./model-file-signatures";
 import { onnxFormat } from "./onnx-format";
 
 /** The ONNX format on the real onnxruntime, with models written here. */
@@ -40,15 +34,7 @@ async function load(dir: string): Promise<VersionRunner> {
   return model;
 }
 
-const tensor = (name: string, elemType: number, dims: (number | string)[]) => ({
-  name,
-  type: {
-    tensorType: {
-      elemType,
-      shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
-    },
-  },
-});
+const { floats, ints, node, string, tensorValue: tensor } = onnxHelper;
 
 const model = (graph: GraphProto, opsets = [{ domain: "", version: 13 }]) =>
   encodeModel({ irVersion: 8, opsetImport: opsets, graph });
@@ -74,25 +60,25 @@ function linearClassifier(): Uint8Array {
     {
       name: "linear",
       node: [
-        {
-          opType: "LinearClassifier",
-          domain: "ai.onnx.ml",
-          input: ["x"],
-          output: ["label", "scores"],
-          attribute: [
-            { name: "coefficients", type: AttributeType.FLOATS, floats: [1, 0, 0, 1, -1, -1] },
-            { name: "intercepts", type: AttributeType.FLOATS, floats: [0, 0, 0.5] },
-            { name: "classlabels_ints", type: AttributeType.INTS, ints: [10, 20, 30] },
-            { name: "post_transform", type: AttributeType.STRING, s: text("SOFTMAX") },
-          ],
-        },
-        {
-          opType: "ZipMap",
-          domain: "ai.onnx.ml",
-          input: ["scores"],
-          output: ["probabilities"],
-          attribute: [{ name: "classlabels_int64s", type: AttributeType.INTS, ints: [10, 20, 30] }],
-        },
+        node(
+          "LinearClassifier",
+          ["x"],
+          ["label", "scores"],
+          {
+            coefficients: floats([1, 0, 0, 1, -1, -1]),
+            intercepts: floats([0, 0, 0.5]),
+            classlabels_ints: ints([10, 20, 30]),
+            post_transform: string("SOFTMAX"),
+          },
+          "ai.onnx.ml",
+        ),
+        node(
+          "ZipMap",
+          ["scores"],
+          ["probabilities"],
+          { classlabels_int64s: ints([10, 20, 30]) },
+          "ai.onnx.ml",
+        ),
       ],
       input: [tensor("x", ElementType.FLOAT, ["N", 2])],
       output: [tensor("label", ElementType.INT64, ["N"]), map],

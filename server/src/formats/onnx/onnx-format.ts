@@ -3,9 +3,8 @@ import type { OnnxVersion } from "../loaded-version";
 import type { ModelFormat } from "../model-format";
 import { readVersionSignatures } from "../signature-file";
 import { readVersionFile } from "../version-files";
-import { describeGraph } from "./onnx-graph";
+import { describeGraph, exposeZipMapInputs, findZipMapOutputs } from "@servable/convert";
 import { bindSignatures } from "./onnx-signatures";
-import { exposeZipMapInputs, findZipMapOutputs } from "./zipmap";
 
 export const ONNX_MODEL_FILE = "model.onnx";
 

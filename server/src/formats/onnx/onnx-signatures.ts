@@ -8,9 +8,15 @@ import {
   type TensorInfo,
   type SignatureFile,
 } from "@servable/protocol";
-import { deriveOnnxSignatures, inputInfo, servableOutputs } from "./derive-signatures";
-import { classLabelsOf, producerOf, type GraphInterface } from "./onnx-graph";
-import type { UnzippedOutput } from "./zipmap";
+import {
+  classLabelsOf,
+  deriveOnnxSignatures,
+  inputInfo,
+  producerOf,
+  servableOutputs,
+  type GraphInterface,
+  type UnzippedOutput,
+} from "@servable/convert";
 
 /**
  * A model's signatures bound to its graph: for each signature, which graph input each

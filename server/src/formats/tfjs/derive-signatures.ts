@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs";
+import { tfjsToDataType } from "@servable/convert";
 import {
-  type DataType,
   DEFAULT_SIGNATURE,
   PREDICT_METHOD,
   tensorInfo,
@@ -46,19 +46,6 @@ export function deriveSignatures(
       },
     },
   };
-}
-
-export function tfjsToDataType(dtype: string): DataType {
-  switch (dtype) {
-    case "int32":
-      return "DT_INT32";
-    case "bool":
-      return "DT_BOOL";
-    case "string":
-      return "DT_STRING";
-    default:
-      return "DT_FLOAT";
-  }
 }
 
 /** A layers model's input or output, keyed by its layer name. */

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import pino from "pino";
 import { initTfjsBackend } from "../../execution/tfjs/tfjs-backend";
 import type { LoadContext } from "../model-format";
-import { writeLayersModel } from "../../testing/layers-model-files";
+import { writeTfjsModel } from "@servable/convert";
 import { loadInThread } from "../../execution/version-loader";
 import { tfjsFormat } from "./tfjs-format";
 
@@ -24,7 +24,7 @@ after(() => rm(work, { recursive: true, force: true }));
 
 /** Saves `model` as model.json + one shard, with a signature file naming tensors by layer. */
 async function writeVersion(dir: string, model: tf.LayersModel, input: string, output: string) {
-  await writeLayersModel(model, dir);
+  await writeTfjsModel(model, dir);
   const info = (name: string, size: number) => ({
     dtype: "DT_FLOAT",
     tensor_shape: { dim: [{ size: "-1" }, { size: String(size) }] },

@@ -8,8 +8,8 @@ import pino from "pino";
 import { ServingError, type TensorMap } from "@servable/protocol";
 import { initTfjsBackend } from "../../execution/tfjs/tfjs-backend";
 import type { LoadContext } from "../model-format";
+import { writeTfjsModel } from "@servable/convert";
 import { loadInThread, VersionDirectoryLoader } from "../../execution/version-loader";
-import { writeLayersModel } from "../../testing/layers-model-files";
 import { tfjsFormat } from "./tfjs-format";
 
 const DEMO = join(__dirname, "..", "..", "..", "demo", "models", "half_plus_two", "1");
@@ -47,7 +47,7 @@ async function writeSmallModel(dir: string): Promise<void> {
   const model = tf.sequential({
     layers: [tf.layers.dense({ inputShape: [64], units: 32, activation: "relu" })],
   });
-  await writeLayersModel(model, dir);
+  await writeTfjsModel(model, dir);
   model.dispose();
 }
 

@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { constNode, opDef, writeMetaGraph } from "@servable/convert";
 import {
   type HostTensor,
   type AttrValue,
@@ -8,9 +8,7 @@ import {
   type NodeDef,
   type OpDef,
   type SignatureDefProto,
-  encodeMessage,
   shapeProto,
-  tensorToProto,
 } from "@servable/protocol";
 import { writeTensorBundle } from "../checkpoint/tensor-bundle-writer";
 
@@ -45,12 +43,7 @@ export function node(
   return { name, op, input, attr };
 }
 
-export function constNode(name: string, value: HostTensor): NodeDef {
-  return node(name, "Const", [], {
-    dtype: { type: value.dtype },
-    value: { tensor: tensorToProto(value) },
-  });
-}
+export { constNode };
 
 const info = (name: string, dtype: string, dims?: number[]) => ({
   name,
@@ -65,11 +58,7 @@ export async function writeSavedModel(
   variables?: ReadonlyMap<string, HostTensor>,
   options: { snappy?: boolean } = {},
 ): Promise<void> {
-  await mkdir(join(dir, "variables"), { recursive: true });
-  await writeFile(
-    join(dir, "saved_model.pb"),
-    encodeMessage("SavedModel", { saved_model_schema_version: "1", meta_graphs: [metaGraph] }),
-  );
+  await writeMetaGraph(dir, metaGraph);
   if (variables) await writeTensorBundle(join(dir, "variables", "variables"), variables, options);
 }
 
@@ -169,39 +158,12 @@ export function tf1HalfPlusTwo(): { metaGraph: MetaGraphDef; variables: Map<stri
   };
 }
 
+/** The ops of the TF 2 graph: the writer's own OpDefs, and those only TF 2 graphs use. */
 const OP_DEFS: OpDef[] = [
-  {
-    name: "Mul",
-    input_arg: [
-      { name: "x", type_attr: "T" },
-      { name: "y", type_attr: "T" },
-    ],
-    output_arg: [{ name: "z", type_attr: "T" }],
-    attr: [{ name: "T", type: "type" }],
-  },
-  {
-    name: "AddV2",
-    input_arg: [
-      { name: "x", type_attr: "T" },
-      { name: "y", type_attr: "T" },
-    ],
-    output_arg: [{ name: "z", type_attr: "T" }],
-    attr: [{ name: "T", type: "type" }],
-  },
-  {
-    name: "Identity",
-    input_arg: [{ name: "input", type_attr: "T" }],
-    output_arg: [{ name: "output", type_attr: "T" }],
-    attr: [{ name: "T", type: "type" }],
-  },
-  {
-    name: "Const",
-    output_arg: [{ name: "output", type_attr: "dtype" }],
-    attr: [
-      { name: "value", type: "tensor" },
-      { name: "dtype", type: "type" },
-    ],
-  },
+  opDef("Mul"),
+  opDef("AddV2"),
+  opDef("Identity"),
+  opDef("Const"),
   {
     name: "ReadVariableOp",
     input_arg: [{ name: "resource", type: "DT_RESOURCE" }],

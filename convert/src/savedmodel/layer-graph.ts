@@ -1,37 +1,12 @@
-import type { HostTensor, AttrValue } from "@servable/protocol";
-import { tfjsToDataType } from "@servable/server/dist/formats/tfjs/derive-signatures";
+import { own, type HostTensor, type AttrValue } from "@servable/protocol";
+import {
+  followLayers,
+  UnexportableLayerError,
+  type LayerLike,
+  type SymbolicTensorLike,
+} from "../tfjs/tfjs-model";
+import { tfjsToDataType } from "../tfjs/tfjs-dtypes";
 import type { GraphBuilder } from "./graph-builder";
-
-/**
- * What the writer needs of a TF.js layers model, from any copy of @tensorflow/tfjs:
- * its symbolic tensors (each knows the layer call that made it and that call's inputs)
- * and its layers' configs and weights.
- */
-export interface SymbolicTensorLike {
-  readonly id: number;
-  readonly name: string;
-  readonly dtype: string;
-  readonly shape: readonly (number | null)[];
-  readonly sourceLayer: LayerLike;
-  readonly inputs: readonly SymbolicTensorLike[];
-  readonly outputTensorIndex?: number;
-}
-
-export interface LayerLike {
-  readonly name: string;
-  getClassName(): string;
-  getConfig(): Record<string, unknown>;
-  readonly weights: readonly {
-    readonly originalName: string;
-    read(): { readonly shape: number[]; readonly dtype: string; dataSync(): ArrayLike<number> };
-  }[];
-  /** Set when the layer is itself a model. */
-  readonly inputs?: readonly SymbolicTensorLike[];
-  readonly outputs?: readonly SymbolicTensorLike[];
-}
-
-/** A layer the writer cannot express in TensorFlow ops: thrown before anything is written. */
-export class UnexportableLayerError extends Error {}
 
 /** The layer classes the writer turns into TensorFlow ops. */
 export const EXPORTABLE_LAYERS = [
@@ -100,24 +75,9 @@ export class LayerGraphWriter {
     feeds: ReadonlyMap<number, string>,
     prefix: string,
   ): string[] {
-    const memo = new Map<number, string>(feeds);
-    const visit = (t: SymbolicTensorLike): string => {
-      const known = memo.get(t.id);
-      if (known !== undefined) return known;
-      const layer = t.sourceLayer;
-      let ref: string;
-      if (layer.outputs && layer.inputs) {
-        const inner = new Map(layer.inputs.map((input, i) => [input.id, visit(t.inputs[i]!)]));
-        ref = this.emit([layer.outputs[t.outputTensorIndex ?? 0]!], inner, prefix)[0]!;
-      } else if (layer.getClassName() === "InputLayer") {
-        throw new UnexportableLayerError(`input ${t.name} is not fed`);
-      } else {
-        ref = this.#layer(layer, t.inputs.map(visit), t, prefix);
-      }
-      memo.set(t.id, ref);
-      return ref;
-    };
-    return outputs.map(visit);
+    return followLayers(outputs, feeds, (layer, inputs, output) =>
+      this.#layer(layer, inputs, output, prefix),
+    );
   }
 
   #layer(layer: LayerLike, inputs: string[], output: SymbolicTensorLike, prefix: string): string {
@@ -215,7 +175,9 @@ export class LayerGraphWriter {
       case "GaussianDropout":
       case "AlphaDropout":
         // Inference: these layers pass their input through.
-        return g.add(`${name}/Identity`, "Identity", [x], { T: { type: dataType(output.dtype) } });
+        return g.add(`${name}/Identity`, "Identity", [x], {
+          T: { type: tfjsToDataType(output.dtype) },
+        });
       case "Activation":
         return this.#activation(config.activation, x, name, fail);
       case "ReLU": {
@@ -276,7 +238,7 @@ export class LayerGraphWriter {
         });
       }
       case "Embedding": {
-        const inputType = dataType(output.inputs[0]?.dtype ?? "float32");
+        const inputType = tfjsToDataType(output.inputs[0]?.dtype ?? "float32");
         const indices =
           inputType === "DT_INT32"
             ? x
@@ -310,7 +272,7 @@ export class LayerGraphWriter {
       const sigmoid = this.graph.add(`${name}/swish/Sigmoid`, "Sigmoid", [x], { T: FLOAT });
       return this.graph.add(`${name}/swish/mul`, "Mul", [x, sigmoid], { T: FLOAT });
     }
-    const op = ACTIVATION_OPS[fn];
+    const op = own(ACTIVATION_OPS, fn);
     if (!op)
       return fail(
         `activation ${fn} is not supported (supported: linear, swish, ${Object.keys(ACTIVATION_OPS).join(", ")})`,
@@ -396,6 +358,3 @@ function padding(value: unknown, fail: (why: string) => never): string {
 }
 
 const isLastAxis = (axis: number, rank: number): boolean => axis === -1 || axis === rank - 1;
-
-/** TF.js dtype -> TensorFlow DataType name (as the server derives it). */
-export const dataType = tfjsToDataType;

@@ -1,5 +1,6 @@
 import {
   badModel,
+  elementTypeName,
   CLASSIFY_METHOD,
   DEFAULT_SIGNATURE,
   PREDICT_METHOD,
@@ -17,7 +18,7 @@ import {
   type GraphInterface,
   type GraphValue,
 } from "./onnx-graph";
-import { dataTypeOfElement, elementTypeName } from "./onnx-types";
+import { dataTypeOfElement } from "./element-types";
 import type { UnzippedOutput } from "./zipmap";
 
 /**

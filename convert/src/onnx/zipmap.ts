@@ -1,6 +1,6 @@
 import { Writer } from "protobufjs/minimal";
-import { classLabelsOf, isMlDomain, producerOf, type GraphInterface } from "./onnx-graph";
 import { ElementType, encodeGraph } from "@servable/protocol";
+import { classLabelsOf, isMlDomain, producerOf, type GraphInterface } from "./onnx-graph";
 
 /**
  * ZipMap outputs. scikit-learn classifiers converted to ONNX end in an ai.onnx.ml ZipMap
@@ -36,8 +36,8 @@ const GRAPH_FIELD_TAG = (7 << 3) | 2;
 /**
  * The model with each ZipMap's input tensor added to the graph outputs. Protobuf merges
  * a repeated embedded message field by appending, so appending a second `graph` holding
- * only the new outputs changes nothing else: every byte of the original model (including
- * fields this project's onnx.proto subset does not know) stays as it was.
+ * only the new outputs changes nothing else: every byte of the original model stays as it
+ * was, and a model of gigabytes is not decoded and written again.
  */
 export function exposeZipMapInputs(
   modelBytes: Uint8Array,

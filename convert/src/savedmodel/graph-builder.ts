@@ -45,10 +45,7 @@ export class GraphBuilder {
 
   /** A Const node holding `value`. */
   constant(name: string, value: HostTensor): string {
-    return this.add(name, "Const", [], {
-      dtype: { type: value.dtype },
-      value: { tensor: tensorToProto(value) },
-    });
+    return this.add(name, "Const", [], constAttrs(value));
   }
 
   int32s(name: string, values: readonly number[], shape = [values.length]): string {
@@ -68,6 +65,15 @@ export class GraphBuilder {
   get opList(): OpDef[] {
     return [...this.#ops.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
+}
+
+/** A Const node holding `value`, as it stands in a GraphDef. */
+export function constNode(name: string, value: HostTensor): NodeDef {
+  return { name, op: "Const", input: [], attr: constAttrs(value) };
+}
+
+function constAttrs(value: HostTensor): Record<string, AttrValue> {
+  return { dtype: { type: value.dtype }, value: { tensor: tensorToProto(value) } };
 }
 
 function sameAttr(a: AttrValue, b: AttrValue): boolean {

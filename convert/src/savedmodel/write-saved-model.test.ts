@@ -4,32 +4,30 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import pino from "pino";
-import { savedModelFormat } from "@servable/server/dist/formats/savedmodel/savedmodel-format";
-import { loadInThread } from "@servable/server/dist/execution/version-loader";
 import {
+  CLASSIFY_METHOD,
   decodeMessage,
-  type HostTensor,
-  type TensorMap,
-  serializeExample,
+  PREDICT_METHOD,
+  REGRESS_METHOD,
+  tensorInfo,
+  type NodeDef,
+  type SignatureFile,
 } from "@servable/protocol";
-import { modelInputs } from "../model";
-import { signatureFile, signatures } from "../signatures";
-import { GRAPH_DEF_PRODUCER, UnexportableLayerError, writeSavedModel } from ".";
+import { UnexportableLayerError } from "../tfjs/tfjs-model";
+import { GRAPH_DEF_PRODUCER, writeSavedModel } from ".";
 
 /**
- * Round trips: a TF.js model written as a SavedModel, loaded back by the server's
- * SavedModel reader, answers as the TF.js model does (to 1e-5); and the written graph
- * follows TensorFlow's rules for nodes and attrs.
+ * The SavedModel writer's graphs follow TensorFlow's rules for nodes and attrs, and its
+ * classify and regress signatures take TF Serving's form. That the server runs what it
+ * writes and answers as the TF.js model does (to 1e-5) is tested across the parts, in
+ * test/savedmodel/exported-models.test.ts.
  */
 let work: string;
 before(async () => {
   await tf.setBackend("cpu");
-  work = await mkdtemp(join(tmpdir(), "servable-export-"));
+  work = await mkdtemp(join(tmpdir(), "servable-savedmodel-"));
 });
 after(() => rm(work, { recursive: true, force: true }));
-
-const context = { logger: pino({ level: "silent" }), options: { savedModelTags: ["serve"] } };
 
 function denseModel(): tf.LayersModel {
   const model = tf.sequential();
@@ -93,22 +91,6 @@ function twoInputModel(): tf.LayersModel {
   return tf.model({ inputs: [numbers, tokens], outputs: out });
 }
 
-/** A sequential model used as a layer, over token embeddings pooled along the sequence. */
-function nestedModel(): tf.LayersModel {
-  const inner = tf.sequential();
-  inner.add(tf.layers.dense({ units: 6, activation: "swish", inputShape: [4] }));
-  inner.add(tf.layers.reshape({ targetShape: [3, 2] }));
-  inner.add(tf.layers.globalMaxPooling1d({}));
-  const tokens = tf.input({ shape: [7], name: "tokens" });
-  const pooled = tf.layers
-    .globalAveragePooling1d({})
-    .apply(tf.layers.embedding({ inputDim: 20, outputDim: 4 }).apply(tokens)) as tf.SymbolicTensor;
-  const out = tf.layers
-    .activation({ activation: "softplus" })
-    .apply(inner.apply(pooled)) as tf.SymbolicTensor;
-  return tf.model({ inputs: tokens, outputs: out });
-}
-
 /** Moving statistics away from 0 and 1, so that folding them is tested. */
 function randomizeBatchNorm(model: tf.LayersModel): void {
   for (const layer of model.layers) {
@@ -120,64 +102,6 @@ function randomizeBatchNorm(model: tf.LayersModel): void {
     );
   }
 }
-
-const host = (t: tf.Tensor): HostTensor => ({
-  dtype: "DT_FLOAT",
-  shape: t.shape,
-  data: t.dataSync() as Float32Array,
-});
-
-async function servedOutputs(dir: string, name: string, inputs: TensorMap): Promise<TensorMap> {
-  const runner = await loadInThread(dir, savedModelFormat, context);
-  try {
-    return await runner.run(name, inputs);
-  } finally {
-    await runner.close();
-  }
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(
-      Math.abs(actual[i]! - expected[i]!) <= 1e-5,
-      `element ${i}: ${actual[i]} vs ${expected[i]}`,
-    );
-  }
-}
-
-describe("round trip through the server's SavedModel reader, to 1e-5", () => {
-  const cases: [string, () => tf.LayersModel, () => tf.Tensor[]][] = [
-    ["dense", denseModel, () => [tf.randomNormal([5, 4])]],
-    ["cnn", cnnModel, () => [tf.randomNormal([3, 12, 12, 3])]],
-    [
-      "functional, two inputs",
-      twoInputModel,
-      () => [tf.randomNormal([4, 6]), tf.randomUniform([4, 5], 0, 10, "int32").toFloat()],
-    ],
-    [
-      "a model nested as a layer",
-      nestedModel,
-      () => [tf.randomUniform([3, 7], 0, 20, "int32").toFloat()],
-    ],
-  ];
-  for (const [label, build, inputs] of cases) {
-    test(label, async () => {
-      const model = build();
-      const dir = join(work, label.replace(/\W+/g, "-"));
-      const written = await writeSavedModel(model, dir);
-      assert.deepEqual(Object.keys(written.signatures), ["serving_default"]);
-      const xs = inputs();
-      const expected = model.predict(xs) as tf.Tensor;
-      // Keys are layer names (a Sequential model has them once it has run).
-      const feeds = Object.fromEntries(model.inputNames.map((key, i) => [key, host(xs[i]!)]));
-      const outputs = await servedOutputs(dir, "serving_default", feeds);
-      const output = outputs[model.outputNames[0]!]!;
-      assert.deepEqual(output.shape, expected.shape);
-      assertClose(output.data as Float32Array, expected.dataSync() as Float32Array);
-    });
-  }
-});
 
 describe("the written graph follows TensorFlow's rules", () => {
   test("every node's op is defined, its required attrs present, defaults left out; names, versions, tags", async () => {
@@ -222,60 +146,92 @@ describe("the written graph follows TensorFlow's rules", () => {
 });
 
 describe("classify and regress signatures are written in TF Serving's form", () => {
-  test("serialized tf.Examples in, scores and class labels out", async () => {
+  const info = (name: string, dims: number[]) => tensorInfo(name, "DT_FLOAT", dims);
+
+  async function written(model: tf.LayersModel, name: string, file: SignatureFile) {
+    const dir = join(work, name);
+    const result = await writeSavedModel(model, dir, file);
+    const saved = decodeMessage("SavedModel", await readFile(join(dir, "saved_model.pb")));
+    return { result, nodes: saved.meta_graphs![0]!.graph_def!.node! };
+  }
+
+  const byName = (nodes: NodeDef[], name: string) => nodes.find((n) => n.name === name);
+
+  test("classify: serialized tf.Examples in, each input parsed from its feature; scores and class labels out", async () => {
     const model = denseModel();
-    const dir = join(work, "classify");
-    const file = signatureFile({
-      serving_default: signatures.predict(model),
-      classify: signatures.classify(model, { classes: ["setosa", "versicolor", "virginica"] }),
+    const input = model.inputs[0]!;
+    const { result, nodes } = await written(model, "classify", {
+      signature_def: {
+        serving_default: {
+          inputs: { x: info(input.name, [-1, 4]) },
+          outputs: { y: info(model.outputs[0]!.name, [-1, 3]) },
+          method_name: PREDICT_METHOD,
+        },
+        classify: {
+          inputs: { petals: info(input.name, [-1, 4]) },
+          outputs: { scores: info(model.outputs[0]!.name, [-1, 3]) },
+          method_name: CLASSIFY_METHOD,
+        },
+      },
+      class_labels: { classify: ["setosa", "versicolor", "virginica"] },
     });
-    const written = await writeSavedModel(model, dir, file);
-    const classify = written.signatures.classify!;
+    const classify = result.signatures.classify!;
     assert.deepEqual(Object.keys(classify.inputs), ["inputs"]);
     assert.equal(classify.inputs.inputs!.dtype, "DT_STRING");
     assert.deepEqual(Object.keys(classify.outputs).sort(), ["classes", "scores"]);
-
-    const rows = [
-      [5.1, 3.5, 1.4, 0.2],
-      [6.7, 3.0, 5.2, 2.3],
-    ];
-    const feature = modelInputs(model)[0]!.key;
-    const examples: HostTensor = {
-      dtype: "DT_STRING",
-      shape: [rows.length],
-      data: rows.map((values) =>
-        serializeExample(new Map([[feature, { kind: "float" as const, values }]])),
-      ),
-    };
-    const outputs = await servedOutputs(dir, "classify", { inputs: examples });
-    assertClose(
-      outputs.scores!.data as Float32Array,
-      (model.predict(tf.tensor(rows)) as tf.Tensor).dataSync() as Float32Array,
-    );
-    assert.deepEqual(outputs.classes!.shape, [2, 3]);
     assert.deepEqual(
-      (outputs.classes!.data as Uint8Array[]).map((b) => new TextDecoder().decode(b)),
-      ["setosa", "versicolor", "virginica", "setosa", "versicolor", "virginica"],
+      classify.outputs.classes!.tensor_shape.dim.map((d) => d.size),
+      ["-1", "3"],
     );
+    const parse = byName(nodes, "classify/ParseExample/ParseExample");
+    assert.equal(parse?.op, "ParseExample");
+    assert.equal(parse!.input![0], classify.inputs.inputs!.name.replace(/:0$/, ""));
+    const key = byName(nodes, "classify/ParseExample/dense_keys_0")!.attr!.value!.tensor!;
+    assert.equal(new TextDecoder().decode(key.string_val![0]), "petals");
+    const labels = byName(nodes, "classify/classes/labels")!.attr!.value!.tensor!;
+    assert.deepEqual(
+      labels.string_val!.map((b) => new TextDecoder().decode(b)),
+      ["setosa", "versicolor", "virginica"],
+    );
+    // The predict signature still feeds the model's own input.
+    assert.equal(result.signatures.serving_default!.inputs.x!.dtype, "DT_FLOAT");
   });
 
-  test("regress: one value per example", async () => {
+  test("regress: every model input parsed from tf.Examples, one output", async () => {
     const model = twoInputModel();
-    const dir = join(work, "regress");
-    await writeSavedModel(model, dir, signatureFile({ regress: signatures.regress(model) }));
-    const numbers = [0.1, -0.2, 0.3, 0.4, -0.5, 0.6];
-    const tokens = [1, 2, 3, 4, 9];
-    const example = serializeExample(
-      new Map([
-        ["numbers", { kind: "float" as const, values: numbers }],
-        ["tokens", { kind: "float" as const, values: tokens }],
-      ]),
-    );
-    const outputs = await servedOutputs(dir, "regress", {
-      inputs: { dtype: "DT_STRING", shape: [1], data: [example] },
+    const [numbers, tokens] = model.inputs;
+    const { result, nodes } = await written(model, "regress", {
+      signature_def: {
+        regress: {
+          inputs: { numbers: info(numbers!.name, [-1, 6]), tokens: info(tokens!.name, [-1, 5]) },
+          outputs: { outputs: info(model.outputs[0]!.name, [-1, 1]) },
+          method_name: REGRESS_METHOD,
+        },
+      },
     });
-    const expected = model.predict([tf.tensor([numbers]), tf.tensor([tokens])]) as tf.Tensor;
-    assertClose(outputs.outputs!.data as Float32Array, expected.dataSync() as Float32Array);
+    assert.deepEqual(Object.keys(result.signatures.regress!.inputs), ["inputs"]);
+    assert.deepEqual(Object.keys(result.signatures.regress!.outputs), ["outputs"]);
+    const parse = byName(nodes, "regress/ParseExample/ParseExample")!;
+    assert.equal(parse.attr!.Ndense!.i, "2");
+  });
+
+  test("a classify signature with two outputs is refused before anything is written", async () => {
+    const model = denseModel();
+    const out = info(model.outputs[0]!.name, [-1, 3]);
+    const dir = join(work, "two-outputs");
+    await assert.rejects(
+      writeSavedModel(model, dir, {
+        signature_def: {
+          classify: {
+            inputs: { x: info(model.inputs[0]!.name, [-1, 4]) },
+            outputs: { scores: out, extra: out },
+            method_name: CLASSIFY_METHOD,
+          },
+        },
+      }),
+      /needs exactly one output, "scores"/,
+    );
+    await assert.rejects(readdir(dir), { code: "ENOENT" });
   });
 });
 

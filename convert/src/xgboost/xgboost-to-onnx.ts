@@ -1,4 +1,17 @@
-import { ElementType, encodeModel, type NodeProto, type OnnxTensorProto } from "@servable/protocol";
+import {
+  CLASSIFY_METHOD,
+  DEFAULT_SIGNATURE,
+  ElementType,
+  encodeModel,
+  own,
+  PREDICT_METHOD,
+  REGRESS_METHOD,
+  tensorInfo,
+  type NodeProto,
+  type OnnxTensorProto,
+  type SignatureFile,
+  type TensorInfo,
+} from "@servable/protocol";
 import {
   floatConstant,
   floats,
@@ -9,7 +22,7 @@ import {
   string,
   strings,
   tensorValue,
-} from "./onnx-builder";
+} from "../onnx/onnx-builder";
 import { XgbConversionError, type XgbModel, type XgbTree } from "./xgboost-model";
 
 /**
@@ -39,6 +52,11 @@ export interface ConvertedModel {
   /** Labels of the probability columns, for a classifier. */
   readonly classLabels?: readonly string[];
   readonly numFeature: number;
+  /**
+   * The signature file to serve it with: `serving_default` (predict), and `regress` or
+   * `classify` (with the class labels) over the same graph.
+   */
+  readonly signatures: SignatureFile;
 }
 
 type Link = "identity" | "sigmoid" | "exp";
@@ -69,7 +87,7 @@ const ONNX_OPSET = { domain: "", version: 13 };
 const INPUT = "features";
 
 export function xgboostToOnnx(model: XgbModel): ConvertedModel {
-  const objective = OBJECTIVES[model.objective];
+  const objective = own(OBJECTIVES, model.objective);
   if (!objective) {
     throw new XgbConversionError(
       `The objective ${model.objective || "(none)"} is not converted; converted: ${Object.keys(OBJECTIVES).join(", ")}`,
@@ -99,11 +117,45 @@ export function xgboostToOnnx(model: XgbModel): ConvertedModel {
       output: built.outputs,
     },
   });
+  const kind = objective.kind === "regress" ? "regress" : "classify";
   return {
     onnx,
-    kind: objective.kind === "regress" ? "regress" : "classify",
-    classLabels: built.classLabels,
+    kind,
+    ...(built.classLabels && { classLabels: built.classLabels }),
     numFeature: model.numFeature,
+    signatures: signaturesOf(kind, model.numFeature, built.classLabels),
+  };
+}
+
+/** The graph's tensors under TF Serving's signature keys (see the module comment). */
+function signaturesOf(
+  kind: ConvertedKind,
+  numFeature: number,
+  classLabels: readonly string[] | undefined,
+): SignatureFile {
+  const inputs = { features: tensorInfo(INPUT, "DT_FLOAT", [-1, numFeature]) };
+  const signature = (method: string, outputs: Record<string, TensorInfo>) => ({
+    inputs,
+    outputs,
+    method_name: method,
+  });
+  if (kind === "regress") {
+    const prediction = tensorInfo("prediction", "DT_FLOAT", [-1]);
+    return {
+      signature_def: {
+        [DEFAULT_SIGNATURE]: signature(PREDICT_METHOD, { prediction }),
+        regress: signature(REGRESS_METHOD, { outputs: prediction }),
+      },
+    };
+  }
+  const label = tensorInfo("label", "DT_INT64", [-1]);
+  const probabilities = tensorInfo("probabilities", "DT_FLOAT", [-1, classLabels!.length]);
+  return {
+    signature_def: {
+      [DEFAULT_SIGNATURE]: signature(PREDICT_METHOD, { label, probabilities }),
+      classify: signature(CLASSIFY_METHOD, { classes: label, scores: probabilities }),
+    },
+    class_labels: { classify: [...classLabels!] },
   };
 }
 

@@ -6,6 +6,7 @@ import {
   type SignatureDefProto,
   type TensorInfoProto,
   encodeMessage,
+  own,
   CLASSIFY_METHOD,
   DEFAULT_SIGNATURE,
   PREDICT_METHOD,
@@ -14,14 +15,16 @@ import {
   type SignatureDef,
   type TensorInfo,
 } from "@servable/protocol";
-import type { Model } from "../model";
-import { GraphBuilder } from "./graph-builder";
 import {
-  dataType,
-  LayerGraphWriter,
+  asLayersModel,
   UnexportableLayerError,
+  type LayersModelLike,
   type SymbolicTensorLike,
-} from "./layer-graph";
+  type TfjsModel,
+} from "../tfjs/tfjs-model";
+import { tfjsToDataType } from "../tfjs/tfjs-dtypes";
+import { GraphBuilder } from "./graph-builder";
+import { LayerGraphWriter } from "./layer-graph";
 
 /**
  * Writes a TF.js LayersModel as a frozen TensorFlow SavedModel: `saved_model.pb` with one
@@ -44,58 +47,28 @@ export interface WrittenSavedModel {
 export const GRAPH_DEF_PRODUCER = 1394;
 
 export async function writeSavedModel(
-  model: Model,
+  model: TfjsModel,
   dir: string,
   signatures?: SignatureFile,
 ): Promise<WrittenSavedModel> {
   const metaGraph = buildMetaGraph(model, signatures);
+  await writeMetaGraph(dir, metaGraph);
+  return { files: ["saved_model.pb", "variables/"], signatures: printedSignatures(metaGraph) };
+}
+
+/** `saved_model.pb` holding this one MetaGraph, and the `variables/` folder beside it. */
+export async function writeMetaGraph(dir: string, metaGraph: MetaGraphDef): Promise<void> {
   const bytes = encodeMessage("SavedModel", {
     saved_model_schema_version: "1",
     meta_graphs: [metaGraph],
   });
   await mkdir(join(dir, "variables"), { recursive: true });
   await writeFile(join(dir, "saved_model.pb"), bytes);
-  return { files: ["saved_model.pb", "variables/"], signatures: printedSignatures(metaGraph) };
-}
-
-interface LayersModelLike {
-  readonly inputs: readonly SymbolicTensorLike[];
-  readonly outputs: readonly SymbolicTensorLike[];
-  /** The keys signatures use for them by default: their layer names. */
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-}
-
-function asLayersModel(model: Model): LayersModelLike {
-  const candidate = model as unknown as Partial<LayersModelLike>;
-  const symbolic = (list: unknown) =>
-    Array.isArray(list) &&
-    list.every((t: Partial<SymbolicTensorLike>) => t.sourceLayer !== undefined);
-  if (!symbolic(candidate.inputs) || !symbolic(candidate.outputs)) {
-    throw new UnexportableLayerError(
-      "SavedModel export takes a TF.js LayersModel (tf.sequential / tf.model); export a GraphModel in TF.js format instead",
-    );
-  }
-  // A Sequential model fills inputNames/outputNames only once it has run; its tensors'
-  // layers give the same names before.
-  const named = (tensors: readonly SymbolicTensorLike[], names: unknown) =>
-    tensors.map(
-      (t, i) =>
-        (Array.isArray(names) && typeof names[i] === "string"
-          ? names[i]
-          : t.sourceLayer.name) as string,
-    );
-  return {
-    inputs: candidate.inputs!,
-    outputs: candidate.outputs!,
-    inputNames: named(candidate.inputs!, candidate.inputNames),
-    outputNames: named(candidate.outputs!, candidate.outputNames),
-  };
 }
 
 /** The MetaGraph for a model and its signatures (all built in memory). */
-export function buildMetaGraph(model: Model, given?: SignatureFile): MetaGraphDef {
-  const layers = asLayersModel(model);
+export function buildMetaGraph(model: TfjsModel, given?: SignatureFile): MetaGraphDef {
+  const layers = asLayersModel(model, "SavedModel");
   const graph = new GraphBuilder();
   const writer = new LayerGraphWriter(graph);
   const file = given ?? defaultSignatures(layers);
@@ -106,7 +79,7 @@ export function buildMetaGraph(model: Model, given?: SignatureFile): MetaGraphDe
     if (name === undefined) {
       const input = layers.inputs[index]!;
       name = graph.add(layers.inputNames[index] ?? input.name, "Placeholder", [], {
-        dtype: { type: dataType(input.dtype) },
+        dtype: { type: tfjsToDataType(input.dtype) },
         shape: { shape: { dim: input.shape.map((d) => ({ size: String(d ?? -1) })) } },
       });
       placeholders.set(index, name);
@@ -123,13 +96,12 @@ export function buildMetaGraph(model: Model, given?: SignatureFile): MetaGraphDe
     return predictOutputs;
   };
 
-  const signatureDefs: Record<string, SignatureDefProto> = {};
-  for (const [name, def] of Object.entries(file.signature_def)) {
+  const signatureDefs = mapEntries(file.signature_def, (name, def): SignatureDefProto => {
     const parsesExamples =
       (def.method_name === CLASSIFY_METHOD || def.method_name === REGRESS_METHOD) &&
       !takesSerializedExamples(def);
-    signatureDefs[name] = parsesExamples
-      ? exampleSignature(name, def, file.class_labels?.[name], layers, graph, writer)
+    return parsesExamples
+      ? exampleSignature(name, def, own(file.class_labels, name), layers, graph, writer)
       : {
           inputs: mapEntries(def.inputs, (key, info) =>
             tensorInfo(placeholder(inputIndex(layers, key, info, name)), info),
@@ -139,7 +111,7 @@ export function buildMetaGraph(model: Model, given?: SignatureFile): MetaGraphDe
           ),
           method_name: def.method_name,
         };
-  }
+  });
   return {
     meta_info_def: {
       tags: ["serve"],
@@ -178,7 +150,7 @@ function exampleSignature(
         `signature ${name}: input ${key} needs a fully known shape (after the batch dimension) to be parsed from tf.Examples`,
       );
     }
-    const type = dataType(input.dtype);
+    const type = tfjsToDataType(input.dtype);
     const parsedType =
       type === "DT_FLOAT" ? "DT_FLOAT" : type === "DT_STRING" ? "DT_STRING" : "DT_INT64";
     return { key, index, type, parsedType, dims: dims as number[] };
@@ -284,7 +256,7 @@ function emptyTensor(type: string) {
 
 function defaultSignatures(layers: LayersModelLike): SignatureFile {
   const describe = (t: SymbolicTensorLike): TensorInfo => ({
-    dtype: dataType(t.dtype) as TensorInfo["dtype"],
+    dtype: tfjsToDataType(t.dtype) as TensorInfo["dtype"],
     tensor_shape: {
       dim: t.shape.map((d) => ({ size: String(d ?? -1), name: "" })),
       unknown_rank: false,
@@ -307,31 +279,24 @@ function defaultSignatures(layers: LayersModelLike): SignatureFile {
 }
 
 /** A signature's tensor as one of the model's inputs: by tensor name, else by key (layer name). */
-function inputIndex(
-  layers: LayersModelLike,
-  key: string,
-  info: TensorInfo,
-  signature: string,
-): number {
-  const index = findTensor(layers.inputs, layers.inputNames, key, info);
-  if (index < 0) {
-    throw new UnexportableLayerError(
-      `signature ${signature}: input ${key} (${info.name}) is not an input of the model (${layers.inputNames.join(", ")})`,
-    );
-  }
-  return index;
-}
+const inputIndex = (layers: LayersModelLike, key: string, info: TensorInfo, signature: string) =>
+  tensorIndex(layers.inputs, layers.inputNames, "input", key, info, signature);
 
-function outputIndex(
-  layers: LayersModelLike,
+const outputIndex = (layers: LayersModelLike, key: string, info: TensorInfo, signature: string) =>
+  tensorIndex(layers.outputs, layers.outputNames, "output", key, info, signature);
+
+function tensorIndex(
+  tensors: readonly SymbolicTensorLike[],
+  names: readonly string[],
+  side: "input" | "output",
   key: string,
   info: TensorInfo,
   signature: string,
 ): number {
-  const index = findTensor(layers.outputs, layers.outputNames, key, info);
+  const index = findTensor(tensors, names, key, info);
   if (index < 0) {
     throw new UnexportableLayerError(
-      `signature ${signature}: output ${key} (${info.name}) is not an output of the model (${layers.outputNames.join(", ")})`,
+      `signature ${signature}: ${side} ${key} (${info.name}) is not an ${side} of the model (${names.join(", ")})`,
     );
   }
   return index;
@@ -360,27 +325,24 @@ function tensorInfo(ref: string, info: TensorInfo): TensorInfoProto {
 }
 
 function printedSignatures(metaGraph: MetaGraphDef): Record<string, SignatureDef> {
-  const out: Record<string, SignatureDef> = {};
-  for (const [name, def] of Object.entries(metaGraph.signature_def ?? {})) {
-    const info = (t: TensorInfoProto): TensorInfo => ({
-      dtype: t.dtype as TensorInfo["dtype"],
-      tensor_shape: t.tensor_shape?.unknown_rank
-        ? { dim: [], unknown_rank: true }
-        : {
-            dim: (t.tensor_shape?.dim ?? []).map((d) => ({ size: String(d.size ?? 0), name: "" })),
-            unknown_rank: false,
-          },
-      name: t.name ?? "",
-    });
-    out[name] = {
-      inputs: mapEntries(def.inputs ?? {}, (_k, t) => info(t)),
-      outputs: mapEntries(def.outputs ?? {}, (_k, t) => info(t)),
-      method_name: def.method_name ?? "",
-    };
-  }
-  return out;
+  const info = (_key: string, t: TensorInfoProto): TensorInfo => ({
+    dtype: t.dtype as TensorInfo["dtype"],
+    tensor_shape: t.tensor_shape?.unknown_rank
+      ? { dim: [], unknown_rank: true }
+      : {
+          dim: (t.tensor_shape?.dim ?? []).map((d) => ({ size: String(d.size ?? 0), name: "" })),
+          unknown_rank: false,
+        },
+    name: t.name ?? "",
+  });
+  return mapEntries(metaGraph.signature_def ?? {}, (_name, def) => ({
+    inputs: mapEntries(def.inputs ?? {}, info),
+    outputs: mapEntries(def.outputs ?? {}, info),
+    method_name: def.method_name ?? "",
+  }));
 }
 
+/** The same keys (own properties, whatever the name), each value mapped. */
 function mapEntries<T, U>(
   record: Record<string, T>,
   f: (key: string, value: T) => U,

@@ -1,0 +1,29 @@
+/**
+ * `@servable/convert`: the model converters the server and the kernel library share, in
+ * one place. It depends on `@servable/protocol` (and protobufjs) only; TF.js models come
+ * in as structural types, so it never loads TF.js itself.
+ *
+ *   tfjs/        what a TF.js model is to a converter: its tensors and layers, dtypes,
+ *                following a layers model's graph; writing a TF.js model folder
+ *   savedmodel/  TF.js layers model -> frozen TensorFlow SavedModel (GraphDef builder,
+ *                TensorFlow's OpDefs, one writer per layer kind)
+ *   onnx/        ONNX graphs: building them (onnx.helper's constructors), reading their
+ *                interface, element types, ZipMap outputs, signatures of a model file
+ *   xgboost/     XGBoost JSON model -> ONNX tree ensembles
+ *
+ * A converter reads one source (tfjs/, xgboost/) and builds one target (savedmodel/,
+ * onnx/); a new one (TF.js -> ONNX) is a folder beside them that follows a layers model
+ * with tfjs/ and builds with onnx/.
+ */
+export * from "./tfjs/tfjs-model";
+export * from "./tfjs/tfjs-dtypes";
+export * from "./tfjs/write-tfjs-model";
+export * from "./savedmodel";
+export * as onnxHelper from "./onnx/onnx-builder";
+export * from "./onnx/element-types";
+export * from "./onnx/onnx-graph";
+export * from "./onnx/zipmap";
+export * from "./onnx/derive-signatures";
+export * from "./onnx/model-file-signatures";
+export * from "./xgboost/xgboost-model";
+export * from "./xgboost/xgboost-to-onnx";
