@@ -1,11 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isModelName } from "@servable/protocol";
 import type { ModelConfigProvider } from "../core/server-core";
 import { DEFAULT_VERSION_POLICY } from "../repository/servable-version-policy";
 import { parseModelServerConfig, type ModelConfig } from "./model-server-config";
-
-/** A model name Servable accepts for folders and URLs: letters, digits, `_ . -`. */
-export const VALID_MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** One model: --model_name and --model_base_path. */
 export function singleModel(name: string, basePath: string): ModelConfigProvider {
@@ -19,7 +17,6 @@ export function singleModel(name: string, basePath: string): ModelConfigProvider
   return {
     describe: `model ${name} at ${basePath}`,
     pollWaitSeconds: 0,
-    labelsFromConfig: false,
     read: async () => [config],
   };
 }
@@ -29,24 +26,23 @@ export function configFile(path: string, pollWaitSeconds: number): ModelConfigPr
   return {
     describe: `model config ${path}`,
     pollWaitSeconds,
-    labelsFromConfig: true,
     read: async () => parseModelServerConfig(await readFile(path, "utf8")),
   };
 }
 
 /**
  * --model_repository: every subfolder with a valid model name is a model, serving its
- * latest version; folders that appear while serving become models.
+ * latest version; folders that appear while serving become models. The state folder
+ * (`.servable`) is not a valid model name.
  */
 export function modelRepository(root: string, pollWaitSeconds: number): ModelConfigProvider {
   return {
     describe: `model repository ${root}`,
     pollWaitSeconds,
-    labelsFromConfig: false,
     async read() {
       const entries = await readdir(root, { withFileTypes: true });
       return entries
-        .filter((e) => e.isDirectory() && VALID_MODEL_NAME.test(e.name))
+        .filter((e) => e.isDirectory() && isModelName(e.name))
         .map((e) => ({
           name: e.name,
           basePath: join(root, e.name),
