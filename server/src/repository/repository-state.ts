@@ -1,7 +1,8 @@
-import { rename } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, rename } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
-import { isLabel, isModelName, versionFromJson } from "@servable/protocol";
+import { failedPrecondition, isLabel, isModelName, versionFromJson } from "@servable/protocol";
 import { createFileExclusive, errorCode, readIfExists } from "./atomic-file";
 import { RepositoryLabelState } from "./label-state";
 import { StagingArea, type StagingOptions } from "./staging-area";
@@ -11,20 +12,55 @@ import { StateLayout } from "./state-layout";
  * A server's handle on the model repository's shared state (state-layout.ts): its own
  * staging folder, beating and sweeping the folders of servers that are gone, and the
  * label files. One per server process; `close()` when the server stops.
+ *
+ * A repository this server may not write (a read-only volume) is still served, with the
+ * labels found in it: `readOnly` says why nothing can be changed through this server.
  */
-export interface RepositoryState {
-  readonly layout: StateLayout;
-  readonly staging: StagingArea;
-  readonly labels: RepositoryLabelState;
-  close(): Promise<void>;
-}
+export type RepositoryState =
+  | {
+      readonly layout: StateLayout;
+      readonly labels: RepositoryLabelState;
+      readonly staging: StagingArea;
+      readonly readOnly?: undefined;
+      close(): Promise<void>;
+    }
+  | {
+      readonly layout: StateLayout;
+      readonly labels: RepositoryLabelState;
+      readonly staging?: undefined;
+      readonly readOnly: string;
+      close(): Promise<void>;
+    };
 
 export async function openRepositoryState(
   repository: string,
   options: Omit<StagingOptions, "logger"> & { readonly logger: Logger },
 ): Promise<RepositoryState> {
   const layout = new StateLayout(resolve(repository));
-  const staging = await StagingArea.open(layout.stagingDir, options);
+  let staging: StagingArea;
+  try {
+    staging = await StagingArea.open(layout.stagingDir, options);
+  } catch (error) {
+    const denied = await access(layout.repository, constants.W_OK).then(
+      () => undefined,
+      (e: unknown) => errorCode(e),
+    );
+    if (!denied || !["EROFS", "EACCES", "EPERM"].includes(denied)) throw error;
+    const readOnly = `${layout.repository} cannot be written (${denied})`;
+    options.logger.warn(
+      { err: error },
+      `Serving the model repository read-only: ${readOnly}; uploads, deletes and label changes are refused`,
+    );
+    const labels = new RepositoryLabelState(
+      layout,
+      () => {
+        throw failedPrecondition(`The model repository cannot be changed: ${readOnly}`);
+      },
+      options.logger,
+      "read-only",
+    );
+    return { layout, labels, readOnly, close: async () => undefined };
+  }
   const labels = new RepositoryLabelState(layout, () => staging.dir, options.logger, staging.id);
   try {
     await migrateLegacyLabels(layout, staging, options.logger);

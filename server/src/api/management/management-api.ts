@@ -50,7 +50,7 @@ export async function createManagementApi(
   const token = await resolveToken(options.authTokenFile, env);
   const state = options.repository;
   const repository =
-    state &&
+    state?.staging &&
     new ModelRepository({
       layout: state.layout,
       staging: state.staging,
@@ -61,6 +61,7 @@ export async function createManagementApi(
   const router = managementRouter(core, {
     token: token.value,
     repository,
+    readOnly: state?.readOnly,
     labels: options.labels,
     formats: options.formats,
     limits: { maxBytes: options.maxUploadBytes, maxFiles: options.maxUploadFiles },

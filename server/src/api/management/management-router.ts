@@ -22,6 +22,8 @@ export interface ManagementRouterOptions {
   readonly token: string;
   /** The repository's version folders; undefined without --model_repository. */
   readonly repository: ModelRepository | undefined;
+  /** Why the repository cannot be changed through this server, when it cannot. */
+  readonly readOnly?: string;
   /** Where labels set here live: the repository state, or this server's memory. */
   readonly labels: LabelState;
   readonly formats: readonly ModelFormat[];
@@ -48,6 +50,9 @@ export function managementRouter(
   const { labels } = options;
   const authorized: RequestHandler = (req, _res, next) => next(checkBearer(req, options.token));
   const repositoryFor = (name: string) => {
+    if (options.readOnly) {
+      throw failedPrecondition(`The model repository cannot be changed: ${options.readOnly}`);
+    }
     if (!options.repository) {
       throw notFound(`Model ${name} cannot be changed: the server has no --model_repository`);
     }
