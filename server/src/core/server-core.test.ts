@@ -142,6 +142,7 @@ test("labels of the label state resolve, keep their versions served, and follow 
   await state.set("followed", "stable", 1);
   const server = core([config("followed")], state);
   await server.start();
+  await server.pollNow(); // every version found has loaded
   try {
     // Version 1 is served for its label though the policy wants only the latest.
     assert.equal(await answer(server, { name: "followed", label: "stable" }), 10);
@@ -180,6 +181,7 @@ test("a label named like Object.prototype's keys is kept as data", async () => {
   await state.set("protos", "constructor", 1);
   const server = core([config("protos")], state);
   await server.start();
+  await server.pollNow(); // every version found has loaded
   try {
     assert.equal(await answer(server, { name: "protos", label: "__proto__" }), 5);
     assert.equal(await answer(server, { name: "protos", label: "constructor" }), 5);
