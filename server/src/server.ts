@@ -23,6 +23,8 @@ import { createLogger } from "./logger";
 import { WarmWorkers } from "./execution/replicas/warm-workers";
 import { initTfjsBackend } from "./execution/tfjs/tfjs-backend";
 import { ServerCore, type ModelConfigProvider } from "./core/server-core";
+import { MemoryLabelState } from "./repository/label-state";
+import { openRepositoryState } from "./repository/repository-state";
 
 export interface RunningServer {
   readonly core: ServerCore;
@@ -62,6 +64,11 @@ export async function startServer(
   // Replicas start from warm workers: a new version skips the runtime's start-up.
   const workers = replicas > 0 ? new WarmWorkers({ backend }) : undefined;
   const metrics = new ServingMetrics();
+  // The repository's shared state (labels, staging): every server on it follows it.
+  const repositoryState = flags.model_repository
+    ? await openRepositoryState(flags.model_repository, { logger })
+    : undefined;
+  const labelState = repositoryState?.labels ?? new MemoryLabelState();
 
   const core = new ServerCore({
     configProvider,
@@ -94,17 +101,18 @@ export async function startServer(
       logger,
     }),
     allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
+    labelState,
     logger,
   });
   logger.info(
     { source: configProvider.describe, replicas, batching: batching ?? false },
     `Serving ${configProvider.describe}`,
   );
-  // Before the first poll: persisted labels keep their versions served from the start.
   let management: ManagementApi | undefined;
   if (flags.rest_api_port > 0) {
     management = await createManagementApi(core, {
-      modelRepository: flags.model_repository,
+      repository: repositoryState,
+      labels: labelState,
       servesRepository: Boolean(flags.model_repository) && !flags.model_config_file,
       authTokenFile: flags.auth_token_file,
       requireAuthForReads: flags.require_auth_for_reads,
@@ -173,6 +181,7 @@ export async function startServer(
       await management?.close();
       await grpcApi?.close();
       await core.stop();
+      await repositoryState?.close();
       await workers?.close();
     },
   };

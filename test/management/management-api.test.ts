@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import {
+  call as callUrl,
+  demoFiles,
+  linearFiles,
+  predict,
+  stateOf as stateOfUrl,
+  tree,
+  upload as uploadUrl,
+  type Files,
+} from "../support/management-client";
 import {
   getJson,
   postJson,
@@ -14,75 +24,32 @@ import {
   type ServerProcess,
 } from "../support/server-process";
 
-/**
- * The management API (docs/management-api.md) against real server processes: uploads,
- * labels, deletes, the token and its runtime file, the limits, and that bad or cut-off
- * uploads leave nothing behind.
- */
-const DEMO = join(ROOT, "server", "demo", "models", "half_plus_two", "1");
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-management-"));
-});
-after(() => rm(work, { recursive: true, force: true }));
-
-type Files = [path: string, data: Blob][];
-
-async function demoFiles(): Promise<Files> {
-  return Promise.all(
-    ["model.json", "group1-shard1of1.bin", "signatures.json"].map(
-      async (f): Promise<[string, Blob]> => [f, new Blob([await readFile(join(DEMO, f))])],
-    ),
-  );
-}
-
-/** The demo model answering y = 0.5x + b. */
-async function linearFiles(b: number): Promise<Files> {
-  const files = await demoFiles();
-  files[1] = [files[1]![0], new Blob([Float32Array.of(0.5, b, 3, 0.5, 3)])];
-  return files;
-}
-
-async function upload(
+const upload = (
   server: ServerProcess,
   name: string,
   files: Files,
-  options: { token?: string; query?: string } = {},
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const form = new FormData();
-  for (const [path, data] of files) form.append(path, data, path);
-  const res = await fetch(`${server.url}/v1/models/${name}/versions${options.query ?? ""}`, {
-    method: "POST",
-    body: form,
-    headers: options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` },
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
-
-async function call(
+  options?: { token?: string; query?: string },
+) => uploadUrl(server.url, name, files, options);
+const call = (
   server: ServerProcess,
   method: string,
   path: string,
   token: string | undefined,
   body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      ...(token !== undefined && { Authorization: `Bearer ${token}` }),
-      ...(body !== undefined && { "Content-Type": "application/json" }),
-    },
-    ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+) => callUrl(server.url, method, path, token, body);
+const stateOf = (server: ServerProcess, name: string, version: number) =>
+  stateOfUrl(server.url, name, version);
 
-async function stateOf(server: ServerProcess, name: string, version: number): Promise<string> {
-  const answer = await getJson(`${server.url}/v1/models/${name}/versions/${version}`);
-  if (answer.status !== 200) return `HTTP ${answer.status}`;
-  return (answer.json as { model_version_status: { state: string }[] }).model_version_status[0]!
-    .state;
-}
+/**
+ * The management API (docs/management-api.md) against real server processes: uploads,
+ * labels, deletes, the token and its runtime file, the limits, and that bad or cut-off
+ * uploads leave nothing behind.
+ */
+let work: string;
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "servable-management-"));
+});
+after(() => rm(work, { recursive: true, force: true }));
 
 const waitForState = (server: ServerProcess, name: string, version: number, state: string) =>
   waitFor(
@@ -91,15 +58,16 @@ const waitForState = (server: ServerProcess, name: string, version: number, stat
   );
 
 async function predictY(server: ServerProcess, path: string, x: number): Promise<number> {
-  const answer = await postJson(`${server.url}/v1/models/${path}:predict`, { instances: [[x]] });
-  assert.equal(answer.status, 200, answer.text);
-  return (answer.json as { predictions: number[][] }).predictions[0]![0]!;
+  const answer = await predict(server.url, path, x);
+  assert.equal(answer.status, 200, answer.error);
+  return answer.y!;
 }
 
-/** Every file and folder under `dir`, relative, sorted. */
-async function tree(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
-  return entries.map(String).sort();
+/** The version a label file in the repository state holds, or undefined without one. */
+async function labelFile(repository: string, model: string, label: string) {
+  const path = join(repository, ".servable", "models", model, "labels", `${label}.json`);
+  const text = await readFile(path, "utf8").catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as { version: number }).version;
 }
 
 describe("a server on a model repository, with its generated token", () => {
@@ -148,7 +116,11 @@ describe("a server on a model repository, with its generated token", () => {
       assert.equal((await call(server, "DELETE", "/v1/models/m/labels/x", bad)).status, 401);
       assert.equal((await call(server, "DELETE", "/v1/models/m/versions/1", bad)).status, 401);
     }
-    assert.deepEqual(await tree(repository), [], "nothing was written");
+    assert.deepEqual(
+      (await tree(repository)).filter((p) => !p.startsWith(".servable")),
+      [],
+      "nothing was written",
+    );
     // Reads stay open.
     assert.equal((await getJson(`${server.url}/v1/models`)).status, 200);
   });
@@ -302,10 +274,7 @@ describe("a server on a model repository, with its generated token", () => {
     assert.equal(await predictY(server, "lin", 2), 10);
     assert.equal(await predictY(server, "lin/labels/stable", 2), 8);
     assert.equal(await stateOf(server, "lin", 10), "AVAILABLE");
-    assert.deepEqual(
-      JSON.parse(await readFile(join(repository, ".servable", "labels.json"), "utf8")),
-      { lin: { stable: 10 } },
-    );
+    assert.equal(await labelFile(repository, "lin", "stable"), 10);
     const listing = (await getJson(`${server.url}/v1/models`)).json as {
       models: { name: string; labels: Record<string, string> }[];
     };
@@ -316,10 +285,7 @@ describe("a server on a model repository, with its generated token", () => {
     assert.deepEqual(removed.json, { name: "lin", label: "stable" });
     assert.equal((await call(server, "DELETE", "/v1/models/lin/labels/stable", token)).status, 404);
     await waitForState(server, "lin", 10, "END");
-    assert.deepEqual(
-      JSON.parse(await readFile(join(repository, ".servable", "labels.json"), "utf8")),
-      {},
-    );
+    assert.equal(await labelFile(repository, "lin", "stable"), undefined);
   });
 
   test("a deleted version is unloaded and its folder removed; a labelled one is refused", async () => {
@@ -477,7 +443,7 @@ describe("--require_auth_for_reads and --auth_token_file", () => {
 });
 
 describe("restarts and servers without a repository", () => {
-  test("labels come back after a restart with their versions served; leftovers are swept", async () => {
+  test("after a kill -9 mid-upload: labels come back, nothing half-written loads, the staging goes", async () => {
     const repository = join(work, "restart");
     await mkdir(repository);
     const env = { SERVABLE_TOKEN: "t", SERVABLE_RUNTIME_DIR: join(work, "restart-runtime") };
@@ -490,31 +456,53 @@ describe("restarts and servers without a repository", () => {
     );
     await upload(server, "lin", await linearFiles(3), { token: "t" });
     await waitForState(server, "lin", 2, "AVAILABLE");
-    await server.stop();
 
-    // What a crash in the middle of an upload and of a delete leaves.
-    await mkdir(join(repository, ".upload-0123456789abcdef", "files"), { recursive: true });
-    await mkdir(join(repository, "lin", ".upload-feedfeedfeedfeed"));
-    await mkdir(join(repository, "lin", ".delete-feedfeedfeedfeed"));
+    // An upload under way: its first file is being written when the process is killed.
+    const boundary = "----killed";
+    const req = httpRequest(`${server.url}/v1/models/lin/versions`, {
+      method: "POST",
+      headers: {
+        Authorization: "Bearer t",
+        "Content-Type": `multipart/form-data; boundary=${boundary}`,
+        "Content-Length": 10_000_000,
+      },
+    });
+    req.on("error", () => undefined);
+    req.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="model.json"; filename="model.json"\r\n\r\n`,
+    );
+    req.write(Buffer.alloc(100_000, 32));
+    const staging = join(repository, ".servable", "staging");
+    const killed = await waitFor(async () =>
+      (await tree(staging)).find((p) => /\/upload-[0-9a-f]+\/files\/model\.json$/.test(p)),
+    );
+    process.kill(server.pid, "SIGKILL");
+    await server.stop();
+    req.destroy();
 
     server = await startServer([`--model_repository=${repository}`], { env });
     try {
       await waitForState(server, "lin", 1, "AVAILABLE");
       assert.equal(await predictY(server, "lin/labels/stable", 2), 2);
       assert.equal(await predictY(server, "lin", 2), 4);
-      assert.deepEqual(await tree(repository), [
-        ".servable",
-        ".servable/labels.json",
-        "lin",
-        "lin/1",
-        "lin/1/group1-shard1of1.bin",
-        "lin/1/model.json",
-        "lin/1/signatures.json",
-        "lin/2",
-        "lin/2/group1-shard1of1.bin",
-        "lin/2/model.json",
-        "lin/2/signatures.json",
-      ]);
+      // The killed server's staging folder goes once its heartbeat is two beats old.
+      const dead = killed.split("/")[0]!;
+      await waitFor(async () => ((await tree(staging)).includes(dead) ? undefined : true), 30_000);
+      assert.equal(await labelFile(repository, "lin", "stable"), 1);
+      assert.deepEqual(
+        (await tree(repository)).filter((p) => !p.startsWith(".servable")),
+        [
+          "lin",
+          "lin/1",
+          "lin/1/group1-shard1of1.bin",
+          "lin/1/model.json",
+          "lin/1/signatures.json",
+          "lin/2",
+          "lin/2/group1-shard1of1.bin",
+          "lin/2/model.json",
+          "lin/2/signatures.json",
+        ],
+      );
     } finally {
       await server.stop();
     }

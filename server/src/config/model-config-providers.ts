@@ -5,12 +5,6 @@ import type { ModelConfigProvider } from "../core/server-core";
 import { DEFAULT_VERSION_POLICY } from "../repository/servable-version-policy";
 import { parseModelServerConfig, type ModelConfig } from "./model-server-config";
 
-/**
- * @deprecated The model-name rule is @servable/protocol's `isModelName`; this alias stays
- * only until repository/ takes the rule from there.
- */
-export const VALID_MODEL_NAME = { test: isModelName } as const;
-
 /** One model: --model_name and --model_base_path. */
 export function singleModel(name: string, basePath: string): ModelConfigProvider {
   const config: ModelConfig = {
@@ -23,7 +17,6 @@ export function singleModel(name: string, basePath: string): ModelConfigProvider
   return {
     describe: `model ${name} at ${basePath}`,
     pollWaitSeconds: 0,
-    labelsFromConfig: false,
     read: async () => [config],
   };
 }
@@ -33,20 +26,19 @@ export function configFile(path: string, pollWaitSeconds: number): ModelConfigPr
   return {
     describe: `model config ${path}`,
     pollWaitSeconds,
-    labelsFromConfig: true,
     read: async () => parseModelServerConfig(await readFile(path, "utf8")),
   };
 }
 
 /**
  * --model_repository: every subfolder with a valid model name is a model, serving its
- * latest version; folders that appear while serving become models.
+ * latest version; folders that appear while serving become models. The state folder
+ * (`.servable`) is not a valid model name.
  */
 export function modelRepository(root: string, pollWaitSeconds: number): ModelConfigProvider {
   return {
     describe: `model repository ${root}`,
     pollWaitSeconds,
-    labelsFromConfig: false,
     async read() {
       const entries = await readdir(root, { withFileTypes: true });
       return entries

@@ -4,7 +4,6 @@ import { TestLoader } from "../testing/test-loaders";
 import { AspiredVersionsManager } from "./aspired-versions-manager";
 import { badModel } from "@servable/protocol";
 import { ServableStateMonitor } from "./servable-state-monitor";
-import { VersionLabels } from "./version-labels";
 
 test("the monitor remembers every version, highest first, failed ones with their error", async () => {
   const manager = new AspiredVersionsManager({ maxNumLoadRetries: 0, loadRetryIntervalMs: 1 });
@@ -42,21 +41,4 @@ test("the monitor remembers every version, highest first, failed ones with their
   );
   monitor.close();
   await manager.stop();
-});
-
-test("version labels: per model, replaced whole, listed per version", () => {
-  const labels = new VersionLabels();
-  labels.set("m", "stable", 1);
-  labels.set("m", "canary", 2);
-  labels.set("other", "stable", 9);
-  assert.equal(labels.get("m", "stable"), 1);
-  assert.equal(labels.get("m", "nope"), undefined);
-  assert.deepEqual(labels.labelsOf("m", 2), ["canary"]);
-  labels.replace("m", { stable: 2 });
-  assert.deepEqual(labels.of("m"), { stable: 2 });
-  assert.equal(labels.delete("m", "stable"), true);
-  assert.equal(labels.delete("m", "stable"), false);
-  assert.deepEqual(labels.of("other"), { stable: 9 });
-  assert.ok(VersionLabels.VALID_LABEL.test("canary_2"));
-  assert.ok(!VersionLabels.VALID_LABEL.test("can-ary"));
 });

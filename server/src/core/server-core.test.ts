@@ -6,6 +6,7 @@ import { after, before, mock, test } from "node:test";
 import pino from "pino";
 import { ServingError } from "@servable/protocol";
 import type { ModelConfig } from "../config/model-server-config";
+import { MemoryLabelState } from "../repository/label-state";
 import { ServerCore, type ModelSpec } from "./server-core";
 import { testAdapter, VALUE_FILE } from "../testing/test-adapter";
 
@@ -23,17 +24,17 @@ async function writeVersion(model: string, version: number, value: string): Prom
 
 function core(
   configs: ModelConfig[],
-  labelsFromConfig = true,
+  labelState = new MemoryLabelState(),
   manager = { maxNumLoadRetries: 0, loadRetryIntervalMs: 1 },
 ): ServerCore {
   const logger = pino({ level: "silent" });
   return new ServerCore({
     configProvider: {
-      describe: "test",
+      describe: "model config test.config",
       pollWaitSeconds: 0,
-      labelsFromConfig,
       read: async () => configs,
     },
+    labelState,
     fileSystemPollWaitSeconds: 0,
     manager,
     adapter: testAdapter,
@@ -82,7 +83,7 @@ test("config labels resolve to versions; unknown labels are TF Serving's error",
       () => server.getServableHandle({ name: "labelled", label: "beta" }),
       servingError("INVALID_ARGUMENT", "Unrecognized servable version label: beta"),
     );
-    assert.deepEqual(server.labelsOf("labelled"), { stable: 1, canary: 2 });
+    assert.deepEqual({ ...server.labelsOf("labelled") }, { stable: 1, canary: 2 });
     assert.equal(server.isReady(), true);
   } finally {
     await server.stop();
@@ -109,27 +110,93 @@ test("a config label waits for its version to become AVAILABLE", async () => {
   }
 });
 
-test("labels may only point at AVAILABLE versions", async () => {
+test("the API may point a label only at an AVAILABLE version, and not at a config label", async () => {
   await writeVersion("strict", 1, "1");
-  const server = core([config("strict")], false);
+  const server = core([config("strict", { versionLabels: { fixed: 1 } })]);
   await server.start();
   await server.whenReady();
   try {
-    server.setLabel("strict", "stable", 1);
+    server.checkLabelTarget("strict", "stable", 1);
     assert.throws(
-      () => server.setLabel("strict", "stable", 7),
+      () => server.checkLabelTarget("strict", "stable", 7),
       servingError(
         "FAILED_PRECONDITION",
         "Request to assign label to version 7 of model strict, which is not currently available for inference",
       ),
     );
-    assert.throws(() => server.setLabel("strict", "bad-label", 1), /letters, digits and _/);
     assert.throws(
-      () => server.setLabel("nope", "stable", 1),
+      () => server.checkLabelTarget("nope", "stable", 1),
       servingError("NOT_FOUND", "Could not find any versions of model nope"),
     );
-    server.deleteLabel("strict", "stable");
-    assert.deepEqual(server.labelsOf("strict"), {});
+    assert.throws(
+      () => server.checkLabelTarget("strict", "fixed", 1),
+      servingError(
+        "FAILED_PRECONDITION",
+        "Label fixed of model strict is set by the model config test.config (its version_labels): change it there. The management API changes the other labels.",
+      ),
+    );
+    assert.equal(server.labelOwner("strict", "fixed"), "config");
+    assert.equal(server.labelOwner("strict", "stable"), undefined);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("labels of the label state resolve, keep their versions served, and follow the state", async () => {
+  for (const v of [1, 2, 3]) await writeVersion("followed", v, String(v * 10));
+  const state = new MemoryLabelState();
+  await state.set("followed", "stable", 1);
+  const server = core([config("followed")], state);
+  await server.start();
+  await server.pollNow(); // every version found has loaded
+  try {
+    // Version 1 is served for its label though the policy wants only the latest.
+    assert.equal(await answer(server, { name: "followed", label: "stable" }), 10);
+    assert.equal(await answer(server, { name: "followed" }), 30);
+    assert.deepEqual({ ...server.labelsOf("followed") }, { stable: 1 });
+    assert.equal(server.labelOwner("followed", "stable"), "state");
+
+    // Moved to a version not loaded here: the label answers from version 1 until 2 is AVAILABLE.
+    await state.set("followed", "stable", 2);
+    await server.refreshLabels();
+    assert.equal(server.labelsOf("followed").stable, 1);
+    await server.pollNow();
+    assert.equal(await answer(server, { name: "followed", label: "stable" }), 20);
+    assert.deepEqual(
+      server.modelStatus("followed").map((s) => `${s.id.version} ${s.state}`),
+      ["3 AVAILABLE", "2 AVAILABLE", "1 END"],
+      "version 1 unloads once its label has moved",
+    );
+
+    await state.delete("followed", "stable");
+    await server.pollNow();
+    assert.throws(
+      () => server.getServableHandle({ name: "followed", label: "stable" }),
+      servingError("INVALID_ARGUMENT", "Unrecognized servable version label: stable"),
+    );
+    assert.equal(server.modelStatus("followed", 2)[0]!.state, "END");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a label named like Object.prototype's keys is kept as data", async () => {
+  await writeVersion("protos", 1, "5");
+  const state = new MemoryLabelState();
+  await state.set("protos", "__proto__", 1);
+  await state.set("protos", "constructor", 1);
+  const server = core([config("protos")], state);
+  await server.start();
+  await server.pollNow(); // every version found has loaded
+  try {
+    assert.equal(await answer(server, { name: "protos", label: "__proto__" }), 5);
+    assert.equal(await answer(server, { name: "protos", label: "constructor" }), 5);
+    const labels = server.labelsOf("protos");
+    assert.deepEqual(Object.keys(labels).sort(), ["__proto__", "constructor"]);
+    assert.throws(
+      () => server.getServableHandle({ name: "protos", label: "toString" }),
+      servingError("INVALID_ARGUMENT", "Unrecognized servable version label: toString"),
+    );
   } finally {
     await server.stop();
   }
@@ -197,7 +264,7 @@ test("ready once every version found at start is AVAILABLE or END; a retry holds
   await writeVersion("broken", 1, "not a number");
   await writeVersion("busy", 1, "unavailable");
   mock.timers.enable({ apis: ["setTimeout", "Date"] });
-  const server = core([config("fine"), config("broken"), config("busy")], true, {
+  const server = core([config("fine"), config("broken"), config("busy")], undefined, {
     maxNumLoadRetries: 1,
     loadRetryIntervalMs: 60_000,
   });

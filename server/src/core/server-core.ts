@@ -1,5 +1,9 @@
 import type { Logger } from "pino";
-import { AspiredVersionsManager, type ManagerOptions } from "./aspired-versions-manager";
+import {
+  AspiredVersionsManager,
+  type AspiredVersion,
+  type ManagerOptions,
+} from "./aspired-versions-manager";
 import { failedPrecondition, invalidArgument, notFound } from "@servable/protocol";
 import type { ServableHandle } from "./servable-handle";
 import type { ServableState } from "./servable-state";
@@ -12,6 +16,7 @@ import {
   FileSystemStoragePathSource,
   type StoragePathVersion,
 } from "../repository/file-system-source";
+import { MemoryLabelState, type LabelState } from "../repository/label-state";
 
 /** What a request names: a model, and a version or a label (neither: the latest). */
 export interface ModelSpec {
@@ -21,14 +26,13 @@ export interface ModelSpec {
 }
 
 /**
- * Where the list of models comes from, read again every `pollWaitSeconds` (0: once).
- * `labelsFromConfig` says whether the list's version labels are the whole truth (a
- * config file) or labels are set through the management API (a model repository).
+ * Where the list of models comes from, read again every `pollWaitSeconds` (0: once). The
+ * version labels it lists (a config file's `version_labels`) are its own: the management
+ * API may not change them.
  */
 export interface ModelConfigProvider {
   readonly describe: string;
   readonly pollWaitSeconds: number;
-  readonly labelsFromConfig: boolean;
   read(): Promise<ModelConfig[]>;
 }
 
@@ -39,6 +43,11 @@ export interface ServerCoreOptions {
   /** Makes the Loader of each version the source finds (formats, execution). */
   readonly adapter: SourceAdapter;
   readonly allowVersionLabelsForUnavailableModels: boolean;
+  /**
+   * The labels set through the management API (the repository state, shared by every
+   * server on the repository; default: this process's memory). Read before every poll.
+   */
+  readonly labelState?: LabelState;
   readonly logger: Logger;
 }
 
@@ -47,14 +56,26 @@ export interface ServerCoreOptions {
  * Source, the Source's version lists become Loaders for the Manager, and requests
  * resolve a ModelSpec to a handle through the Manager. The APIs talk to this, never to
  * the parts behind it.
+ *
+ * Labels flow one way: the config's labels and the label state (read before every poll)
+ * say which labels are wanted; the Source keeps the label state's versions served; this
+ * resolves requests' labels (version-labels.ts) and keeps a label's previous version
+ * loaded while its new one loads. Nothing here writes a label back.
  */
 export class ServerCore {
   readonly #manager: AspiredVersionsManager;
   readonly #monitor: ServableStateMonitor;
   readonly #labels = new VersionLabels();
-  /** Config labels waiting for their version to become AVAILABLE. */
-  readonly #pendingLabels = new Map<string, Record<string, number>>();
+  readonly #labelState: LabelState;
+  /** The config's labels, per model: the API may not change these. */
+  #configLabels = new Map<string, ReadonlyMap<string, number>>();
+  readonly #warnedConflicts = new Set<string>();
+  #labelRefresh: Promise<void> | undefined;
+  #nextLabelRefresh: Promise<void> | undefined;
   readonly #source: FileSystemStoragePathSource;
+  /** The Source's last list per model, and what was given to the manager for it. */
+  readonly #fromSource = new Map<string, readonly StoragePathVersion[]>();
+  readonly #given = new Map<string, ReadonlyMap<number, GivenVersion>>();
   #configs: readonly ModelConfig[] = [];
   #configTimer: NodeJS.Timeout | undefined;
   readonly #initialLoads = new InitialLoads();
@@ -62,12 +83,17 @@ export class ServerCore {
 
   constructor(private readonly options: ServerCoreOptions) {
     this.#log = options.logger;
+    this.#labelState = options.labelState ?? new MemoryLabelState();
     this.#manager = new AspiredVersionsManager(options.manager);
     this.#monitor = new ServableStateMonitor(this.#manager);
     this.#manager.subscribe((state) => this.#onStateChange(state));
     this.#source = new FileSystemStoragePathSource(
       (name, versions) => this.#aspire(name, versions),
-      { pollWaitSeconds: options.fileSystemPollWaitSeconds, logger: options.logger },
+      {
+        pollWaitSeconds: options.fileSystemPollWaitSeconds,
+        logger: options.logger,
+        beforePoll: () => this.refreshLabels(),
+      },
     );
   }
 
@@ -110,7 +136,7 @@ export class ServerCore {
    * HandleReloadConfigRequest); a config file polled later replaces it again.
    */
   async replaceConfig(configs: ModelConfig[]): Promise<void> {
-    await this.#applyConfig(configs, true);
+    await this.#applyConfig(configs);
   }
 
   /**
@@ -165,8 +191,28 @@ export class ServerCore {
     return this.#configs.find((c) => c.name === name);
   }
 
+  /** A model's labels as requests resolve them now, label -> version (no prototype). */
   labelsOf(name: string): Record<string, number> {
-    return this.#labels.of(name);
+    const labels = Object.create(null) as Record<string, number>;
+    for (const [label, version] of this.#labels.of(name)) labels[label] = version;
+    return labels;
+  }
+
+  /** Where a label is set: the config (the API may not change it), the label state, or nowhere. */
+  labelOwner(name: string, label: string): "config" | "state" | undefined {
+    if (this.#configLabels.get(name)?.has(label)) return "config";
+    if (this.#labelState.current().get(name)?.has(label)) return "state";
+    return undefined;
+  }
+
+  /** Says where config labels come from, for the errors that refuse to change them. */
+  get configDescription(): string {
+    return this.options.configProvider.describe;
+  }
+
+  /** Labels that point at a version, wanted or still resolved here. */
+  labelsAt(name: string, version: number): string[] {
+    return this.#labels.labelsOf(name, version);
   }
 
   availableSince(name: string, version: number): number | undefined {
@@ -184,45 +230,51 @@ export class ServerCore {
   }
 
   /**
-   * Points a label at a version. The version must be AVAILABLE unless
-   * --allow_version_labels_for_unavailable_models (TF Serving's rule).
+   * Checks that the API may point `label` at `version` on this server: the model is
+   * known, the label is not the config's, and the version is AVAILABLE unless
+   * --allow_version_labels_for_unavailable_models lets a new label point ahead (TF
+   * Serving's rule).
+   * @throws ServingError NOT_FOUND or FAILED_PRECONDITION
    */
-  setLabel(name: string, label: string, version: number): void {
-    if (!VersionLabels.VALID_LABEL.test(label)) {
-      throw invalidArgument(`Invalid label "${label}": labels are made of letters, digits and _`);
-    }
+  checkLabelTarget(name: string, label: string, version: number): void {
     if (!this.modelNames().includes(name))
       throw notFound(`Could not find any versions of model ${name}`);
+    this.checkLabelChangeable(name, label);
     const available = this.#manager.availableVersions(name).includes(version);
-    const current = this.#labels.get(name, label);
-    const mayPointAhead =
-      this.options.allowVersionLabelsForUnavailableModels && current === undefined;
-    if (!available && !mayPointAhead) {
+    const isNew =
+      this.#labels.get(name, label) === undefined && this.labelOwner(name, label) === undefined;
+    if (!available && !(this.options.allowVersionLabelsForUnavailableModels && isNew)) {
       throw failedPrecondition(
         `Request to assign label to version ${version} of model ${name}, which is not currently available for inference`,
       );
     }
-    this.#labels.set(name, label, version);
-    this.#log.info(
-      { model: name, label, version },
-      `Label ${label} of ${name} -> version ${version}`,
+  }
+
+  /** @throws ServingError FAILED_PRECONDITION when the config owns the label. */
+  checkLabelChangeable(name: string, label: string): void {
+    if (this.labelOwner(name, label) !== "config") return;
+    throw failedPrecondition(
+      `Label ${label} of model ${name} is set by the ${this.options.configProvider.describe} ` +
+        "(its version_labels): change it there. The management API changes the other labels.",
     );
   }
 
-  deleteLabel(name: string, label: string): void {
-    if (!this.#labels.delete(name, label)) {
-      throw notFound(`Model ${name} has no label ${label}`);
-    }
-    this.#log.info({ model: name, label }, `Label ${label} of ${name} removed`);
-  }
-
   /**
-   * Labels kept from an earlier run (the management API's state): each is set once its
-   * version is AVAILABLE and, until then too, keeps that version served.
+   * Reads the label state again and resolves every model's labels. A read under way may
+   * have started before the caller's change, so a call during one gets the next one.
    */
-  restoreLabels(name: string, labels: Readonly<Record<string, number>>): void {
-    this.#pendingLabels.set(name, { ...this.#pendingLabels.get(name), ...labels });
-    this.#applyPendingLabels(name);
+  refreshLabels(): Promise<void> {
+    if (!this.#labelRefresh) {
+      this.#labelRefresh = this.#refreshLabelsOnce().finally(
+        () => (this.#labelRefresh = undefined),
+      );
+      return this.#labelRefresh;
+    }
+    this.#nextLabelRefresh ??= this.#labelRefresh.then(() => {
+      this.#nextLabelRefresh = undefined;
+      return this.refreshLabels();
+    });
+    return this.#nextLabelRefresh;
   }
 
   /** Forgets a version's history (its files are gone for good). */
@@ -230,57 +282,137 @@ export class ServerCore {
     this.#monitor.forget(name, version);
   }
 
-  async #applyConfig(
-    configs: ModelConfig[],
-    labelsFromConfig = this.options.configProvider.labelsFromConfig,
-  ): Promise<void> {
-    this.#configs = configs;
-    if (labelsFromConfig) {
-      for (const config of configs) {
-        this.#labels.replace(config.name, {});
-        this.#pendingLabels.set(config.name, { ...config.versionLabels });
-        this.#applyPendingLabels(config.name);
-      }
+  async #refreshLabelsOnce(): Promise<void> {
+    try {
+      await this.#labelState.refresh();
+    } catch (error) {
+      this.#log.error(
+        { err: error },
+        `Keeping the labels last read from ${this.#labelState.describe}: ${(error as Error).message}`,
+      );
     }
+    this.#resolveAllLabels();
+  }
+
+  async #applyConfig(configs: ModelConfig[]): Promise<void> {
+    this.#configs = configs;
+    this.#configLabels = new Map(
+      configs.map((c) => [c.name, new Map(Object.entries(c.versionLabels))]),
+    );
+    this.#resolveAllLabels();
     await this.#source.setModels(
       configs.map((c) => ({
         name: c.name,
         basePath: c.basePath,
         versionPolicy: c.versionPolicy,
-        // Labels set through the management API keep their versions served.
-        ...(!labelsFromConfig && { pinnedVersions: () => this.#labelledVersions(c.name) }),
+        pinnedVersions: () => this.#pinnedByState(c.name),
       })),
     );
   }
 
-  /** Versions a label points at, or will once they are AVAILABLE. */
-  #labelledVersions(name: string): number[] {
-    return [
-      ...Object.values(this.#labels.of(name)),
-      ...Object.values(this.#pendingLabels.get(name) ?? {}),
-    ];
+  /** Versions the label state's labels point at (the config's own labels pin nothing, as in TF Serving). */
+  #pinnedByState(name: string): number[] {
+    const config = this.#configLabels.get(name);
+    const pinned: number[] = [];
+    for (const [label, version] of this.#labelState.current().get(name) ?? []) {
+      if (!config?.has(label)) pinned.push(version);
+    }
+    return pinned;
   }
 
-  #applyPendingLabels(name: string): void {
-    const pending = this.#pendingLabels.get(name);
-    if (!pending) return;
-    for (const [label, version] of Object.entries(pending)) {
-      try {
-        this.setLabel(name, label, version);
-        delete pending[label];
-      } catch {
-        // Applied once the version becomes AVAILABLE.
+  /** The labels a model wants: the label state's, with the config's over them. */
+  #wantedLabels(name: string): Map<string, number> {
+    const wanted = new Map<string, number>();
+    if (!this.modelConfig(name)) return wanted;
+    const config = this.#configLabels.get(name) ?? new Map<string, number>();
+    for (const [label, version] of this.#labelState.current().get(name) ?? []) {
+      if (!config.has(label)) wanted.set(label, version);
+      else if (config.get(label) !== version) this.#warnConflict(name, label);
+    }
+    for (const [label, version] of config) wanted.set(label, version);
+    return wanted;
+  }
+
+  #warnConflict(name: string, label: string): void {
+    const key = `${name}\u0000${label}`;
+    if (this.#warnedConflicts.has(key)) return;
+    this.#warnedConflicts.add(key);
+    this.#log.warn(
+      { model: name, label },
+      `Label ${label} of ${name} is set by the ${this.options.configProvider.describe}; ` +
+        `the one in ${this.#labelState.describe} is ignored`,
+    );
+  }
+
+  #resolveAllLabels(): void {
+    const names = new Set([
+      ...this.#configs.map((c) => c.name),
+      ...this.#labelState.current().keys(),
+      ...this.#monitor.modelNames(),
+    ]);
+    for (const name of names) this.#resolveLabels(name);
+  }
+
+  #resolveLabels(name: string): void {
+    const before = this.#labels.of(name);
+    const available = new Set(this.#manager.availableVersions(name));
+    const changed = this.#labels.update(
+      name,
+      this.#wantedLabels(name),
+      (v) => available.has(v),
+      this.options.allowVersionLabelsForUnavailableModels,
+    );
+    if (!changed) return;
+    const after = this.#labels.of(name);
+    for (const [label, version] of after) {
+      if (before.get(label) === version) continue;
+      this.#log.info(
+        { model: name, label, version },
+        `Label ${label} of ${name} -> version ${version}`,
+      );
+    }
+    for (const label of before.keys()) {
+      if (!after.has(label))
+        this.#log.info({ model: name, label }, `Label ${label} of ${name} removed`);
+    }
+    this.#aspire(name);
+  }
+
+  /**
+   * Gives the manager the Source's versions of a model (`versions`, or the last list) plus
+   * the versions labels still hold. A version's loader is made once and given again
+   * while its folder stays the same.
+   */
+  #aspire(name: string, versions?: readonly StoragePathVersion[]): void {
+    if (versions) this.#fromSource.set(name, versions);
+    const listed = this.#fromSource.get(name) ?? [];
+    const given = this.#given.get(name) ?? new Map<number, GivenVersion>();
+    const next = new Map<number, GivenVersion>();
+    for (const { version, path } of listed) {
+      const kept = given.get(version);
+      next.set(version, kept?.path === path ? kept : this.#givenVersion(name, version, path));
+    }
+    // A model the Source lists no version of serves nothing, held or not.
+    if (listed.length > 0) {
+      for (const version of this.#labels.held(name)) {
+        const kept = given.get(version);
+        if (kept && !next.has(version)) next.set(version, kept);
       }
     }
+    const unchanged = given.size === next.size && [...next].every(([v, g]) => given.get(v) === g);
+    if (unchanged && !versions) return;
+    if (next.size > 0) this.#given.set(name, next);
+    else this.#given.delete(name);
+    this.#manager.setAspiredVersions(
+      name,
+      [...next.values()].map((g) => g.aspired),
+    );
   }
 
-  /** The source's version list, each with its Loader from the adapter, to the manager. */
-  #aspire(name: string, versions: readonly StoragePathVersion[]): void {
-    const aspired = versions.map(({ version, path }) => {
-      this.#initialLoads.expect({ name, version });
-      return { version, loader: this.options.adapter.loaderFor({ name, version }, path) };
-    });
-    this.#manager.setAspiredVersions(name, aspired);
+  #givenVersion(name: string, version: number, path: string): GivenVersion {
+    this.#initialLoads.expect({ name, version });
+    const loader = this.options.adapter.loaderFor({ name, version }, path);
+    return { path, aspired: { version, loader } };
   }
 
   #onStateChange(state: ServableState): void {
@@ -292,7 +424,6 @@ export class ServerCore {
         fields,
         `Successfully loaded servable version {name: ${name} version: ${version}}`,
       );
-      this.#applyPendingLabels(name);
     } else if (state.state === "END" && state.error?.code === "CANCELLED") {
       this.#log.info(
         { ...fields, code: state.error.code },
@@ -310,5 +441,13 @@ export class ServerCore {
     } else if (state.state === "UNLOADING") {
       this.#log.info(fields, `Unloading servable version {name: ${name} version: ${version}}`);
     }
+    // What a label resolves to depends on what is AVAILABLE.
+    if (state.state !== "LOADING" && state.state !== "START") this.#resolveLabels(name);
   }
+}
+
+/** A version given to the manager, with the folder its loader reads. */
+interface GivenVersion {
+  readonly path: string;
+  readonly aspired: AspiredVersion;
 }

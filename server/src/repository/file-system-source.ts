@@ -1,18 +1,18 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import {
-  parseVersionDirName,
-  selectVersions,
-  type ServableVersionPolicy,
-} from "./servable-version-policy";
+import { parseVersion } from "@servable/protocol";
+import { selectVersions, type ServableVersionPolicy } from "./servable-version-policy";
 
 /** One model the source watches. */
 export interface WatchedModel {
   readonly name: string;
   readonly basePath: string;
   readonly versionPolicy: ServableVersionPolicy;
-  /** Versions served whatever the policy says, when present (those a label points at). */
+  /**
+   * Versions served whatever the policy says, when present: those the repository state's
+   * labels point at (read by `beforePoll`).
+   */
   readonly pinnedVersions?: () => readonly number[];
 }
 
@@ -44,7 +44,12 @@ export class FileSystemStoragePathSource {
 
   constructor(
     private readonly callback: AspiredVersionsCallback,
-    private readonly options: { pollWaitSeconds: number; logger: Logger },
+    private readonly options: {
+      pollWaitSeconds: number;
+      logger: Logger;
+      /** Runs at the start of every pass: reads what the pinned versions come from. */
+      beforePoll?: () => Promise<void>;
+    },
   ) {}
 
   /** Replaces the watched models; models no longer watched get an empty aspired list. */
@@ -92,6 +97,7 @@ export class FileSystemStoragePathSource {
   }
 
   async #pollAll(): Promise<void> {
+    await this.options.beforePoll?.();
     await Promise.all(this.#models.map((model) => this.#pollModel(model)));
   }
 
@@ -141,7 +147,7 @@ async function listVersionDirs(basePath: string): Promise<Map<number, string>> {
   const entries = await readdir(basePath, { withFileTypes: true });
   const versions = new Map<number, string>();
   for (const entry of entries) {
-    const version = entry.isDirectory() ? parseVersionDirName(entry.name) : undefined;
+    const version = entry.isDirectory() ? parseVersion(entry.name) : undefined;
     if (version !== undefined) versions.set(version, entry.name);
   }
   return versions;

@@ -1,219 +1,243 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { join, relative, resolve, isAbsolute } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Logger } from "pino";
-import { VALID_MODEL_NAME } from "../config/model-config-providers";
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "@servable/protocol";
-import { parseVersionDirName } from "./servable-version-policy";
-import type { ServerCore } from "../core/server-core";
+import {
+  alreadyExists,
+  modelNameProblem,
+  notFound,
+  parseVersion,
+  ServingError,
+  invalidArgument,
+} from "@servable/protocol";
+import { createFileExclusive, errorCode } from "./atomic-file";
+import type { StagingArea } from "./staging-area";
+import type { StateLayout } from "./state-layout";
 
-/** Folders the Source and the repository reader both ignore (not integers, leading dot). */
-const UPLOAD_PREFIX = ".upload-";
-const DELETE_PREFIX = ".delete-";
-
-export interface RepositoryOptions {
-  /** --model_repository, resolved; undefined when the server has none. */
-  readonly root: string | undefined;
+export interface ModelRepositoryOptions {
+  readonly layout: StateLayout;
+  readonly staging: StagingArea;
+  /** The base path a served model has, if the server serves it. */
+  readonly basePathOf: (name: string) => string | undefined;
   /** True when the models served are the repository's folders (no config file). */
   readonly servesRepository: boolean;
   readonly logger: Logger;
 }
 
-/** A folder being filled by an upload, not yet a version. */
-export interface PendingVersion {
+/** An upload being received: its files go to `filesDir`, in the server's staging folder. */
+export interface PendingUpload {
   readonly name: string;
-  /** Where the upload writes its files. */
   readonly filesDir: string;
-  /** What to remove when the upload fails (the files' folder, or its parent for a new model). */
-  readonly cleanup: string;
+  /** The staging folder to remove once the upload is in place or has failed. */
+  readonly dir: string;
 }
 
+/** A version taken out of every Source's sight, whose files are yet to be removed. */
+export interface HiddenVersion {
+  readonly name: string;
+  readonly version: number;
+  readonly dir: string;
+}
+
+const MAX_ALLOCATION_ATTEMPTS = 1000;
+
 /**
- * The model repository's folders, as the management API changes them: where a model
- * lives, uploads written to a temporary folder and renamed into place, versions deleted.
- * Changes to one model's versions are serialized; the Source notices them on its next
- * poll, which this triggers.
+ * The model repository's version folders, as the management API changes them, shared by
+ * every server on the repository. Uploads are received in the server's staging folder
+ * and renamed into place; a delete renames the version into the staging folder first.
+ *
+ * Version numbers are allocated through the file system, so servers agree without
+ * talking: a number is taken by creating `.servable/models/<m>/allocated/<N>` (created
+ * once, by one server, and kept), and the rename into `<m>/<N>` fails when that folder
+ * exists. So two uploads never get the same number, a deleted version's number is never
+ * given to another upload (a server that has not noticed the delete yet would take the
+ * new files for the old version), and `?version=N` taken by any server is 409.
  */
 export class ModelRepository {
-  readonly #locks = new Map<string, Promise<unknown>>();
+  constructor(private readonly options: ModelRepositoryOptions) {}
 
-  constructor(
-    private readonly core: ServerCore,
-    private readonly options: RepositoryOptions,
-  ) {}
+  get root(): string {
+    return this.options.layout.repository;
+  }
 
   /**
-   * The folder of a model's versions when uploads and deletes may change it: a model
-   * whose base path is inside the repository, or a new name when the server serves the
-   * repository's folders.
+   * The folder of a model's versions when uploads and deletes may change it: a served
+   * model whose base path is inside the repository, or a new name when the server serves
+   * the repository's folders.
    * @throws ServingError INVALID_ARGUMENT (bad name) or NOT_FOUND (not managed here)
    */
   modelDir(name: string): string {
-    checkModelName(name);
-    const root = this.options.root;
-    const config = this.core.modelConfig(name);
-    if (root && config) {
-      const base = resolve(config.basePath);
-      if (isInside(root, base)) return base;
+    const problem = modelNameProblem(name);
+    if (problem) throw invalidArgument(problem);
+    const basePath = this.options.basePathOf(name);
+    if (basePath !== undefined) {
+      const base = resolve(basePath);
+      if (isInside(this.root, base)) return base;
+      throw notFound(`Model ${name} is not in the model repository ${this.root}`);
     }
-    if (root && !config && this.options.servesRepository) return join(root, name);
-    throw notFound(
-      root
-        ? `Model ${name} is not in the model repository ${root}`
-        : `Model ${name} cannot be changed: the server has no --model_repository`,
-    );
+    if (this.options.servesRepository) return join(this.root, name);
+    throw notFound(`Model ${name} is not in the model repository ${this.root}`);
   }
 
-  /** Whether a model's labels belong in the repository's state folder. */
-  isManaged(name: string): boolean {
-    try {
-      this.modelDir(name);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** A temporary folder for an upload: inside the model's folder, or beside it for a new model. */
-  async startVersion(name: string): Promise<PendingVersion> {
-    const modelDir = this.modelDir(name);
-    const id = randomBytes(8).toString("hex");
-    if (await isDirectory(modelDir)) {
-      const filesDir = join(modelDir, `${UPLOAD_PREFIX}${id}`);
-      await mkdir(filesDir);
-      return { name, filesDir, cleanup: filesDir };
-    }
-    // A new model's folder appears only once it holds its first version.
-    const staging = join(this.options.root!, `${UPLOAD_PREFIX}${id}`);
-    const filesDir = join(staging, "files");
+  /** Makes a staging folder for an upload to `name`. */
+  async startUpload(name: string): Promise<PendingUpload> {
+    this.modelDir(name);
+    const dir = this.options.staging.newPath("upload");
+    const filesDir = join(dir, "files");
     await mkdir(filesDir, { recursive: true });
-    return { name, filesDir, cleanup: staging };
+    return { name, filesDir, dir };
   }
 
   /**
-   * Renames the uploaded folder into place as `version` (or the next version), then has
-   * the Source look at the model.
-   * @throws ServingError ALREADY_EXISTS when the version is there already
+   * Puts the received files in place as version `requested`, or as the next version free
+   * on every server; returns the version.
+   * @throws ServingError ALREADY_EXISTS when `requested` is taken
    */
-  async commitVersion(pending: PendingVersion, requested?: number): Promise<number> {
-    const version = await this.#serialized(pending.name, async () => {
-      const modelDir = this.modelDir(pending.name);
-      const existing = await versionDirs(modelDir);
-      const version = requested ?? Math.max(0, ...existing.keys()) + 1;
-      if (existing.has(version)) {
-        throw alreadyExists(`Version ${version} of model ${pending.name} already exists`);
+  async commitUpload(upload: PendingUpload, requested?: number): Promise<number> {
+    const modelDir = this.modelDir(upload.name);
+    for (let attempt = 0; attempt < MAX_ALLOCATION_ATTEMPTS; attempt++) {
+      const version = requested ?? (await this.#nextFree(upload.name, modelDir));
+      if (requested !== undefined && (await versionDirs(modelDir)).has(version)) {
+        throw taken(upload.name, version);
       }
-      if (await isDirectory(modelDir)) {
-        await rename(pending.filesDir, join(modelDir, String(version)));
-      } else {
-        const versionDir = join(pending.cleanup, String(version));
-        await rename(pending.filesDir, versionDir);
-        await rename(pending.cleanup, modelDir);
+      if (!(await this.#claim(upload.name, version))) {
+        if (requested !== undefined) throw takenBefore(upload.name, version);
+        continue;
       }
-      return version;
-    });
-    this.options.logger.info(
-      { model: pending.name, version },
-      `Uploaded version ${version} of ${pending.name}`,
+      if (await this.#moveIntoPlace(upload, modelDir, version)) {
+        this.options.logger.info(
+          { model: upload.name, version },
+          `Uploaded version ${version} of ${upload.name}`,
+        );
+        return version;
+      }
+      // Someone put a folder there by hand after the number was claimed.
+      if (requested !== undefined) throw taken(upload.name, version);
+    }
+    throw new ServingError(
+      "ABORTED",
+      `No free version number for model ${upload.name} after ${MAX_ALLOCATION_ATTEMPTS} attempts`,
     );
-    await this.#notifySource(pending.name);
-    return version;
   }
 
-  async discard(pending: PendingVersion): Promise<void> {
-    await rm(pending.cleanup, { recursive: true, force: true });
+  /** Removes an upload's staging folder (whatever of it was not put in place). */
+  async discardUpload(upload: PendingUpload): Promise<void> {
+    await rm(upload.dir, { recursive: true, force: true });
   }
 
   /**
-   * Takes a version out of the Source's sight, waits until the manager has unloaded it
-   * (running requests finish first), then removes its files and its history.
-   * @throws ServingError NOT_FOUND, or FAILED_PRECONDITION while a label points at it
+   * Moves a version's folder into this server's staging folder, out of every Source's
+   * sight; its number stays taken.
+   * @throws ServingError NOT_FOUND
    */
-  async deleteVersion(name: string, version: number): Promise<void> {
-    await this.#serialized(name, async () => {
-      const modelDir = this.modelDir(name);
-      const dirName = (await versionDirs(modelDir)).get(version);
-      if (dirName === undefined) {
+  async hideVersion(name: string, version: number): Promise<HiddenVersion> {
+    const modelDir = this.modelDir(name);
+    const dirName = (await versionDirs(modelDir)).get(version);
+    if (dirName === undefined) throw notFound(`Could not find version ${version} of model ${name}`);
+    await this.#claim(name, version);
+    const dir = this.options.staging.newPath("delete");
+    try {
+      await rename(join(modelDir, dirName), dir);
+    } catch (error) {
+      // Another server deleted it first.
+      if (errorCode(error) === "ENOENT") {
         throw notFound(`Could not find version ${version} of model ${name}`);
       }
-      const labels = Object.entries(this.core.labelsOf(name))
-        .filter(([, v]) => v === version)
-        .map(([label]) => label);
-      if (labels.length > 0) {
-        throw failedPrecondition(
-          `Version ${version} of model ${name} is labelled ${labels.join(", ")}: point the label at another version or remove it first`,
-        );
-      }
-      const doomed = join(modelDir, `${DELETE_PREFIX}${randomBytes(8).toString("hex")}`);
-      await rename(join(modelDir, dirName), doomed);
-      await this.core.pollNow();
-      await rm(doomed, { recursive: true, force: true });
-      this.core.forgetVersion(name, version);
-    });
-    this.options.logger.info({ model: name, version }, `Deleted version ${version} of ${name}`);
-  }
-
-  /** Removes what uploads and deletes cut short by a crash left behind. */
-  async sweep(): Promise<void> {
-    const root = this.options.root;
-    if (!root) return;
-    const leftovers = async (dir: string) =>
-      (await readdir(dir).catch(() => [] as string[]))
-        .filter((n) => n.startsWith(UPLOAD_PREFIX) || n.startsWith(DELETE_PREFIX))
-        .map((n) => join(dir, n));
-    const found = await leftovers(root);
-    for (const model of await readdir(root).catch(() => [] as string[])) {
-      if (VALID_MODEL_NAME.test(model)) found.push(...(await leftovers(join(root, model))));
+      throw error;
     }
-    for (const path of found) {
-      await rm(path, { recursive: true, force: true });
-      this.options.logger.warn(
-        { path },
-        `Removed ${path}, left by an interrupted upload or delete`,
-      );
-    }
+    return { name, version, dir };
   }
 
-  async #notifySource(name: string): Promise<void> {
-    // A new model's folder becomes a model when the repository is read again.
-    if (!this.core.modelConfig(name)) await this.core.reloadConfig();
-    this.core
-      .pollNow()
-      .catch((error: unknown) =>
-        this.options.logger.error({ err: error, model: name }, "Polling after an upload failed"),
-      );
-  }
-
-  #serialized<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(name) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const tail = next.catch(() => undefined);
-    this.#locks.set(name, tail);
-    void tail.then(() => {
-      if (this.#locks.get(name) === tail) this.#locks.delete(name);
-    });
-    return next;
-  }
-}
-
-export function checkModelName(name: string): void {
-  if (!VALID_MODEL_NAME.test(name) || name.includes("..")) {
-    throw invalidArgument(
-      `Invalid model name "${name}": use letters, digits, _ . - (not starting with . or -)`,
+  /** Removes a hidden version's files. */
+  async removeHidden(hidden: HiddenVersion): Promise<void> {
+    await rm(hidden.dir, { recursive: true, force: true });
+    this.options.logger.info(
+      { model: hidden.name, version: hidden.version },
+      `Deleted version ${hidden.version} of ${hidden.name}`,
     );
+  }
+
+  /** One more than the highest version there is or was. */
+  async #nextFree(name: string, modelDir: string): Promise<number> {
+    const existing = [...(await versionDirs(modelDir)).keys()];
+    const allocated = await allocatedVersions(this.options.layout.allocatedDir(name));
+    return Math.max(0, ...existing, ...allocated) + 1;
+  }
+
+  /** Takes a version number for good; false when another upload took it first. */
+  #claim(name: string, version: number): Promise<boolean> {
+    const record = { server: this.options.staging.id, at: new Date().toISOString() };
+    return createFileExclusive(
+      join(this.options.layout.allocatedDir(name), String(version)),
+      `${JSON.stringify(record)}\n`,
+      this.options.staging.dir,
+    );
+  }
+
+  /**
+   * Renames the files into `<model>/<version>`; false when that folder exists. A new
+   * model's folder appears whole, with its first version in it, so no server ever sees a
+   * model without versions.
+   */
+  async #moveIntoPlace(upload: PendingUpload, modelDir: string, version: number): Promise<boolean> {
+    const target = join(modelDir, String(version));
+    if (!(await isDirectory(modelDir))) {
+      const model = join(upload.dir, "model");
+      await mkdir(model, { recursive: true });
+      await rename(upload.filesDir, join(model, String(version)));
+      await mkdir(dirname(modelDir), { recursive: true });
+      try {
+        await rename(model, modelDir);
+        return true;
+      } catch (error) {
+        if (!isTaken(error)) throw error;
+      }
+      // Another server made the model meanwhile: put the version into its folder.
+      return renameUnlessTaken(join(model, String(version)), target);
+    }
+    return renameUnlessTaken(upload.filesDir, target);
   }
 }
 
 /** Version number -> folder name, for the integer-named folders of a model. */
-async function versionDirs(modelDir: string): Promise<Map<number, string>> {
+export async function versionDirs(modelDir: string): Promise<Map<number, string>> {
   const found = new Map<number, string>();
   const entries = await readdir(modelDir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
-    const version = entry.isDirectory() ? parseVersionDirName(entry.name) : undefined;
+    const version = entry.isDirectory() ? parseVersion(entry.name) : undefined;
     if (version !== undefined) found.set(version, entry.name);
   }
   return found;
 }
+
+async function allocatedVersions(dir: string): Promise<number[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.map(parseVersion).filter((v): v is number => v !== undefined);
+}
+
+async function renameUnlessTaken(from: string, to: string): Promise<boolean> {
+  try {
+    await rename(from, to);
+    return true;
+  } catch (error) {
+    if (isTaken(error)) return false;
+    throw error;
+  }
+}
+
+/** A rename onto a folder that holds files fails with one of these. */
+function isTaken(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === "ENOTEMPTY" || code === "EEXIST";
+}
+
+const taken = (name: string, version: number) =>
+  alreadyExists(`Version ${version} of model ${name} already exists`);
+
+const takenBefore = (name: string, version: number) =>
+  alreadyExists(
+    `Version ${version} of model ${name} is taken: another upload has it, or had it before a delete. ` +
+      "Version numbers are never reused, so that every server tells two uploads apart; choose another",
+  );
 
 async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;

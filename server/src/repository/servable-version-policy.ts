@@ -26,14 +26,3 @@ export function selectVersions(
     }
   }
 }
-
-/**
- * The version number a directory name stands for, or undefined when it is not a
- * version: an integer name ("00000123" is 123); anything else (a temporary upload
- * directory, "1.tmp", "-3") is not.
- */
-export function parseVersionDirName(name: string): number | undefined {
-  if (!/^\d{1,18}$/.test(name)) return undefined;
-  const version = Number(name);
-  return Number.isSafeInteger(version) ? version : undefined;
-}

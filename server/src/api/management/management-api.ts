@@ -1,5 +1,4 @@
 import type { IncomingMessage } from "node:http";
-import { resolve } from "node:path";
 import type { Router } from "express";
 import type { Logger } from "pino";
 import { type ServingError, removeRuntimeFile, writeRuntimeFile } from "@servable/protocol";
@@ -7,12 +6,16 @@ import type { ModelFormat } from "../../formats/model-format";
 import type { ServerCore } from "../../core/server-core";
 import { resolveToken, type ServerToken } from "./auth-token";
 import { checkBearer, isOpenPath } from "./bearer-auth";
-import { LabelStore } from "../../repository/label-store";
+import type { LabelState } from "../../repository/label-state";
 import { managementRouter } from "./management-router";
 import { ModelRepository } from "../../repository/model-repository";
+import type { RepositoryState } from "../../repository/repository-state";
 
 export interface ManagementOptions {
-  readonly modelRepository: string;
+  /** The model repository's shared state; undefined without --model_repository. */
+  readonly repository: RepositoryState | undefined;
+  /** Where labels set through the API live (the repository's, or this server's memory). */
+  readonly labels: LabelState;
   /** True when the served models are the repository's folders (no --model_config_file). */
   readonly servesRepository: boolean;
   readonly authTokenFile: string;
@@ -37,11 +40,7 @@ export interface ManagementApi {
   close(): Promise<void>;
 }
 
-/**
- * Sets up the management API before the first models load: the token, leftovers of
- * interrupted uploads swept, persisted labels handed to the core (so their versions are
- * served from the first poll on).
- */
+/** Sets up the management API: the token, and the router over the repository and labels. */
 export async function createManagementApi(
   core: ServerCore,
   options: ManagementOptions,
@@ -49,23 +48,24 @@ export async function createManagementApi(
   const env = options.env ?? process.env;
   const log = options.logger;
   const token = await resolveToken(options.authTokenFile, env);
-  const root = options.modelRepository ? resolve(options.modelRepository) : undefined;
-  const repository = new ModelRepository(core, {
-    root,
-    servesRepository: options.servesRepository,
-    logger: log,
-  });
-  await repository.sweep();
-  const labels = root ? new LabelStore(root) : undefined;
-  if (labels) {
-    for (const [name, map] of Object.entries(await labels.load())) core.restoreLabels(name, map);
-  }
+  const state = options.repository;
+  const repository =
+    state?.staging &&
+    new ModelRepository({
+      layout: state.layout,
+      staging: state.staging,
+      basePathOf: (name) => core.modelConfig(name)?.basePath,
+      servesRepository: options.servesRepository,
+      logger: log,
+    });
   const router = managementRouter(core, {
     token: token.value,
     repository,
-    labels,
+    readOnly: state?.readOnly,
+    labels: options.labels,
     formats: options.formats,
     limits: { maxBytes: options.maxUploadBytes, maxFiles: options.maxUploadFiles },
+    logger: log,
   });
   let announcedPort: number | undefined;
   return {

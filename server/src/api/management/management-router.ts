@@ -1,78 +1,149 @@
 import express, { type Request, type RequestHandler, type Response } from "express";
-import { invalidArgument } from "@servable/protocol";
+import type { Logger } from "pino";
+import {
+  failedPrecondition,
+  invalidArgument,
+  labelProblem,
+  modelNameProblem,
+  notFound,
+  parseVersion,
+  versionFromJson,
+  own,
+} from "@servable/protocol";
 import type { ModelFormat } from "../../formats/model-format";
 import type { ServerCore } from "../../core/server-core";
 import { readBody } from "../request-body";
 import { checkBearer } from "./bearer-auth";
-import type { LabelStore } from "../../repository/label-store";
+import type { LabelState } from "../../repository/label-state";
 import type { ModelRepository } from "../../repository/model-repository";
 import { receiveMultipart, type UploadLimits } from "./multipart-upload";
 
 export interface ManagementRouterOptions {
   readonly token: string;
-  readonly repository: ModelRepository;
-  /** Where labels of repository models persist; undefined without a repository. */
-  readonly labels: LabelStore | undefined;
+  /** The repository's version folders; undefined without --model_repository. */
+  readonly repository: ModelRepository | undefined;
+  /** Why the repository cannot be changed through this server, when it cannot. */
+  readonly readOnly?: string;
+  /** Where labels set here live: the repository state, or this server's memory. */
+  readonly labels: LabelState;
   readonly formats: readonly ModelFormat[];
   readonly limits: UploadLimits;
+  readonly logger: Logger;
 }
 
 /**
- * The management API (docs/management-api.md), every call behind the bearer token:
+ * The management API (docs/management-api.md), every change behind the bearer token:
  *   POST   /v1/models/{m}/versions[?version=N]   upload a version (multipart, one part per file)
  *   PUT    /v1/models/{m}/labels/{l}             {"version": N}: point a label at a version
  *   DELETE /v1/models/{m}/labels/{l}             remove a label
  *   DELETE /v1/models/{m}/versions/{v}           unload a version and delete its folder
- * Handlers parse, call the repository or the core, and answer JSON; errors take the one
- * error path of the REST app.
+ *   GET    /v1/models/{m}/labels                 every label, where it is set, whether this API may change it
+ * Names and numbers are checked here, once, by @servable/protocol's rules. Handlers write
+ * to the repository (folders, label state) and then have the core read it again: the
+ * core follows the repository, never the other way. Errors take the REST app's one path.
  */
 export function managementRouter(
   core: ServerCore,
   options: ManagementRouterOptions,
 ): express.Router {
   const router = express.Router();
-  const { repository, labels } = options;
+  const { labels } = options;
   const authorized: RequestHandler = (req, _res, next) => next(checkBearer(req, options.token));
+  const repositoryFor = (name: string) => {
+    if (options.readOnly) {
+      throw failedPrecondition(`The model repository cannot be changed: ${options.readOnly}`);
+    }
+    if (!options.repository) {
+      throw notFound(`Model ${name} cannot be changed: the server has no --model_repository`);
+    }
+    options.repository.modelDir(name);
+    return options.repository;
+  };
 
   router.post("/v1/models/:name/versions", authorized, async (req: Request, res: Response) => {
-    const name = param(req, "name");
+    const name = modelName(req);
     const requested = versionQuery(req.query.version);
-    const pending = await repository.startVersion(name);
+    const repository = repositoryFor(name);
+    // The body is read from now on, while the staging folder is made.
+    const staging = repository.startUpload(name);
+    const received = receiveMultipart(
+      req,
+      staging.then((s) => s.filesDir),
+      options.limits,
+    );
+    const [staged, files] = await Promise.allSettled([staging, received]);
     let version: number;
     try {
-      const received = await receiveMultipart(req, pending.filesDir, options.limits);
-      checkHoldsModel(received.paths, options.formats);
-      version = await repository.commitVersion(pending, requested);
+      if (files.status === "rejected") throw files.reason;
+      if (staged.status === "rejected") throw staged.reason;
+      checkHoldsModel(files.value.paths, options.formats);
+      version = await repository.commitUpload(staged.value, requested);
     } catch (error) {
-      await repository.discard(pending);
       // Do not read the rest of a body that is too large: close once answered.
       if (!req.complete) res.setHeader("Connection", "close");
       throw error;
+    } finally {
+      if (staged.status === "fulfilled") await repository.discardUpload(staged.value);
     }
+    // A new model's folder becomes a model when the repository is read again.
+    if (!core.modelConfig(name)) await core.reloadConfig();
+    core
+      .pollNow()
+      .catch((error: unknown) =>
+        options.logger.error({ err: error, model: name }, "Polling after an upload failed"),
+      );
     sendJson(res, 201, { name, version, state: currentState(core, name, version) });
   });
 
+  router.get("/v1/models/:name/labels", (req, res) => {
+    const name = modelName(req);
+    if (!core.modelNames().includes(name)) {
+      throw notFound(`Could not find any versions of model ${name}`);
+    }
+    sendJson(res, 200, labelListing(core, name, labels));
+  });
+
   router.put("/v1/models/:name/labels/:label", authorized, async (req, res) => {
-    const name = param(req, "name");
-    const label = param(req, "label");
+    const name = modelName(req);
+    const label = labelName(req);
     const version = labelVersion(await readBody(req, 64 * 1024));
-    core.setLabel(name, label, version);
-    if (labels && repository.isManaged(name)) await labels.set(name, label, version);
+    core.checkLabelTarget(name, label, version);
+    await labels.set(name, label, version);
+    await core.refreshLabels();
     sendJson(res, 200, { name, label, version });
   });
 
   router.delete("/v1/models/:name/labels/:label", authorized, async (req, res) => {
-    const name = param(req, "name");
-    const label = param(req, "label");
-    core.deleteLabel(name, label);
-    if (labels && repository.isManaged(name)) await labels.delete(name, label);
+    const name = modelName(req);
+    const label = labelName(req);
+    core.checkLabelChangeable(name, label);
+    if (!(await labels.delete(name, label))) {
+      throw notFound(`Model ${name} has no label ${label}`);
+    }
+    await core.refreshLabels();
     sendJson(res, 200, { name, label });
   });
 
   router.delete("/v1/models/:name/versions/:version", authorized, async (req, res) => {
-    const name = param(req, "name");
+    const name = modelName(req);
     const version = versionNumber(param(req, "version"));
-    await repository.deleteVersion(name, version);
+    const repository = repositoryFor(name);
+    // The labels as they are now on the repository, not as last polled.
+    await core.refreshLabels();
+    const labelled = core.labelsAt(name, version);
+    if (labelled.length > 0) {
+      throw failedPrecondition(
+        `Version ${version} of model ${name} is labelled ${labelled.join(", ")}: point the label at another version or remove it first`,
+      );
+    }
+    const hidden = await repository.hideVersion(name, version);
+    try {
+      // Running requests on it finish first.
+      await core.pollNow();
+    } finally {
+      await repository.removeHidden(hidden);
+      core.forgetVersion(name, version);
+    }
     sendJson(res, 200, { name, version, state: "END" });
   });
 
@@ -85,9 +156,23 @@ function param(req: Request, key: string): string {
   return value;
 }
 
+function modelName(req: Request): string {
+  const name = param(req, "name");
+  const problem = modelNameProblem(name);
+  if (problem) throw invalidArgument(problem);
+  return name;
+}
+
+function labelName(req: Request): string {
+  const label = param(req, "label");
+  const problem = labelProblem(label);
+  if (problem) throw invalidArgument(problem);
+  return label;
+}
+
 function versionNumber(text: string): number {
-  const version = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(version)) {
+  const version = parseVersion(text);
+  if (version === undefined) {
     throw invalidArgument(`Invalid version "${text}": versions are non-negative integers`);
   }
   return version;
@@ -107,13 +192,63 @@ function labelVersion(body: Buffer): number {
   } catch {
     throw invalidArgument('Expected a JSON body {"version": N}');
   }
-  const version =
-    typeof parsed === "object" && parsed !== null
-      ? (parsed as Record<string, unknown>).version
+  const value =
+    typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? own(parsed as Record<string, unknown>, "version")
       : undefined;
-  if (typeof version === "number" && Number.isSafeInteger(version) && version >= 0) return version;
-  if (typeof version === "string") return versionNumber(version);
-  throw invalidArgument('Expected a JSON body {"version": N} with N a version number');
+  if (value === undefined) {
+    throw invalidArgument('Expected a JSON body {"version": N} with N a version number');
+  }
+  const version = versionFromJson(value);
+  if (version === undefined) {
+    throw invalidArgument(
+      `Invalid version ${JSON.stringify(value)}: versions are non-negative integers`,
+    );
+  }
+  return version;
+}
+
+interface ListedLabel {
+  label: string;
+  /** The version the label is set to. */
+  version: number;
+  /** The version requests for the label get here now (the previous one while the new one loads). */
+  serving: number | null;
+  set_in: "model_config" | "management_api";
+  changeable: boolean;
+}
+
+/** GET /v1/models/{m}/labels: where each label is set, and which this API may change. */
+function labelListing(core: ServerCore, name: string, state: LabelState) {
+  const resolved = core.labelsOf(name);
+  const listed: ListedLabel[] = [];
+  const config = core.modelConfig(name)?.versionLabels ?? {};
+  for (const [label, version] of Object.entries(config)) {
+    listed.push({
+      label,
+      version,
+      serving: own(resolved, label) ?? null,
+      set_in: "model_config",
+      changeable: false,
+    });
+  }
+  for (const [label, version] of state.current().get(name) ?? []) {
+    if (core.labelOwner(name, label) !== "state") continue;
+    listed.push({
+      label,
+      version,
+      serving: own(resolved, label) ?? null,
+      set_in: "management_api",
+      changeable: true,
+    });
+  }
+  listed.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  return {
+    name,
+    labels: listed,
+    labels_kept_in: state.describe,
+    config_labels_kept_in: core.configDescription,
+  };
 }
 
 function checkHoldsModel(paths: readonly string[], formats: readonly ModelFormat[]): void {

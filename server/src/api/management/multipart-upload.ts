@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { invalidArgument, payloadTooLarge, type ServingError } from "@servable/protocol";
+import { invalidArgument, payloadTooLarge, ServingError } from "@servable/protocol";
 import { partPath } from "./upload-paths";
 
 export interface UploadLimits {
@@ -21,19 +21,26 @@ export interface ReceivedFiles {
 }
 
 /**
- * Streams a multipart/form-data upload into `dir`, one file per part (upload-paths.ts
- * says where each goes), within the limits. Rejects with a ServingError (400, 413) on
- * bad input and on a body that ends early; what was written stays in `dir` for the
+ * Streams a multipart/form-data upload into `dir` (a folder being made while the body
+ * starts to arrive), one file per part (upload-paths.ts says where each goes), within the
+ * limits. Rejects with a ServingError (400, 413) on bad input and on a body that ends
+ * early, once nothing writes into `dir` any more; what was written stays there for the
  * caller to remove.
+ *
+ * Every stream has an error listener from the moment it exists (the request, the parser,
+ * each file part, each file written), so no client input reaches `uncaughtException`.
  */
 export function receiveMultipart(
   req: IncomingMessage,
-  dir: string,
+  dir: Promise<string>,
   limits: UploadLimits,
 ): Promise<ReceivedFiles> {
   const tooLarge = () =>
     payloadTooLarge(`Upload is larger than the server's limit of ${limits.maxBytes} bytes`);
-  if (Number(req.headers["content-length"]) > limits.maxBytes) return Promise.reject(tooLarge());
+  if (Number(req.headers["content-length"]) > limits.maxBytes) {
+    dir.catch(() => undefined);
+    return Promise.reject(tooLarge());
+  }
 
   let parser: busboy.Busboy;
   try {
@@ -48,6 +55,7 @@ export function receiveMultipart(
       },
     });
   } catch (error) {
+    dir.catch(() => undefined);
     return Promise.reject(
       invalidArgument(
         `Expected a multipart/form-data body with one part per file: ${(error as Error).message}`,
@@ -65,8 +73,9 @@ export function receiveMultipart(
 
     // The first failure stops the upload; it is reported once every file stream has
     // closed, so nothing writes into `dir` after the caller removes it.
-    const fail = (error: Error) => {
+    const fail = (thrown: Error) => {
       if (failure) return;
+      const error = uploadError(thrown);
       failure = error;
       req.unpipe(parser);
       req.resume();
@@ -74,7 +83,13 @@ export function receiveMultipart(
       void Promise.allSettled(writes).then(() => reject(error));
     };
 
+    // The folder is made while the first parts arrive; without it nothing is written.
+    dir.catch((error: unknown) => fail(error as Error));
+
     parser.on("file", (fieldName: string, file: Readable, info: busboy.FileInfo) => {
+      // A body that ends inside this part errors the part's stream, maybe before it is
+      // piped anywhere (while its folder is made).
+      file.on("error", fail);
       if (failure) {
         file.resume();
         return;
@@ -85,7 +100,7 @@ export function receiveMultipart(
         checkNewPath(path, paths);
       } catch (error) {
         file.resume();
-        fail(error as ServingError);
+        fail(error as Error);
         return;
       }
       paths.push(path);
@@ -96,8 +111,8 @@ export function receiveMultipart(
           else done(null, chunk);
         },
       });
-      const target = join(dir, path);
       const write = async () => {
+        const target = join(await dir, path);
         await mkdir(dirname(target), { recursive: true });
         if (failure) {
           file.resume();
@@ -122,9 +137,7 @@ export function receiveMultipart(
       fail(invalidArgument(`Too many parts: the server takes at most ${limits.maxFiles} files`)),
     );
     parser.on("fieldsLimit", () => fail(invalidArgument("Every part of an upload must be a file")));
-    parser.on("error", (error: Error) =>
-      fail(invalidArgument(`Malformed multipart body: ${error.message}`)),
-    );
+    parser.on("error", fail);
     parser.on("close", () => {
       void Promise.all(writes).then(() => {
         if (failure) return;
@@ -132,11 +145,23 @@ export function receiveMultipart(
         else resolve({ paths, bytes });
       });
     });
+    req.on("error", () => fail(invalidArgument("The upload was cut off")));
     req.on("close", () => {
       if (!req.complete) fail(invalidArgument("The upload was cut off"));
     });
     req.pipe(parser);
   });
+}
+
+/**
+ * What a failure is for the client: the limits' and rules' errors as they are, the file
+ * system's (they carry an errno) as the server's own, and anything else the parser or a
+ * part reports as a malformed body.
+ */
+function uploadError(error: Error): Error {
+  if (error instanceof ServingError) return error;
+  if (typeof (error as NodeJS.ErrnoException).errno === "number") return error;
+  return invalidArgument(`Malformed multipart body: ${error.message}`);
 }
 
 /** A path may appear once, and may not be both a file and a folder of another file. */
