@@ -27,11 +27,16 @@ interface CorePackage {
   };
 }
 
-/** Core extensions that need Python parts Debian's Jupyter does not have. */
+/**
+ * Core extensions left out: three need Python parts Debian's Jupyter does not have; the
+ * debugger has nothing to debug in tslab (it has no debugger), and its 4.6 release throws
+ * "No active debugger session" into the page after every cell such a kernel runs.
+ */
 const LEFT_OUT = new Set([
   "@jupyterlab/lsp-extension",
   "@jupyterlab/extensionmanager-extension",
   "@jupyterlab/pluginmanager-extension",
+  "@jupyterlab/debugger-extension",
 ]);
 
 const core = JSON.parse(

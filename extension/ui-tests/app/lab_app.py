@@ -14,6 +14,7 @@ Usage: SERVABLE_LAB_STATE=DIR /usr/bin/python3 lab_app.py --port P --ServerApp.t
 
 import json
 import os
+import signal
 
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
@@ -118,6 +119,14 @@ class ServableTestLab(LabServerApp):
     user_settings_dir = os.path.join(STATE, "user-settings")
     workspaces_dir = os.path.join(STATE, "workspaces")
     extra_labextensions_path = EXTRA_LABEXTENSIONS
+
+    def initialize_settings(self):
+        # Ctrl-C stops the server as SIGTERM does, shutting its kernels down first. Jupyter's
+        # own handler asks for confirmation on a terminal, and off one leaves SIGINT to
+        # Python, whose KeyboardInterrupt ends the loop without that cleanup: the kernels
+        # of `npm run lab` outlived it. (Extensions load after the server sets its handlers.)
+        super().initialize_settings()
+        signal.signal(signal.SIGINT, self.serverapp._signal_stop)
 
     def initialize_handlers(self):
         super().initialize_handlers()
