@@ -25,6 +25,10 @@ export interface LabOptions {
   readonly settingsDefaults?: Record<string, Record<string, unknown>>;
   /** Extra environment (e.g. JUPYTER_PATH for extensions installed under a prefix). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The port to listen on (default: a free one). */
+  readonly port?: number;
+  /** The login token (default: a new random one). */
+  readonly token?: string;
 }
 
 export interface LabProcess {
@@ -64,8 +68,8 @@ export async function startLab(options: LabOptions): Promise<LabProcess> {
     ),
   );
 
-  const port = await freePort();
-  const token = randomBytes(16).toString("hex");
+  const port = options.port ?? (await freePort());
+  const token = options.token ?? randomBytes(16).toString("hex");
   const child = spawn(
     SYSTEM_PYTHON,
     [
