@@ -109,10 +109,15 @@ async function main(): Promise<void> {
     process.once(signal, () => void stop().then(() => process.exit(0)));
   }
 
-  try {
-    const serverPort = options["server-port"] ? Number(options["server-port"]) : await portOr(8501);
-    step(`Starting the serving server (demo models) on port ${serverPort}…`);
-    server = await startCommand(
+  const serverPort = options["server-port"] ? Number(options["server-port"]) : await portOr(8501);
+  const port = options.port ? Number(options.port) : await portOr(8888);
+  const serverUrl = `http://127.0.0.1:${serverPort}`;
+  step(
+    `Starting the serving server (demo models) on port ${serverPort}, and JupyterLab on ${port}…`,
+  );
+  // Side by side: JupyterLab needs only the server's address, known already.
+  const [started, labStarted] = await Promise.allSettled([
+    startCommand(
       [process.execPath, join(ROOT, "server", "dist", "cli.js")],
       [
         "--model_repository",
@@ -125,10 +130,8 @@ async function main(): Promise<void> {
       ],
       serverPort,
       { env: { SERVABLE_TOKEN: state.tokens.server } },
-    );
-    const port = options.port ? Number(options.port) : await portOr(8888);
-    step(`Starting JupyterLab on port ${port}…`);
-    lab = await startLab({
+    ),
+    startLab({
       rootDir: state.workspace,
       stateDir: state.jupyterState,
       port,
@@ -136,20 +139,25 @@ async function main(): Promise<void> {
       // Kernels inherit this environment: the kernel library finds the server and token.
       env: {
         JUPYTER_PATH: state.jupyterPath,
-        SERVABLE_URL: server.url,
+        SERVABLE_URL: serverUrl,
         SERVABLE_TOKEN: state.tokens.server,
       },
       settingsDefaults: {
         "@servable/jupyterlab:plugin": {
-          serverUrl: server.url,
+          serverUrl,
           token: state.tokens.server,
           pollingInterval: 1,
         },
       },
-    });
-  } catch (error) {
+    }),
+  ]);
+  if (started.status === "fulfilled") server = started.value;
+  if (labStarted.status === "fulfilled") lab = labStarted.value;
+  if (!server || !lab) {
     await stop();
-    throw error;
+    throw started.status === "rejected"
+      ? started.reason
+      : (labStarted as PromiseRejectedResult).reason;
   }
   console.log(`
 Open the quickstart in JupyterLab:
