@@ -8,8 +8,6 @@ import { dirname, join, relative } from "node:path";
  * (one per build, outside the output so that no package picks it up).
  */
 export interface Build {
-  /** What the console says while it runs ("the sidebar extension"). */
-  readonly name: string;
   /** The folder the input paths are relative to. */
   readonly root: string;
   /** Files and folders (walked) whose content decides whether to rebuild. */

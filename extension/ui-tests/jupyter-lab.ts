@@ -19,8 +19,6 @@ export interface LabOptions {
   readonly rootDir: string;
   /** Settings, workspaces and app settings of this run. */
   readonly stateDir: string;
-  /** Folders holding prebuilt extensions (`<dir>/@scope/name/package.json`), besides Jupyter's own. */
-  readonly labextensionsDirs?: readonly string[];
   /** Defaults of plugins' settings (app-settings/overrides.json), by plugin id. */
   readonly settingsDefaults?: Record<string, Record<string, unknown>>;
   /** Extra environment (e.g. JUPYTER_PATH for extensions installed under a prefix). */
@@ -87,7 +85,6 @@ export async function startLab(options: LabOptions): Promise<LabProcess> {
         ...process.env,
         ...options.env,
         SERVABLE_LAB_STATE: options.stateDir,
-        SERVABLE_LAB_EXTENSIONS: (options.labextensionsDirs ?? []).join(":"),
       },
       stdio: ["ignore", "pipe", "pipe"],
     },

@@ -61,14 +61,17 @@ function build(): void {
   run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-b"]);
   const force = options.rebuild;
   const extension = {
-    name: "the Servable sidebar",
     root: ROOT,
     inputs: [
       "extension/src",
       "extension/style",
       "extension/schema",
       "extension/package.json",
-    ].concat(["extension/tsconfig.json", "extension/tsconfig.build.json", "protocol/src"]),
+      "extension/tsconfig.json",
+      "extension/tsconfig.build.json",
+      // The extension may bundle the protocol package's code.
+      "protocol/src",
+    ],
     ignore: /\.test\.ts$/,
     output: join(EXTENSION, "servable_jupyterlab", "labextension", "package.json"),
     stamp: join(STAMPS, "extension.sha256"),
@@ -78,7 +81,6 @@ function build(): void {
     },
   };
   const app = {
-    name: "JupyterLab",
     root: APP,
     inputs: ["package.json", "package-lock.json", "build.mts", "src"],
     output: join(APP, "dist", "static", "bundle.js"),

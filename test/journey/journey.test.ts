@@ -33,11 +33,9 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), "servable-journey-"));
   serverPort = await freePort();
+  const port = await freePort();
   lab = await startLabCommand(
-    ["--state", join(scratch, "lab"), "--port", String(await freePort())].concat([
-      "--server-port",
-      String(serverPort),
-    ]),
+    ["--state", join(scratch, "lab"), "--port", `${port}`, "--server-port", `${serverPort}`],
     {
       env: {
         // The runtime files of this run's server and kernels stay in this run's folder.
