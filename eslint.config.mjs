@@ -12,6 +12,8 @@ export default tseslint.config(
       "extension/servable_jupyterlab/**",
       "extension/ui-tests/app/build/**",
       "bench/results/**",
+      // Local state: `npm start`'s repository, `npm run lab`'s workspace (a user's notebooks).
+      ".servable/**",
     ],
   },
   js.configs.recommended,

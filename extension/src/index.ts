@@ -6,6 +6,7 @@ import {
 import { ICommandPalette } from "@jupyterlab/apputils";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { addCommands } from "./commands";
+import { KernelActivity } from "./kernel-activity";
 import { ServableModel } from "./model";
 import { readSettings } from "./settings";
 import { CommandIDs, IServableModel, PLUGIN_ID } from "./tokens";
@@ -36,6 +37,8 @@ const plugin: JupyterFrontEndPlugin<IServableModel> = {
     app.shell.add(sidebar, "left", { rank: 600 });
     restorer?.add(sidebar, sidebar.id);
     addCommands(app, model, palette);
+    // A notebook that deploys or labels shows in the sidebar when its cell finishes.
+    new KernelActivity(app.serviceManager.kernels, () => model.refreshSoon());
 
     void registry.load(PLUGIN_ID).then(
       (settings) => {

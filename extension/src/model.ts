@@ -60,6 +60,9 @@ export class ServableModel implements IServableModel {
   /** Refreshes may overlap (poll and on demand): only the newest one's results apply. */
   #refreshes = 0;
   #applied = 0;
+  /** refreshSoon's state: one refresh running, and whether another was asked for meanwhile. */
+  #soon: Promise<void> | undefined;
+  #again = false;
   #disposed = false;
 
   readonly #servedChanged = new Signal<IServableModel, readonly ServedModel[]>(this);
@@ -165,6 +168,25 @@ export class ServableModel implements IServableModel {
   /** Reads the server and the workspace now; resolves when the results are applied. */
   async refresh(): Promise<void> {
     await this.#refreshOnce();
+  }
+
+  /**
+   * A refresh for a burst of events (a notebook's cells finishing one after another): one
+   * starts at once; calls while it runs ask for one more after it, however many they are.
+   */
+  refreshSoon(): void {
+    if (this.#disposed) return;
+    if (this.#soon) {
+      this.#again = true;
+      return;
+    }
+    this.#soon = this.#refreshOnce().finally(() => {
+      this.#soon = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.refreshSoon();
+      }
+    });
   }
 
   /** Uploads an exported version; it then shows under Served until the listing has it. */

@@ -112,6 +112,8 @@ export interface IServableModel {
   action(key: string): ActionStatus | undefined;
   select(version: ExportedVersion | null): void;
   refresh(): Promise<void>;
+  /** A refresh that coalesces with others asked for while one runs (for bursts of events). */
+  refreshSoon(): void;
   deploy(version: ExportedVersion): Promise<void>;
   setLabel(name: string, label: string, version: string): Promise<void>;
   removeLabel(name: string, label: string): Promise<void>;

@@ -19,12 +19,14 @@ export interface LabOptions {
   readonly rootDir: string;
   /** Settings, workspaces and app settings of this run. */
   readonly stateDir: string;
-  /** Folders holding prebuilt extensions (`<dir>/@scope/name/package.json`), besides Jupyter's own. */
-  readonly labextensionsDirs?: readonly string[];
   /** Defaults of plugins' settings (app-settings/overrides.json), by plugin id. */
   readonly settingsDefaults?: Record<string, Record<string, unknown>>;
   /** Extra environment (e.g. JUPYTER_PATH for extensions installed under a prefix). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The port to listen on (default: a free one). */
+  readonly port?: number;
+  /** The login token (default: a new random one). */
+  readonly token?: string;
 }
 
 export interface LabProcess {
@@ -64,8 +66,8 @@ export async function startLab(options: LabOptions): Promise<LabProcess> {
     ),
   );
 
-  const port = await freePort();
-  const token = randomBytes(16).toString("hex");
+  const port = options.port ?? (await freePort());
+  const token = options.token ?? randomBytes(16).toString("hex");
   const child = spawn(
     SYSTEM_PYTHON,
     [
@@ -83,7 +85,6 @@ export async function startLab(options: LabOptions): Promise<LabProcess> {
         ...process.env,
         ...options.env,
         SERVABLE_LAB_STATE: options.stateDir,
-        SERVABLE_LAB_EXTENSIONS: (options.labextensionsDirs ?? []).join(":"),
       },
       stdio: ["ignore", "pipe", "pipe"],
     },

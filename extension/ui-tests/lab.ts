@@ -1,86 +1,173 @@
 /**
- * `npm run lab`: the serving server (demo models, CORS on, loopback) and the test
- * JupyterLab with the Servable sidebar, both on free ports; prints the address to open.
- * State lives in .servable/lab/ at the repository's root and survives restarts:
- *   repository/  the server's model repository (seeded with the demo models)
- *   workspace/   the Jupyter root; workspace/models/ holds exported versions to deploy
- * Ctrl-C stops both.
+ * `npm run lab`: the whole journey on one machine. Installs the Debian packages Jupyter
+ * needs (when missing), builds what changed (the workspace's packages, the sidebar, the
+ * JupyterLab application), then starts
+ *   - the serving server with the demo models (port 8501 when free), and
+ *   - JupyterLab (port 8888 when free) with the Servable sidebar, the TypeScript kernel
+ *     (tslab), and a workspace holding the example notebooks, whose kernels find the
+ *     server and its token without configuration,
+ * and prints one address, which opens the quickstart. Ctrl-C stops both.
+ *
+ * Options: --state DIR (default .servable/lab: see lab-state.ts), --port N (JupyterLab),
+ * --server-port N, --rebuild (build everything again).
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
-import { startServer, type ServerProcess } from "../../test/support/server-process";
-import { APP_BUILT, startLab, type LabProcess } from "./jupyter-lab";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { freePort } from "../../test/support/child-process";
+import { startCommand, type ServerProcess } from "../../test/support/server-process";
+import { buildIfChanged } from "./build-if-changed";
+import { startLab, type LabProcess } from "./jupyter-lab";
+import { prepareState, ROOT } from "./lab-state";
 
-const EXTENSION_DIR = join(__dirname, "..");
-const ROOT = join(EXTENSION_DIR, "..");
-const STATE = join(ROOT, ".servable", "lab");
-const DEMO_MODELS = join(ROOT, "server", "demo", "models");
+/** What the lab's Jupyter needs from Debian (the JupyterLab front end is built from npm). */
+const DEBIAN_PACKAGES = ["python3-jupyter-server", "python3-jupyterlab-server", "jupyter-client"];
+const EXTENSION = join(ROOT, "extension");
+const APP = join(EXTENSION, "ui-tests", "app");
+const STAMPS = join(ROOT, ".servable", "builds");
 
-function run(command: string, args: string[], cwd: string): void {
+const { values: options } = parseArgs({
+  options: {
+    state: { type: "string", default: join(ROOT, ".servable", "lab") },
+    port: { type: "string" },
+    "server-port": { type: "string" },
+    rebuild: { type: "boolean", default: false },
+  },
+});
+
+function step(text: string): void {
+  console.log(`· ${text}`);
+}
+
+function run(command: string, args: string[], cwd = ROOT): void {
   execFileSync(command, args, { cwd, stdio: "inherit" });
 }
 
+/** `preferred` when nothing listens there, else any free port. */
+async function portOr(preferred: number): Promise<number> {
+  const free = await new Promise<boolean>((done) => {
+    const probe = createServer();
+    probe.once("error", () => done(false));
+    probe.listen(preferred, "127.0.0.1", () => probe.close(() => done(true)));
+  });
+  return free ? preferred : freePort();
+}
+
+function build(): void {
+  run("bash", [join(ROOT, "test", "setup", "install-system-packages.sh"), ...DEBIAN_PACKAGES]);
+  // The server, the kernel library and the protocol (incremental: quick when unchanged).
+  run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-b"]);
+  const force = options.rebuild;
+  const extension = {
+    root: ROOT,
+    inputs: [
+      "extension/src",
+      "extension/style",
+      "extension/schema",
+      "extension/package.json",
+      "extension/tsconfig.json",
+      "extension/tsconfig.build.json",
+      // The extension may bundle the protocol package's code.
+      "protocol/src",
+    ],
+    ignore: /\.test\.ts$/,
+    output: join(EXTENSION, "servable_jupyterlab", "labextension", "package.json"),
+    stamp: join(STAMPS, "extension.sha256"),
+    run: () => {
+      step("Building the Servable sidebar…");
+      run("npm", ["run", "build", "--silent"], EXTENSION);
+    },
+  };
+  const app = {
+    root: APP,
+    inputs: ["package.json", "package-lock.json", "build.mts", "src"],
+    output: join(APP, "dist", "static", "bundle.js"),
+    stamp: join(STAMPS, "jupyterlab-app.sha256"),
+    run: () => {
+      step(
+        existsSync(join(APP, "node_modules"))
+          ? "Building JupyterLab…"
+          : "Installing and building JupyterLab from npm's @jupyterlab packages (first start only, about a minute)…",
+      );
+      run("bash", [join(EXTENSION, "ui-tests", "build-app.sh")], EXTENSION);
+    },
+  };
+  const built = [extension, app].filter((b) => buildIfChanged(b, force));
+  if (built.length === 0) step("Nothing to build: the sidebar and JupyterLab are up to date.");
+}
+
 async function main(): Promise<void> {
-  console.log("Building the extension…");
-  run("npm", ["run", "build"], EXTENSION_DIR);
-  if (!existsSync(APP_BUILT) || process.argv.includes("--rebuild-app")) {
-    console.log("Building the test JupyterLab (once)…");
-    run("bash", [join(__dirname, "build-app.sh")], EXTENSION_DIR);
-  }
+  build();
+  step("Preparing the workspace and the TypeScript kernel…");
+  const state = prepareState(resolve(options.state));
+  for (const note of state.notes) step(note);
 
-  const repository = join(STATE, "repository");
-  const workspace = join(STATE, "workspace");
-  if (!existsSync(repository)) cpSync(DEMO_MODELS, repository, { recursive: true });
-  const exportedDemo = join(workspace, "models", "half_plus_two", "2");
-  if (!existsSync(join(workspace, "models"))) {
-    // A second version of the demo model, exported but not served: the one to Deploy.
-    cpSync(join(DEMO_MODELS, "half_plus_two", "1"), exportedDemo, { recursive: true });
-  }
-  const labextensions = join(STATE, "labextensions");
-  rmSync(labextensions, { recursive: true, force: true });
-  mkdirSync(join(labextensions, "@servable"), { recursive: true });
-  symlinkSync(
-    join(EXTENSION_DIR, "servable_jupyterlab", "labextension"),
-    join(labextensions, "@servable", "jupyterlab"),
-  );
-
-  const token = randomBytes(16).toString("hex");
   let server: ServerProcess | undefined;
   let lab: LabProcess | undefined;
   const stop = () => Promise.allSettled([lab?.stop(), server?.stop()]);
-  process.once("SIGINT", () => void stop().then(() => process.exit(0)));
-  process.once("SIGTERM", () => void stop().then(() => process.exit(0)));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void stop().then(() => process.exit(0)));
+  }
 
-  try {
-    server = await startServer(
+  const serverPort = options["server-port"] ? Number(options["server-port"]) : await portOr(8501);
+  const port = options.port ? Number(options.port) : await portOr(8888);
+  const serverUrl = `http://127.0.0.1:${serverPort}`;
+  step(
+    `Starting the serving server (demo models) on port ${serverPort}, and JupyterLab on ${port}…`,
+  );
+  // Side by side: JupyterLab needs only the server's address, known already.
+  const [started, labStarted] = await Promise.allSettled([
+    startCommand(
+      [process.execPath, join(ROOT, "server", "dist", "cli.js")],
       [
         "--model_repository",
-        repository,
+        state.repository,
+        "--rest_api_host=127.0.0.1",
+        `--rest_api_port=${serverPort}`,
+        "--port=0",
         "--rest_api_enable_cors_support",
-        "--file_system_poll_wait_seconds",
-        "1",
+        "--file_system_poll_wait_seconds=1",
       ],
-      { env: { SERVABLE_TOKEN: token } },
-    );
-    lab = await startLab({
-      rootDir: workspace,
-      stateDir: join(STATE, "jupyter"),
-      labextensionsDirs: [labextensions],
-      settingsDefaults: {
-        "@servable/jupyterlab:plugin": { serverUrl: server.url, token, pollingInterval: 2 },
+      serverPort,
+      { env: { SERVABLE_TOKEN: state.tokens.server } },
+    ),
+    startLab({
+      rootDir: state.workspace,
+      stateDir: state.jupyterState,
+      port,
+      token: state.tokens.jupyter,
+      // Kernels inherit this environment: the kernel library finds the server and token.
+      env: {
+        JUPYTER_PATH: state.jupyterPath,
+        SERVABLE_URL: serverUrl,
+        SERVABLE_TOKEN: state.tokens.server,
       },
-    });
-  } catch (error) {
+      settingsDefaults: {
+        "@servable/jupyterlab:plugin": {
+          serverUrl,
+          token: state.tokens.server,
+          pollingInterval: 1,
+        },
+      },
+    }),
+  ]);
+  if (started.status === "fulfilled") server = started.value;
+  if (labStarted.status === "fulfilled") lab = labStarted.value;
+  if (!server || !lab) {
     await stop();
-    throw error;
+    throw started.status === "rejected"
+      ? started.reason
+      : (labStarted as PromiseRejectedResult).reason;
   }
   console.log(`
-Serving server:  ${server.url}   (token ${token})
-JupyterLab:      ${lab.labUrl}
+Open the quickstart in JupyterLab:
 
-Open the JupyterLab address, then the Servable tab in the left sidebar. Ctrl-C stops both.
+    ${lab.baseUrl}/lab/tree/quickstart.ipynb?token=${lab.token}
+
+The serving server (demo models) answers on port ${server.port}; the Servable tab in the
+left sidebar shows what it serves. Workspace: ${state.workspace}. Ctrl-C stops both.
 `);
 }
 

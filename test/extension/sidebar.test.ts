@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import { promisify } from "node:util";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { startLab, SYSTEM_PYTHON, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
 import {
   freePort,
@@ -445,9 +445,25 @@ test("delete a version: a confirmation dialog, then it is gone from Served", asy
   const dialog = page.locator(".jp-Dialog");
   await dialog.waitFor();
   assert.match(await dialog.innerText(), /Delete demo_copy version 1\?/);
-  // Cancel first: nothing happens.
-  await dialog.getByRole("button", { name: "Cancel" }).click();
-  await page.waitForTimeout(1500);
+  // Cancel first: nothing happens. A delete would leave the page as the dialog closes, so
+  // a listing asked for after it closed and answered proves none was sent.
+  const deletes: string[] = [];
+  const onRequest = (request: Request) => {
+    if (request.method() === "DELETE") deletes.push(request.url());
+  };
+  page.on("request", onRequest);
+  try {
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const listing = page.waitForRequest(
+      (r) => r.method() === "GET" && r.url() === `http://127.0.0.1:${port}/v1/models`,
+    );
+    await page.locator(`${PANEL} button[aria-label="Refresh"]`).click();
+    await (await listing).response();
+  } finally {
+    page.off("request", onRequest);
+  }
+  assert.deepEqual(deletes, []);
   assert.equal(await stateOf("demo_copy", "1"), "AVAILABLE");
 
   await row.getByRole("button", { name: "Delete" }).click();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive as real parts, when they are missing.
 # Each later part adds its packages to PACKAGES; nothing else is assumed present.
+# Given package names (`npm run lab` gives Jupyter's), installs those instead.
 set -euo pipefail
 
 PACKAGES=(
@@ -11,6 +12,7 @@ PACKAGES=(
   # ONNX: models and expected answers built at test time by the frameworks themselves.
   python3-torch python3-xgboost python3-onnx python3-numpy
 )
+[ $# -eq 0 ] || PACKAGES=("$@")
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -18,7 +20,7 @@ for pkg in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 
-echo "Installing Debian packages for the tests: ${missing[*]}"
+echo "Installing Debian packages (apt-get, a minute or two): ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive

@@ -19,6 +19,9 @@ export function VersionRow(props: { model: IServableModel; name: string; version
     .filter((error): error is string => Boolean(error));
   const deleteAction = model.action(deleteKey(name, v.version));
   const failed = v.state === "END" && v.errorCode !== "OK";
+  // END without an error: the server let the version go (a newer one took its place).
+  const unloaded = v.state === "END" && !failed;
+  const stateText = failed ? "FAILED" : unloaded ? "UNLOADED" : v.state;
   const toggle = (what: Open) => setOpen(open === what ? "none" : what);
   // Errors already shown in the row; the promise is awaited only to keep the UI in step.
   const quietly = (promise: Promise<void>) => promise.catch(() => undefined);
@@ -34,7 +37,7 @@ export function VersionRow(props: { model: IServableModel; name: string; version
 
   return (
     <li
-      className="jp-Servable-version"
+      className={`jp-Servable-version${unloaded ? " jp-mod-unloaded" : ""}`}
       data-model={name}
       data-version={v.version}
       data-state={v.state}
@@ -43,9 +46,15 @@ export function VersionRow(props: { model: IServableModel; name: string; version
         <span className="jp-Servable-version-number">v{v.version}</span>
         <span
           className={`jp-Servable-state jp-Servable-state-${v.state.toLowerCase()}${failed ? " jp-mod-error" : ""}`}
-          title={v.pending ? "Uploaded; the server picks it up on its next poll" : v.state}
+          title={
+            v.pending
+              ? "Uploaded; the server picks it up on its next poll"
+              : unloaded
+                ? "Not served: a newer version took its place"
+                : v.state
+          }
         >
-          {failed ? "FAILED" : v.state}
+          {stateText}
         </span>
         {v.labels.map((label) => (
           <span key={label} className="jp-Servable-label" data-label={label}>
@@ -66,34 +75,39 @@ export function VersionRow(props: { model: IServableModel; name: string; version
         <span className="jp-Servable-size">{formatBytes(v.sizeBytes)}</span>
       </div>
       {failed && <div className="jp-Servable-error">{v.errorMessage || v.errorCode}</div>}
-      <div className="jp-Servable-version-line">
-        {v.state === "AVAILABLE" && (
+      {v.state === "AVAILABLE" && (
+        <div className="jp-Servable-version-line">
           <span className="jp-Servable-since" title={v.availableSince}>
             available {formatSince(v.availableSince, Date.now())}
           </span>
-        )}
-        <span className="jp-Servable-spacer" />
-        <Sparkline points={model.traffic(name, v.version)} label={`${name} v${v.version}`} />
-      </div>
+          <span className="jp-Servable-spacer" />
+          <Sparkline points={model.traffic(name, v.version)} label={`${name} v${v.version}`} />
+        </div>
+      )}
       {!v.pending && (
         <div className="jp-Servable-version-actions">
-          <button
-            type="button"
-            className="jp-mod-styled"
-            aria-expanded={open === "label"}
-            onClick={() => toggle("label")}
-          >
-            Label
-          </button>
-          <button
-            type="button"
-            className="jp-mod-styled"
-            aria-expanded={open === "test"}
-            disabled={v.state !== "AVAILABLE"}
-            onClick={() => toggle("test")}
-          >
-            Test
-          </button>
+          {/* The server labels and answers only versions it serves. */}
+          {!unloaded && (
+            <>
+              <button
+                type="button"
+                className="jp-mod-styled"
+                aria-expanded={open === "label"}
+                onClick={() => toggle("label")}
+              >
+                Label
+              </button>
+              <button
+                type="button"
+                className="jp-mod-styled"
+                aria-expanded={open === "test"}
+                disabled={v.state !== "AVAILABLE"}
+                onClick={() => toggle("test")}
+              >
+                Test
+              </button>
+            </>
+          )}
           <button
             type="button"
             className="jp-mod-styled jp-mod-warn"

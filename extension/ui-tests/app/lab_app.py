@@ -1,9 +1,8 @@
 """Serves the test JupyterLab (dist/, built by build.mts) with Debian's Jupyter server.
 
 jupyterlab_server's LabServerApp serves a JupyterLab 4 front end given its folders; the
-prebuilt extensions come from Jupyter's labextensions path, as in any JupyterLab, plus
-the folders in SERVABLE_LAB_EXTENSIONS (os.pathsep-separated). State (settings,
-workspaces) lives in SERVABLE_LAB_STATE.
+prebuilt extensions come from Jupyter's labextensions path (JUPYTER_PATH), as in any
+JupyterLab. State (settings, workspaces) lives in SERVABLE_LAB_STATE.
 
 SERVABLE_LAB_PROXY ("name=port,...") proxies <base>/<name>/... to 127.0.0.1:<port>/..., as
 jupyter-server-proxy does for a named server with absolute_url false (Binder's setup):
@@ -14,6 +13,7 @@ Usage: SERVABLE_LAB_STATE=DIR /usr/bin/python3 lab_app.py --port P --ServerApp.t
 
 import json
 import os
+import signal
 
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
@@ -23,7 +23,6 @@ from tornado import httpclient, web, websocket
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIST = os.path.join(HERE, "dist")
 STATE = os.path.abspath(os.environ.get("SERVABLE_LAB_STATE", os.path.join(HERE, ".servable")))
-EXTRA_LABEXTENSIONS = [p for p in os.environ.get("SERVABLE_LAB_EXTENSIONS", "").split(os.pathsep) if p]
 PROXIES = dict(
     entry.split("=", 1) for entry in os.environ.get("SERVABLE_LAB_PROXY", "").split(",") if entry
 )
@@ -117,7 +116,14 @@ class ServableTestLab(LabServerApp):
     app_settings_dir = os.path.join(STATE, "app-settings")
     user_settings_dir = os.path.join(STATE, "user-settings")
     workspaces_dir = os.path.join(STATE, "workspaces")
-    extra_labextensions_path = EXTRA_LABEXTENSIONS
+
+    def initialize_settings(self):
+        # Ctrl-C stops the server as SIGTERM does, shutting its kernels down first. Jupyter's
+        # own handler asks for confirmation on a terminal, and off one leaves SIGINT to
+        # Python, whose KeyboardInterrupt ends the loop without that cleanup: the kernels
+        # of `npm run lab` outlived it. (Extensions load after the server sets its handlers.)
+        super().initialize_settings()
+        signal.signal(signal.SIGINT, self.serverapp._signal_stop)
 
     def initialize_handlers(self):
         super().initialize_handlers()

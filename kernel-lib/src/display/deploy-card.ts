@@ -11,26 +11,35 @@ export interface DeployCardData {
   readonly label?: string;
 }
 
-/** The card `deploy()` shows: name, version, state, endpoint and a curl line to copy. */
+const MUTED = "color:var(--jp-ui-font-color2,#57606a)";
+const CODE =
+  "font-family:var(--jp-code-font-family,monospace);font-size:12px;" +
+  "background:var(--jp-layout-color2,#f6f8fa);padding:1px 4px;border-radius:3px";
+
+/**
+ * The card `deploy()` shows: what was deployed and its state, the endpoint, and a curl
+ * line to copy. Laid out with a grid of its own, not a table: JupyterLab's output styles
+ * right-align and stripe tables, which scattered a card's few fields across the cell.
+ */
 export function deployCardHtml(data: DeployCardData): string {
-  const row = (key: string, value: string) =>
-    `<tr><td style="padding:2px 12px 2px 0;color:#57606a">${key}</td><td style="padding:2px 0">${value}</td></tr>`;
+  const field = (key: string, value: string) =>
+    `<span style="${MUTED}">${key}</span><span>${value}</span>`;
   const copy =
-    `<button style="margin-left:8px;font-size:11px;cursor:pointer" ` +
-    `onclick="navigator.clipboard.writeText(this.parentElement.querySelector('code').innerText)">copy</button>`;
+    `<button style="font-size:11px;cursor:pointer" title="Copy the curl line" ` +
+    `onclick="navigator.clipboard.writeText(this.previousElementSibling.innerText)">copy</button>`;
   return (
-    `<div style="border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;` +
-    `font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;max-width:960px">` +
+    `<div style="display:inline-block;max-width:100%;box-sizing:border-box;` +
+    `border:1px solid var(--jp-border-color1,#d0d7de);border-radius:6px;padding:8px 12px;` +
+    `font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;line-height:1.6;text-align:left">` +
     `<div style="font-weight:600;margin-bottom:4px">Deployed ${escapeHtml(data.name)}, version ${data.version}</div>` +
-    `<table style="border-collapse:collapse">` +
-    row("model", escapeHtml(data.name)) +
-    row("version", String(data.version)) +
-    row("state", stateBadge(data.state)) +
-    (data.label ? row("label", escapeHtml(data.label)) : "") +
-    row("endpoint", `<code>${escapeHtml(data.url)}</code>`) +
-    `</table>` +
-    `<div style="margin-top:6px;white-space:nowrap;overflow-x:auto"><code style="font-size:12px">${escapeHtml(data.curl)}</code>${copy}</div>` +
-    `</div>`
+    `<div style="display:grid;grid-template-columns:max-content auto;column-gap:12px;align-items:baseline">` +
+    field("state", stateBadge(data.state)) +
+    (data.label ? field("label", escapeHtml(data.label)) : "") +
+    field("endpoint", `<code style="${CODE}">${escapeHtml(data.url)}</code>`) +
+    `</div>` +
+    `<div style="margin-top:6px;display:flex;gap:8px;align-items:center;max-width:100%">` +
+    `<code style="${CODE};white-space:pre;overflow-x:auto">${escapeHtml(data.curl)}</code>${copy}` +
+    `</div></div>`
   );
 }
 

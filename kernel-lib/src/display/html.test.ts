@@ -21,8 +21,30 @@ test("text is escaped wherever it comes from the server or the user", () => {
   assert.match(card, /Deployed m&lt;script&gt;, version 2/);
   assert.match(
     card,
-    /<code style="font-size:12px">curl -d &#39;\{&quot;instances&quot;: \[\[0\.0\]\]\}&#39;/,
+    /<code style="[^"]*">curl -d &#39;\{&quot;instances&quot;: \[\[0\.0\]\]\}&#39;/,
   );
+});
+
+test("the deploy card is a grid of its own: no table for JupyterLab to right-align", () => {
+  const card = deployCardHtml({
+    name: "iris",
+    version: 3,
+    state: "AVAILABLE",
+    label: "canary",
+    url: "http://h/v1/models/iris/versions/3:predict",
+    curl: "curl -d '{}' -X POST http://h/v1/models/iris/versions/3:predict",
+  });
+  assert.doesNotMatch(card, /<table|<td/);
+  assert.match(card, /display:grid/);
+  const fields = [
+    ...card.matchAll(/<span style="color:var\(--jp-ui-font-color2[^"]*">(\w+)<\/span>/g),
+  ];
+  assert.deepEqual(
+    fields.map((m) => m[1]),
+    ["state", "label", "endpoint"],
+  );
+  assert.match(card, />AVAILABLE</);
+  assert.match(card, />canary</);
 });
 
 test("the models table has a row per version with state, labels, size and error", () => {
@@ -50,9 +72,31 @@ test("the models table has a row per version with state, labels, size and error"
   ]);
   assert.equal((html.match(/<tr>/g) ?? []).length, 3);
   assert.match(html, /bad &lt;file&gt;/);
+  // END is TF Serving's word for both: the error tells a failed load from an unloaded version.
+  assert.match(html, /<span[^>]*#cf222e[^>]*>FAILED<\/span>/);
   assert.match(html, /12\.3 kB/);
   assert.match(html, />stable</);
   assert.equal(modelsHtml([]), "<p>The server serves no models.</p>");
+});
+
+test("a version the server let go reads UNLOADED, in grey, without an availability date", () => {
+  const html = modelsHtml([
+    {
+      name: "iris",
+      labels: {},
+      model_version_status: [
+        {
+          version: "1",
+          state: "END",
+          status: { error_code: "OK", error_message: "" },
+          labels: [],
+          available_since: "2026-01-01T00:00:00.000Z",
+        },
+      ],
+    },
+  ]);
+  assert.match(html, /<span[^>]*#6e7781[^>]*>UNLOADED<\/span>/);
+  assert.doesNotMatch(html, /2026-01-01/);
 });
 
 test("predictions and classes show as small tables, long answers cut", () => {

@@ -10,14 +10,14 @@ import {
   startServer,
   waitFor,
   type ServerProcess,
-} from "../../test/support/server-process";
-import { ServableModel } from "./model";
-import type { VersionFile } from "./server-api";
-import type { Connection, ExportedVersion, ServableSettings } from "./tokens";
-import { MissingFolderError, type ExportedModels } from "./workspace";
+} from "../support/server-process";
+import { ServableModel } from "../../extension/src/model";
+import type { VersionFile } from "../../extension/src/server-api";
+import type { Connection, ExportedVersion, ServableSettings } from "../../extension/src/tokens";
+import { MissingFolderError, type ExportedModels } from "../../extension/src/workspace";
 
 /**
- * The model against a real serving server on loopback: polling, change detection, the
+ * The sidebar's model (extension/src/model.ts) against a real serving server on loopback: polling, change detection, the
  * unreachable state and recovery, traffic from the metrics. The workspace side is read
  * from a local folder here (the Contents API one is exercised by the browser tests).
  */
