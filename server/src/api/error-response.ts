@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { toServingError, type ServingError } from "@servable/protocol";
 import { PrettyWriter } from "./json/pretty-writer";
 import { httpStatusOf } from "./http-status";
@@ -16,19 +16,32 @@ export function errorBody(error: ServingError): string {
     .toString();
 }
 
+/**
+ * Answers with the error. A request whose body is still arriving (refused as too large,
+ * or answered by its deadline) gets `Connection: close`: the connection ends after the
+ * answer instead of reading the rest of the body.
+ */
 export function sendError(res: ServerResponse, thrown: unknown): ServingError {
   const error = toServingError(thrown);
   if (!res.headersSent) {
     const body = errorBody(error);
-    res.writeHead(httpStatusOf(error), {
+    const headers: Record<string, string | number> = {
       "Content-Type": "application/json",
       "Content-Length": Buffer.byteLength(body),
-    });
+    };
+    if (bodyStillArriving(res.req)) headers.Connection = "close";
+    res.writeHead(httpStatusOf(error), headers);
     res.end(body);
   } else {
     res.destroy();
   }
   return error;
+}
+
+function bodyStillArriving(req: IncomingMessage | undefined): boolean {
+  if (!req || req.complete) return false;
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
 
 export function sendJson(res: ServerResponse, status: number, body: string): void {
