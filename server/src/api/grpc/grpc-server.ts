@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type protobuf from "protobufjs";
 import { modelConfigsFrom, type ModelServerConfigMessage } from "../../config/model-server-config";
 import {
+  deadlineExceeded,
   invalidArgument,
   ServingError,
   toServingError,
@@ -225,11 +226,16 @@ export class GrpcApi {
  */
 function callDeadline(call: Call<unknown>): RequestDeadline | undefined {
   const at = call.getDeadline();
-  const ms = (at instanceof Date ? at.getTime() : at) - Date.now();
-  if (!Number.isFinite(ms)) return undefined;
-  const deadline = deadlineAfter(ms);
+  const deadlineMs = at instanceof Date ? at.getTime() : at;
+  if (!Number.isFinite(deadlineMs)) return undefined;
+  const deadline = deadlineAfter(deadlineMs - Date.now());
+  // gRPC reports its own deadline as a cancellation too: only an early one is the client's.
   call.once("cancelled", () =>
-    deadline.expire(new ServingError("CANCELLED", "The client cancelled the call")),
+    deadline.expire(
+      Date.now() >= deadlineMs - 10
+        ? deadlineExceeded("Deadline Exceeded")
+        : new ServingError("CANCELLED", "The client cancelled the call"),
+    ),
   );
   return deadline;
 }

@@ -56,7 +56,10 @@ export class JsonCodecs {
     }
     // The inputs stay here: the answer needs only how the request was laid out.
     const layout = { ...plan, inputs: {} };
-    return this.#submit({ id: 0, op: "encode", plan: layout, outputs, context }, []).then(
+    return this.#submit(
+      { id: 0, op: "encode", plan: layout, outputs, context },
+      transferable(outputs),
+    ).then(
       (reply) => {
         if (!("bytes" in reply)) throw internal("The JSON codec worker sent no answer");
         return Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);
@@ -132,6 +135,17 @@ function outputValues(outputs: TensorMap): number {
   let values = 0;
   for (const tensor of Object.values(outputs)) values += tensor.data.length;
   return values;
+}
+
+/** The outputs' buffers that can move to the worker: nothing here reads them after encoding. */
+function transferable(outputs: TensorMap): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const tensor of Object.values(outputs)) {
+    if (tensor.dtype !== "DT_STRING" && ArrayBuffer.isView(tensor.data) && ownsBuffer(tensor.data)) {
+      buffers.add(tensor.data.buffer as ArrayBuffer);
+    }
+  }
+  return [...buffers];
 }
 
 /** A buffer that is the whole of its memory can move to the worker instead of being copied. */
