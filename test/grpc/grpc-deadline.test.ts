@@ -76,7 +76,11 @@ const predict = (deadlineMs: number) =>
       {
         model_spec: { name: "half_plus_two" },
         inputs: {
-          x: { dtype: "DT_FLOAT", tensor_shape: { dim: [{ size: 1 }, { size: 1 }] }, float_val: [1] },
+          x: {
+            dtype: "DT_FLOAT",
+            tensor_shape: { dim: [{ size: 1 }, { size: 1 }] },
+            float_val: [1],
+          },
         },
       },
       new grpc.Metadata(),
@@ -99,7 +103,10 @@ async function requestCount(status: string): Promise<number> {
 
 test("the call's deadline ends the request on the server too", async () => {
   const started = Date.now();
-  await assert.rejects(predict(300), (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED);
+  await assert.rejects(
+    predict(300),
+    (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED,
+  );
   const counted = await waitFor(
     async () => ((await requestCount("DEADLINE_EXCEEDED")) > 0 ? Date.now() - started : undefined),
     10_000,

@@ -28,7 +28,9 @@ function open(port: number): Promise<Raw> {
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => (received += chunk));
     socket.on("error", () => undefined);
-    const closed = new Promise<number>((done) => socket.on("close", () => done(Date.now() - started)));
+    const closed = new Promise<number>((done) =>
+      socket.on("close", () => done(Date.now() - started)),
+    );
     socket.once("connect", () => resolve({ socket, received: () => received, closed }));
     socket.once("error", reject);
   });
@@ -154,7 +156,11 @@ describe("--rest_api_max_connections", () => {
   async function established(): Promise<Raw> {
     const raw = await open(server.port);
     raw.socket.write("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n");
-    await waitFor(async () => (raw.received().includes('{"live":true}') ? true : undefined), 10_000, 10);
+    await waitFor(
+      async () => (raw.received().includes('{"live":true}') ? true : undefined),
+      10_000,
+      10,
+    );
     return raw;
   }
 

@@ -59,12 +59,10 @@ export class JsonCodecs {
     return this.#submit(
       { id: 0, op: "encode", plan: layout, outputs, context },
       transferable(outputs),
-    ).then(
-      (reply) => {
-        if (!("bytes" in reply)) throw internal("The JSON codec worker sent no answer");
-        return Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);
-      },
-    );
+    ).then((reply) => {
+      if (!("bytes" in reply)) throw internal("The JSON codec worker sent no answer");
+      return Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);
+    });
   }
 
   async close(): Promise<void> {
@@ -141,7 +139,11 @@ function outputValues(outputs: TensorMap): number {
 function transferable(outputs: TensorMap): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const tensor of Object.values(outputs)) {
-    if (tensor.dtype !== "DT_STRING" && ArrayBuffer.isView(tensor.data) && ownsBuffer(tensor.data)) {
+    if (
+      tensor.dtype !== "DT_STRING" &&
+      ArrayBuffer.isView(tensor.data) &&
+      ownsBuffer(tensor.data)
+    ) {
       buffers.add(tensor.data.buffer as ArrayBuffer);
     }
   }

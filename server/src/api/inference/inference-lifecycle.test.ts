@@ -69,7 +69,11 @@ async function requestCount(metrics: ServingMetrics, model: string, status: stri
   const { body } = await metrics.exposition();
   const line = body
     .split("\n")
-    .find((l) => l.startsWith(`:tensorflow:serving:request_count{model_name="${model}"`) && l.includes(`status="${status}"`));
+    .find(
+      (l) =>
+        l.startsWith(`:tensorflow:serving:request_count{model_name="${model}"`) &&
+        l.includes(`status="${status}"`),
+    );
   return line === undefined ? 0 : Number(line.split(" ").pop());
 }
 
