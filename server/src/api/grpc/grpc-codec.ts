@@ -3,6 +3,7 @@ import {
   failedPrecondition,
   invalidArgument,
   own,
+  shapeDims,
   tensorFromProto,
   tensorToTypedProto,
   type Example,
@@ -157,8 +158,21 @@ export function encodeExamples(
   };
 }
 
+/**
+ * Elements one request tensor may have. A TensorProto may name a shape far bigger than the
+ * values it carries (the last value fills the rest): a few bytes must not make the server
+ * allocate and fill gigabytes on the thread that answers every request.
+ */
+const MAX_TENSOR_ELEMENTS = 64 * 1024 * 1024;
+
 /** A request's TensorProto as a host tensor; one that cannot be read is the client's error. */
 function requestTensor(proto: TensorProto, key: string): TensorMap[string] {
+  const elements = (shapeDims(proto.tensor_shape) ?? []).reduce((a, b) => a * Math.max(b, 0), 1);
+  if (elements > MAX_TENSOR_ELEMENTS) {
+    throw invalidArgument(
+      `Input ${key} has ${elements} elements; a request tensor may have at most ${MAX_TENSOR_ELEMENTS}`,
+    );
+  }
   try {
     return tensorFromProto(proto, `Input ${key}`);
   } catch (error) {
