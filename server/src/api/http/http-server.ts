@@ -108,6 +108,11 @@ export function createHttpServer(
     warned = Date.now();
     logger.warn({ maxConnections }, "Connections refused: --rest_api_max_connections are open");
   });
+  // Accepting can fail under load (EMFILE when file descriptors run out): the connection is
+  // lost, the server is not.
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    if (server.listening) logger.warn({ err: error.message, code: error.code }, "REST port error");
+  });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     logger.debug({ err: error.message, code: error.code }, "Bad HTTP request");
     refuse(socket, error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400);
