@@ -238,11 +238,9 @@ function examples(m: FuzzModel, method: "Classify" | "Regress"): fc.Arbitrary<Gr
             weight: 10,
           },
           {
-            arbitrary: fc
-              .tuple(fc.array(one, { maxLength: 3 }), one)
-              .map(([list, context]) => ({
-                example_list_with_context: { examples: list, context },
-              })),
+            arbitrary: fc.tuple(fc.array(one, { maxLength: 3 }), one).map(([list, context]) => ({
+              example_list_with_context: { examples: list, context },
+            })),
             weight: 2,
           },
           { arbitrary: fc.constantFrom(undefined, { example_list: { examples: [] } }), weight: 1 },
