@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { GrpcApi } from "./api/grpc/grpc-server";
 import { createHttpServer } from "./api/http/http-server";
-import { HttpInference } from "./api/http/inference-route";
+import { HttpInference } from "./api/http/http-inference";
 import { JsonCodecs } from "./api/http/json-codecs";
 import { InferenceLifecycle } from "./api/inference/inference-lifecycle";
 import { CoreVersionResolver } from "./api/inference/version-resolver";
@@ -13,7 +13,7 @@ import {
 } from "./execution/batching/batching-parameters";
 import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
-import { createRestApp } from "./api/rest-app";
+import { createRestApp } from "./api/http/rest-app";
 import { FlagError, type Flags } from "./config/flags";
 import { configFile, modelRepository, singleModel } from "./config/model-config-providers";
 import { prometheusPath } from "./config/monitoring-config";

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { invalidArgument, type ServingError } from "@servable/protocol";
-import { sendError } from "../error-response";
+import { sendError } from "./error-response";
 import { matchInferenceRoute } from "../rest/urls";
-import type { HttpInference } from "./inference-route";
+import type { HttpInference } from "./http-inference";
 
 /** The limits a client cannot go past on the REST port (flags, with their defaults in flags.ts). */
 export interface HttpLimits {

@@ -12,7 +12,7 @@ import { dataTypeToV2 } from "./datatypes";
  *   GET /v2/health/live, /v2/health/ready           (in rest-app.ts)
  *   GET /v2/models/{m}[/versions/{v}]               model metadata (its serving_default)
  *   GET /v2/models/{m}[/versions/{v}]/ready         200 when AVAILABLE, 400 otherwise
- * POST .../infer runs on the lean inference path (http/inference-route.ts).
+ * POST .../infer runs on the lean inference path (http/http-inference.ts).
  */
 const READY = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/ready$/;
 const MODEL = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?$/;

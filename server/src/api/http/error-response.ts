@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toServingError, type ServingError } from "@servable/protocol";
-import { PrettyWriter } from "./json/pretty-writer";
+import { PrettyWriter } from "../json/pretty-writer";
 import { httpStatusOf } from "./http-status";
 
 /**

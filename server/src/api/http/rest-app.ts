@@ -1,12 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { invalidArgument, notFound, ServingError } from "@servable/protocol";
-import type { ServerCore } from "../core/server-core";
+import type { ServerCore } from "../../core/server-core";
 import { errorBody, sendError, sendJson } from "./error-response";
-import type { ServingMetrics } from "./metrics";
-import { modelMetadataBody } from "./rest/model-metadata";
-import { listModels, modelStatusBody, protobufJson } from "./rest/model-status";
-import { matchStatusRoute } from "./rest/urls";
-import { v2Router } from "./v2/v2-routes";
+import type { ServingMetrics } from "../metrics";
+import { modelMetadataBody } from "../rest/model-metadata";
+import { listModels, modelStatusBody, protobufJson } from "../rest/model-status";
+import { matchStatusRoute } from "../rest/urls";
+import { v2Router } from "../v2/v2-routes";
 
 export interface RestAppOptions {
   /** Where Prometheus scrapes; undefined when the metrics endpoint is off. */

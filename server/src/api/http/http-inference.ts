@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { own } from "@servable/protocol";
-import { sendError } from "../error-response";
+import { sendError } from "./error-response";
 import { DeadlineQueue } from "../inference/deadline-queue";
 import type { InferenceLifecycle } from "../inference/inference-lifecycle";
 import { readBody } from "../request-body";
@@ -8,7 +8,7 @@ import type { InferenceRoute } from "../rest/urls";
 import type { JsonCodecs } from "./json-codecs";
 import type { JsonPlan } from "./json-codec";
 
-export interface InferenceRouteOptions {
+export interface HttpInferenceOptions {
   /** --rest_api_timeout_in_ms: the whole request, from arrival to the last byte written (0: none). */
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
@@ -26,7 +26,7 @@ export class HttpInference {
   constructor(
     private readonly lifecycle: InferenceLifecycle,
     private readonly codecs: JsonCodecs,
-    private readonly options: InferenceRouteOptions,
+    private readonly options: HttpInferenceOptions,
   ) {
     this.#deadlines = options.timeoutMs > 0 ? new DeadlineQueue(options.timeoutMs) : undefined;
   }
