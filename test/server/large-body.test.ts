@@ -7,7 +7,7 @@ import { startServer, type ServerProcess } from "../support/server-process";
 /**
  * A 60 MB legal predict body takes seconds to parse, run and answer: meanwhile the thread
  * that answers HTTP must stay free, so health probes keep answering. (bench/large-body.ts
- * measures the probes' latency; here a probe that waits half a second is a failure: a
+ * measures the probes' latency; here a probe that waits a whole second is a failure: a
  * server that parses on its HTTP thread holds every probe for seconds.)
  */
 let server: ServerProcess;
@@ -70,5 +70,5 @@ test("health probes answer while a 60 MB predict is parsed and run", async () =>
   assert.equal(answer.predictions, VALUES);
   assert.ok(latencies.length > 10, `${latencies.length} probes`);
   const slowest = Math.max(...latencies);
-  assert.ok(slowest < 500, `a health probe waited ${slowest.toFixed(0)} ms`);
+  assert.ok(slowest < 1000, `a health probe waited ${slowest.toFixed(0)} ms`);
 });
