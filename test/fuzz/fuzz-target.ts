@@ -186,7 +186,7 @@ export class Tally {
         .sort((a, b) => b[1] - a[1])
         .map(([kind, n]) => `${kind} ${n}`)
         .join(", ");
-    return `answers: ${list(this.#answers)}\nkinds: ${list(this.#kinds)}`;
+    return `answers: ${list(this.#answers)}; kinds: ${list(this.#kinds)}`;
   }
 }
 
