@@ -2,15 +2,18 @@ import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { GrpcApi } from "./api/grpc/grpc-server";
-import { createHttpServer } from "./api/http-server";
+import { createHttpServer } from "./api/http/http-server";
+import { HttpInference } from "./api/http/http-inference";
+import { JsonCodecs } from "./api/http/json-codecs";
+import { InferenceLifecycle } from "./api/inference/inference-lifecycle";
+import { CoreVersionResolver } from "./api/inference/version-resolver";
 import {
   defaultBatchingParameters,
   parseBatchingParameters,
 } from "./execution/batching/batching-parameters";
-import { InferenceHandler } from "./api/inference-handler";
 import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
-import { createRestApp } from "./api/rest-app";
+import { createRestApp } from "./api/http/rest-app";
 import { FlagError, type Flags } from "./config/flags";
 import { configFile, modelRepository, singleModel } from "./config/model-config-providers";
 import { prometheusPath } from "./config/monitoring-config";
@@ -127,26 +130,32 @@ export async function startServer(
   if (flags.port > 0 && flags.port === flags.rest_api_port) {
     throw new FlagError("--port and --rest_api_port must differ");
   }
+  // Every API's inference requests take one lifecycle: resolve, decode, run, encode, release.
+  const resolver = new CoreVersionResolver(core);
+  const lifecycle = new InferenceLifecycle(resolver, metrics, logger);
   let grpcApi: GrpcApi | undefined;
   if (flags.port > 0) {
-    grpcApi = new GrpcApi(core, metrics, logger);
+    grpcApi = new GrpcApi(core, lifecycle, resolver, metrics, logger);
     const port = await grpcApi.listen(flags.rest_api_host, flags.port);
     logger.info({ port }, `Running gRPC ModelServer at ${flags.rest_api_host}:${port} ...`);
   }
 
   let restUrl: string | undefined;
   let server: ReturnType<typeof createHttpServer> | undefined;
+  // Bodies from 1 MiB on are parsed off the HTTP thread: it keeps answering meanwhile.
+  const codecs = new JsonCodecs(
+    { offloadBodyBytes: 1024 * 1024, offloadOutputValues: 256 * 1024 },
+    logger,
+  );
   if (flags.rest_api_port > 0) {
     const app = createRestApp(core, metrics, {
       metricsPath,
       routers: management ? [management.router] : [],
     });
-    const inference = new InferenceHandler(
-      core,
-      metrics,
-      { timeoutMs: flags.rest_api_timeout_in_ms, maxBodyBytes: flags.rest_api_max_body_bytes },
-      logger,
-    );
+    const inference = new HttpInference(lifecycle, codecs, {
+      timeoutMs: flags.rest_api_timeout_in_ms,
+      maxBodyBytes: flags.rest_api_max_body_bytes,
+    });
     server = createHttpServer(
       inference,
       app,
@@ -154,6 +163,10 @@ export async function startServer(
         basePath: flags.rest_api_base_path,
         cors: flags.rest_api_enable_cors_support,
         readGuard: management?.readGuard,
+        limits: {
+          headersTimeoutMs: flags.rest_api_headers_timeout_in_ms,
+          maxConnections: flags.rest_api_max_connections,
+        },
       },
       logger,
     );
@@ -180,6 +193,7 @@ export async function startServer(
       }
       await management?.close();
       await grpcApi?.close();
+      await codecs.close();
       await core.stop();
       await repositoryState?.close();
       await workers?.close();

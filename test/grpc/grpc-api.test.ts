@@ -195,6 +195,45 @@ test("GetModelStatus and errors with TF Serving's codes", async () => {
   );
 });
 
+test("names that are JavaScript internals and shapes far past their values are the client's errors", async () => {
+  const rejected = (request: unknown, code: grpc.status, details: RegExp) =>
+    assert.rejects(call(prediction, "Predict", request), (e: grpc.ServiceError) => {
+      assert.equal(e.code, code, e.details);
+      assert.match(e.details, details);
+      return true;
+    });
+  for (const name of ["constructor", "__proto__", "toString", "valueOf"]) {
+    await rejected(
+      {
+        model_spec: { name: "half_plus_two", signature_name: name },
+        inputs: { x: floats([1], [1, 1]) },
+      },
+      grpc.status.FAILED_PRECONDITION,
+      new RegExp(`Serving signature key "${name}" not found`),
+    );
+  }
+  await rejected(
+    {
+      model_spec: { name: "half_plus_two" },
+      inputs: Object.fromEntries([["constructor", floats([1], [1, 1])]]),
+    },
+    grpc.status.INVALID_ARGUMENT,
+    /input tensor alias not found in signature: constructor/,
+  );
+  await rejected(
+    { model_spec: { name: "half_plus_two" }, inputs: { x: floats([1], [1 << 20, 1 << 20]) } },
+    grpc.status.INVALID_ARGUMENT,
+    /at most/,
+  );
+  await assert.rejects(
+    call(prediction, "Classify", {
+      model_spec: { name: "half_plus_two", signature_name: "isPrototypeOf" },
+      input: { example_list: { examples: [{ features: { feature: {} } }] } },
+    }),
+    (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT,
+  );
+});
+
 test("HandleReloadConfigRequest replaces the served models, labels included", async () => {
   await cp(join(work, "models", "half_plus_two"), join(work, "models", "copy"), {
     recursive: true,

@@ -187,6 +187,80 @@ test("unknown model, version or label", async () => {
   );
 });
 
+test("names that are JavaScript internals are unknown names: a 4xx, never a 500", async () => {
+  for (const key of ["constructor", "hasOwnProperty", "__proto__"]) {
+    await expectError(
+      PREDICT,
+      `{"instances": [{"x": 1.0, "${key}": 1.0}]}`,
+      400,
+      `Failed to process element: 0 key: ${key} of 'instances' list. Error: INVALID_ARGUMENT: JSON object: does not have named input: ${key}`,
+    );
+  }
+  for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+    await expectError(
+      PREDICT,
+      `{"signature_name": "${name}", "instances": [1.0]}`,
+      400,
+      `Serving signature name: "${name}" not found in signature def`,
+    );
+  }
+  await expectError(
+    "/v1/models/half_plus_two:classify",
+    '{"signature_name": "constructor", "examples": [{"x": 1.0}]}',
+    400,
+    "No signature was found with the name: constructor",
+  );
+  await expectError(
+    "/v1/models/half_plus_two:regress",
+    '{"signature_name": "valueOf", "examples": [{"x": 1.0}]}',
+    400,
+    "No signature was found with the name: valueOf",
+  );
+  const x = '"inputs": [{"name": "x", "shape": [1, 1], "datatype": "FP32", "data": [1]}]';
+  await expectError(
+    "/v2/models/half_plus_two/infer",
+    `{"parameters": {"signature_name": "toString"}, ${x}}`,
+    400,
+    'Serving signature name: "toString" not found in signature def',
+  );
+  await expectError(
+    "/v2/models/half_plus_two/infer",
+    `{"outputs": [{"name": "constructor"}], ${x}}`,
+    400,
+    "Unknown output requested: constructor",
+  );
+  await expectError(
+    "/v2/models/half_plus_two/infer",
+    '{"inputs": [{"name": "__proto__", "shape": [1], "datatype": "FP32", "data": [1]}]}',
+    400,
+    "Unexpected input '__proto__': the model's inputs are x",
+  );
+  await expectError(
+    "/v2/models/half_plus_two/infer",
+    '{"inputs": [{"name": "x", "shape": [1, 1], "datatype": "constructor", "data": [1]}]}',
+    400,
+    "Input 'x' has datatype constructor but the model expects FP32",
+  );
+  await expectError(
+    "/v1/models/constructor:predict",
+    '{"instances": [1.0]}',
+    404,
+    "Servable not found for request: Latest(constructor)",
+  );
+});
+
+test("duplicate keys: the first one counts, on every path (rapidjson's FindMember)", async () => {
+  for (const body of [
+    '{"instances": [1.0, 2.0, 5.0], "instances": [9.0]}',
+    '{"instances": [1.0, 2.0, 5.0], "instances": [9.0]} trailing bytes',
+    '{"instances": [1, 2, 5], "instances": [9.0]}',
+  ]) {
+    const answer = await postJson(`${server.url}${PREDICT}`, body);
+    assert.equal(answer.status, 200, body);
+    assert.equal(answer.text.replace(/\s/g, ""), '{"predictions":[2.5,3.0,4.5]}', body);
+  }
+});
+
 test("non-numeric and out-of-range versions", async () => {
   const body = '{"instances": [1.0]}';
   await expectError(

@@ -49,7 +49,21 @@ export const FLAGS = [
     name: "rest_api_timeout_in_ms",
     type: "int",
     default: 30000,
-    help: "Timeout of one REST inference call (0 = none).",
+    help: "Timeout of one REST inference request, from its arrival to the last byte of the answer: reading, parsing, running and writing (0 = none).",
+  },
+  {
+    name: "rest_api_headers_timeout_in_ms",
+    type: "int",
+    default: 10000,
+    help: "Time a client has to send a request's headers; slower connections are closed (0 = Node's 60 s).",
+    servable: true,
+  },
+  {
+    name: "rest_api_max_connections",
+    type: "int",
+    default: 1024,
+    help: "Connections the REST port holds open at once; more are closed on arrival (0 = no cap).",
+    servable: true,
   },
   {
     name: "rest_api_enable_cors_support",
@@ -61,7 +75,7 @@ export const FLAGS = [
     name: "rest_api_max_body_bytes",
     type: "int",
     default: 64 * 1024 * 1024,
-    help: "Largest inference request body accepted (413 above it).",
+    help: "Largest inference request body accepted, after gunzip (413 above it, and the connection is closed without reading on).",
     servable: true,
   },
   {

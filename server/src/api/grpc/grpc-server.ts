@@ -4,33 +4,36 @@ import type { Logger } from "pino";
 import type protobuf from "protobufjs";
 import { modelConfigsFrom, type ModelServerConfigMessage } from "../../config/model-server-config";
 import {
+  deadlineExceeded,
   invalidArgument,
+  ServingError,
   toServingError,
-  type ServingError,
-  DEFAULT_SIGNATURE,
-  type SignatureDefMap,
-  type TensorMap,
-  type Example,
-  type ExampleList,
-  type Feature,
-  servingType,
   PROTO_DIR,
-  type TensorProto,
-  tensorFromProto,
-  tensorToTypedProto,
-  TensorValueError,
-  signatureNotFound,
+  servingType,
+  type SignatureDefMap,
 } from "@servable/protocol";
-import type { ServableHandle } from "../../core/servable-handle";
-import type { Servable } from "../../core/servable";
-import type { ModelSpec, ServerCore } from "../../core/server-core";
+import type { ServerCore } from "../../core/server-core";
+import type { ExampleMethod, ExampleRequest } from "../inference/example-inference";
+import type {
+  InferenceLifecycle,
+  InferencePlan,
+  InferenceCall,
+} from "../inference/inference-lifecycle";
+import { deadlineAfter, type RequestDeadline } from "../inference/request-deadline";
+import type { VersionResolver } from "../inference/version-resolver";
+import type { ServingMetrics } from "../metrics";
 import {
-  classificationResults,
-  exampleRequest,
-  regressionResults,
-  type ExampleMethod,
-} from "../example-inference";
-import type { RequestRecord, ServingMetrics } from "../metrics";
+  decodeExamples,
+  decodePredict,
+  encodeExamples,
+  encodePredict,
+  modelSpecOf,
+  responseSpec,
+  type ExampleRequestMessage,
+  type ModelSpecMessage,
+  type PredictRequestMessage,
+} from "./grpc-codec";
+import { grpcStatusOf } from "./grpc-status";
 
 const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
@@ -41,18 +44,18 @@ const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-interface ModelSpecObject {
-  name?: string;
-  version?: { value?: string | number };
-  version_label?: string;
-  signature_name?: string;
+interface MetadataRequest {
+  model_spec?: ModelSpecMessage;
+  metadata_field?: string[];
 }
 
+type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
+
 /**
- * TF Serving's gRPC API on `--port`: PredictionService (Predict, Classify, Regress,
- * GetModelMetadata) and ModelService (GetModelStatus, HandleReloadConfigRequest). The
- * handlers resolve models through ServerCore and run them through the same servables,
- * batching and replicas as REST; errors carry TF Serving's codes (gRPC uses the same).
+ * TF Serving's gRPC API on `--port`: PredictionService (Predict, Classify, Regress through
+ * the inference lifecycle, under the call's deadline; GetModelMetadata) and ModelService
+ * (GetModelStatus, HandleReloadConfigRequest). Errors carry TF Serving's codes, which are
+ * gRPC's (grpc-status.ts).
  */
 export class GrpcApi {
   readonly #server = new grpc.Server({ "grpc.max_receive_message_length": 256 * 1024 * 1024 });
@@ -60,6 +63,8 @@ export class GrpcApi {
 
   constructor(
     private readonly core: ServerCore,
+    private readonly lifecycle: InferenceLifecycle,
+    private readonly resolver: VersionResolver,
     private readonly metrics: ServingMetrics,
     private readonly logger: Logger,
   ) {
@@ -69,22 +74,24 @@ export class GrpcApi {
     const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
     this.#signatureDefMap = servingType("SignatureDefMap");
     this.#server.addService((serving.PredictionService as grpc.ServiceClientConstructor).service, {
-      Predict: this.#unary("predict", (req: PredictRequest, record) => this.#predict(req, record)),
-      Classify: this.#unary("classify", (req: ExampleRequestObject, record) =>
-        this.#examples(req, "classify", record),
+      Predict: this.#unary((call: Call<PredictRequestMessage>) =>
+        this.#infer<InferencePlan>(call, "predict", {
+          decode: (servable) => servable && decodePredict(call.request, servable),
+          encode: encodePredict,
+        }),
       ),
-      Regress: this.#unary("regress", (req: ExampleRequestObject, record) =>
-        this.#examples(req, "regress", record),
+      Classify: this.#unary((call: Call<ExampleRequestMessage>) =>
+        this.#examples(call, "classify"),
       ),
-      GetModelMetadata: this.#unary("metadata", (req: MetadataRequest) => this.#metadata(req)),
+      Regress: this.#unary((call: Call<ExampleRequestMessage>) => this.#examples(call, "regress")),
+      GetModelMetadata: this.#unary((call: Call<MetadataRequest>) => this.#metadata(call.request)),
     });
     this.#server.addService((serving.ModelService as grpc.ServiceClientConstructor).service, {
-      GetModelStatus: this.#unary("status", (req: { model_spec?: ModelSpecObject }) =>
-        this.#status(req),
+      GetModelStatus: this.#unary((call: Call<{ model_spec?: ModelSpecMessage }>) =>
+        this.#status(call.request),
       ),
-      HandleReloadConfigRequest: this.#unary(
-        "reload",
-        (req: { config?: ModelServerConfigMessage }) => this.#reload(req),
+      HandleReloadConfigRequest: this.#unary((call: Call<{ config?: ModelServerConfigMessage }>) =>
+        this.#reload(call.request),
       ),
     });
   }
@@ -104,109 +111,45 @@ export class GrpcApi {
     return new Promise((resolve) => this.#server.tryShutdown(() => resolve()));
   }
 
-  #unary<Req, Res>(api: string, handler: (request: Req, record: RequestRecord) => Promise<Res>) {
-    return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
-      const started = performance.now();
-      const spec = (call.request as { model_spec?: ModelSpecObject }).model_spec;
-      const record: RequestRecord = {
-        model: spec?.name ?? "",
-        version: "",
-        api,
-        status: "OK",
-        latencyUs: 0,
-        entrypoint: "GRPC",
-      };
-      handler(call.request, record)
-        .then(
-          (response) => callback(null, response),
-          (thrown: unknown) => {
-            const error: ServingError = toServingError(thrown);
-            record.status = error.code;
-            if (error.code === "UNKNOWN" || error.code === "INTERNAL") {
-              this.logger.error({ model: record.model, err: error.message }, "gRPC request failed");
-            }
-            callback({ code: grpc.status[error.code], details: error.message });
-          },
-        )
-        .finally(() => {
-          record.latencyUs = (performance.now() - started) * 1000;
-          if (api !== "status" && api !== "reload") this.metrics.record(record);
-        });
+  /** A unary handler: the answer, or the error as its gRPC status (logged when it is ours). */
+  #unary<Req>(handler: (call: Call<Req>) => Promise<unknown>) {
+    return (call: Call<Req>, callback: grpc.sendUnaryData<unknown>) => {
+      let answer: Promise<unknown>;
+      try {
+        answer = handler(call);
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      answer.then(
+        (response) => callback(null, response),
+        (thrown: unknown) => {
+          const error = toServingError(thrown);
+          if (error.code === "UNKNOWN" || error.code === "INTERNAL") {
+            this.logger.error({ err: error.message }, "gRPC request failed");
+          }
+          callback(grpcStatusOf(error));
+        },
+      );
     };
   }
 
-  async #predict(request: PredictRequest, record: RequestRecord): Promise<unknown> {
-    return this.#withHandle(request.model_spec, record, async (handle) => {
-      const signatureName = request.model_spec?.signature_name || DEFAULT_SIGNATURE;
-      const signature = handle.servable.signatures.signature_def[signatureName];
-      if (!signature) throw invalidArgument(signatureNotFound(signatureName));
-      const inputs: TensorMap = {};
-      for (const [key, proto] of Object.entries(request.inputs ?? {})) {
-        const info = signature.inputs[key];
-        if (!info) {
-          throw invalidArgument(
-            `input tensor alias not found in signature: ${key}. Inputs expected to be in the set {${Object.keys(signature.inputs).join(",")}}.`,
-          );
-        }
-        inputs[key] = requestTensor(proto, key);
-        if (inputs[key]!.dtype !== info.dtype) {
-          throw invalidArgument(
-            `Expects arg[${key}] to be ${info.dtype.slice(3).toLowerCase()} but ${inputs[key]!.dtype.slice(3).toLowerCase()} is provided`,
-          );
-        }
-      }
-      const missing = Object.keys(signature.inputs).filter((k) => !inputs[k]);
-      if (missing.length > 0) {
-        throw invalidArgument(`Missing input tensors: ${missing.join(",")}`);
-      }
-      const filter = request.output_filter?.length ? request.output_filter : undefined;
-      for (const key of filter ?? []) {
-        if (!signature.outputs[key])
-          throw invalidArgument(`output tensor alias not found in signature: ${key}`);
-      }
-      const outputs = await run(handle.servable, signatureName, inputs, filter, record);
-      return {
-        model_spec: responseSpec(handle, signatureName),
-        outputs: Object.fromEntries(
-          Object.entries(outputs).map(([k, t]) => [k, tensorToTypedProto(t)]),
-        ),
-      };
-    });
+  /** An inference call through the lifecycle, with the codec given, under the call's deadline. */
+  #infer<P extends InferencePlan>(
+    call: Call<{ model_spec?: ModelSpecMessage }>,
+    api: "predict" | ExampleMethod,
+    codec: Pick<InferenceCall<P, unknown>, "decode" | "encode">,
+  ): Promise<unknown> {
+    const spec = modelSpecOf(call.request.model_spec);
+    const deadline = callDeadline(call);
+    return this.lifecycle
+      .infer<P, unknown>({ spec, api, entrypoint: "GRPC", deadline, ...codec })
+      .finally(() => deadline?.settle());
   }
 
-  async #examples(
-    request: ExampleRequestObject,
-    method: ExampleMethod,
-    record: RequestRecord,
-  ): Promise<unknown> {
-    return this.#withHandle(request.model_spec, record, async (handle) => {
-      const signatureName = request.model_spec?.signature_name || DEFAULT_SIGNATURE;
-      const planned = exampleRequest(
-        exampleList(request.input),
-        signatureName,
-        handle.servable,
-        method,
-      );
-      record.examples = planned.numExamples;
-      const outputs = await run(handle.servable, signatureName, planned.inputs, undefined, record);
-      const model_spec = responseSpec(handle, signatureName);
-      if (method === "regress") {
-        return {
-          model_spec,
-          result: {
-            regressions: Array.from(regressionResults(outputs, planned), (value) => ({ value })),
-          },
-        };
-      }
-      const classifications = classificationResults(
-        outputs,
-        planned,
-        handle.servable.classLabels?.[signatureName],
-      );
-      return {
-        model_spec,
-        result: { classifications: classifications.map((classes) => ({ classes })) },
-      };
+  #examples(call: Call<ExampleRequestMessage>, method: ExampleMethod): Promise<unknown> {
+    return this.#infer<ExampleRequest>(call, method, {
+      decode: (servable) => servable && decodeExamples(call.request, method, servable),
+      encode: (outputs, plan, handle) => encodeExamples(outputs, plan, method, handle),
     });
   }
 
@@ -217,19 +160,44 @@ export class GrpcApi {
         "Metadata field signature_def is the one supported; request exactly it",
       );
     }
-    return this.#withHandle(request.model_spec, undefined, async (handle) => ({
-      model_spec: responseSpec(handle, ""),
-      metadata: {
-        signature_def: {
-          type_url: "type.googleapis.com/tensorflow.serving.SignatureDefMap",
-          value: Buffer.from(this.#encodeSignatures(handle.servable.signatures)),
-        },
-      },
-    }));
+    const started = performance.now();
+    const spec = modelSpecOf(request.model_spec);
+    const record = {
+      model: spec.name,
+      version: "",
+      api: "metadata",
+      status: "OK",
+      latencyUs: 0,
+      entrypoint: "GRPC" as const,
+    };
+    try {
+      const handle = this.resolver.resolve(spec);
+      try {
+        record.version = String(handle.id.version);
+        return {
+          model_spec: responseSpec(handle, ""),
+          metadata: {
+            signature_def: {
+              type_url: "type.googleapis.com/tensorflow.serving.SignatureDefMap",
+              value: Buffer.from(this.#encodeSignatures(handle.servable.signatures)),
+            },
+          },
+        };
+      } finally {
+        handle.release();
+      }
+    } catch (error) {
+      record.status = toServingError(error).code;
+      if (!this.resolver.knows(spec.name)) record.model = "";
+      throw error;
+    } finally {
+      record.latencyUs = (performance.now() - started) * 1000;
+      this.metrics.record(record);
+    }
   }
 
-  async #status(request: { model_spec?: ModelSpecObject }): Promise<unknown> {
-    const spec = modelSpec(request.model_spec);
+  async #status(request: { model_spec?: ModelSpecMessage }): Promise<unknown> {
+    const spec = modelSpecOf(request.model_spec);
     const states = this.core.modelStatus(spec.name, spec.version);
     return {
       model_version_status: states.map((s) => ({
@@ -246,114 +214,28 @@ export class GrpcApi {
     return { status: { error_code: "OK", error_message: "" } };
   }
 
-  async #withHandle<T>(
-    spec: ModelSpecObject | undefined,
-    record: RequestRecord | undefined,
-    body: (handle: ServableHandle) => Promise<T>,
-  ): Promise<T> {
-    const handle = this.core.getServableHandle(modelSpec(spec));
-    if (record) record.version = String(handle.id.version);
-    try {
-      return await body(handle);
-    } finally {
-      handle.release();
-    }
-  }
-
   #encodeSignatures(signatures: SignatureDefMap): Uint8Array {
     const message = this.#signatureDefMap.fromObject(signatures);
     return this.#signatureDefMap.encode(message).finish();
   }
 }
 
-async function run(
-  servable: Servable,
-  signatureName: string,
-  inputs: TensorMap,
-  outputKeys: readonly string[] | undefined,
-  record: RequestRecord | undefined,
-): Promise<TensorMap> {
-  const t0 = performance.now();
-  const outputs = await servable.run(signatureName, inputs, { outputKeys });
-  if (record) {
-    record.runtimeUs = (performance.now() - t0) * 1000;
-    record.runtime = servable.runtime;
-  }
-  return outputs;
-}
-
-/** A request's TensorProto as a host tensor; a malformed one is the client's error. */
-function requestTensor(proto: TensorProto, key: string): TensorMap[string] {
-  try {
-    return tensorFromProto(proto, `Input ${key}`);
-  } catch (error) {
-    if (error instanceof TensorValueError) throw invalidArgument(error.message);
-    throw error;
-  }
-}
-
-function modelSpec(spec: ModelSpecObject | undefined): ModelSpec {
-  if (!spec?.name) throw invalidArgument("Missing ModelSpec");
-  if (spec.version?.value !== undefined)
-    return { name: spec.name, version: Number(spec.version.value) };
-  if (spec.version_label) return { name: spec.name, label: spec.version_label };
-  return { name: spec.name };
-}
-
-function responseSpec(handle: ServableHandle, signatureName: string): ModelSpecObject {
-  return {
-    name: handle.id.name,
-    version: { value: String(handle.id.version) },
-    signature_name: signatureName,
-  };
-}
-
-interface FeatureObject {
-  bytes_list?: { value?: Uint8Array[] };
-  float_list?: { value?: number[] };
-  int64_list?: { value?: (string | number)[] };
-}
-interface ExampleObject {
-  features?: { feature?: Record<string, FeatureObject> };
-}
-
-function exampleList(input: ExampleRequestObject["input"]): ExampleList {
-  const withContext = input?.example_list_with_context;
-  const examples = withContext?.examples ?? input?.example_list?.examples;
-  if (!examples || examples.length === 0) throw invalidArgument("Input is empty.");
-  return {
-    examples: examples.map(toExample),
-    context: withContext?.context ? toExample(withContext.context) : undefined,
-  };
-}
-
-function toExample(example: ExampleObject): Example {
-  const features: Example = new Map();
-  for (const [name, f] of Object.entries(example.features?.feature ?? {})) {
-    let feature: Feature;
-    if (f.bytes_list)
-      feature = { kind: "bytes", values: (f.bytes_list.value ?? []).map((b) => new Uint8Array(b)) };
-    else if (f.int64_list)
-      feature = { kind: "int64", values: (f.int64_list.value ?? []).map((v) => BigInt(v)) };
-    else feature = { kind: "float", values: f.float_list?.value ?? [] };
-    features.set(name, feature);
-  }
-  return features;
-}
-
-interface PredictRequest {
-  model_spec?: ModelSpecObject;
-  inputs?: Record<string, TensorProto>;
-  output_filter?: string[];
-}
-interface ExampleRequestObject {
-  model_spec?: ModelSpecObject;
-  input?: {
-    example_list?: { examples?: ExampleObject[] };
-    example_list_with_context?: { examples?: ExampleObject[]; context?: ExampleObject };
-  };
-}
-interface MetadataRequest {
-  model_spec?: ModelSpecObject;
-  metadata_field?: string[];
+/**
+ * The call's deadline (TF Serving runs a gRPC request until the client's deadline, and has
+ * no default one), ended early when the client cancels.
+ */
+function callDeadline(call: Call<unknown>): RequestDeadline | undefined {
+  const at = call.getDeadline();
+  const deadlineMs = at instanceof Date ? at.getTime() : at;
+  if (!Number.isFinite(deadlineMs)) return undefined;
+  const deadline = deadlineAfter(deadlineMs - Date.now());
+  // gRPC reports its own deadline as a cancellation too: only an early one is the client's.
+  call.once("cancelled", () =>
+    deadline.expire(
+      Date.now() >= deadlineMs - 10
+        ? deadlineExceeded("Deadline Exceeded")
+        : new ServingError("CANCELLED", "The client cancelled the call"),
+    ),
+  );
+  return deadline;
 }

@@ -121,3 +121,29 @@ test("escapes and surrogate pairs decode to the same string JSON.parse gives", (
   const text = '"tab\\t quote\\" slash\\/ back\\\\ \\b\\f\\r pair \\ud83d\\ude00 e\\u0301"';
   assert.equal(parseJson(text), JSON.parse(text));
 });
+
+test("every number reads as the double Number() reads (the fast path rounds as it does)", () => {
+  // A fixed pseudo-random sequence: the same literals on every run.
+  let seed = 20261202;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const digits = (n: number) => Array.from({ length: n }, () => String(next(10))).join("");
+  for (let i = 0; i < 50_000; i++) {
+    const sign = next(4) === 0 ? "-" : "";
+    const whole = next(5) === 0 ? "0" : String(1 + next(9)) + digits(next(12));
+    const fraction = next(3) === 0 ? "" : `.${digits(1 + next(18))}`;
+    const exponent = next(3) === 0 ? `e${next(2) ? "-" : "+"}${next(40)}` : "";
+    const literal = `${sign}${whole}${fraction}${exponent}`;
+    const parsed = parseJson(`[${literal}]`) as JsonValue[];
+    const value = parsed[0]!;
+    const expected = Number(literal);
+    if (typeof value === "bigint") {
+      assert.equal(value, BigInt(literal), literal);
+      continue;
+    }
+    const actual = value instanceof IntegralDouble ? value.value : (value as number);
+    assert.ok(Object.is(actual, expected), `${literal}: ${actual} is not ${expected}`);
+  }
+});

@@ -282,15 +282,18 @@ class Parser {
     const first = text.charCodeAt(i);
     if (first === 0x4e /* N */ || first === 0x49 /* I */) return this.#nanOrInfinity(i, negative);
     const intStart = i;
-    if (text.charCodeAt(i) === 0x30) {
+    // The digits as one integer while it stays exact: most numbers need no slice of the text.
+    let mantissa = 0;
+    if (first === 0x30) {
       i++;
-    } else if (isDigit(text.charCodeAt(i))) {
-      while (isDigit(text.charCodeAt(i))) i++;
+    } else if (isDigit(first)) {
+      for (let c = first; isDigit(c); c = text.charCodeAt(++i)) mantissa = mantissa * 10 + c - 0x30;
     } else {
       this.#pos = i;
       this.#fail("Invalid value.");
     }
     let isDouble = false;
+    let fractionDigits = 0;
     if (text.charCodeAt(i) === 0x2e /* . */) {
       isDouble = true;
       i++;
@@ -298,8 +301,12 @@ class Parser {
         this.#pos = i;
         this.#fail("Miss fraction part in number.");
       }
-      while (isDigit(text.charCodeAt(i))) i++;
+      for (let c = text.charCodeAt(i); isDigit(c); c = text.charCodeAt(++i)) {
+        mantissa = mantissa * 10 + c - 0x30;
+        fractionDigits++;
+      }
     }
+    let exponent = 0;
     const e = text.charCodeAt(i);
     if (e === 0x65 || e === 0x45) {
       isDouble = true;
@@ -310,17 +317,29 @@ class Parser {
         this.#pos = i;
         this.#fail("Miss exponent in number.");
       }
-      while (isDigit(text.charCodeAt(i))) i++;
+      for (let c = text.charCodeAt(i); isDigit(c); c = text.charCodeAt(++i)) {
+        if (exponent < 100_000) exponent = exponent * 10 + c - 0x30;
+      }
+      if (sign === 0x2d) exponent = -exponent;
     }
     this.#pos = i;
-    const literal = text.slice(start, i);
-    const value = Number(literal);
     if (!isDouble) {
-      if (i - intStart < 16) return value;
+      if (i - intStart < 16) return negative ? -mantissa : mantissa;
+      const literal = text.slice(start, i);
       const big = BigInt(literal);
       if (big >= -INT64_MAX - 1n && big <= UINT64_MAX) {
-        return Number.isSafeInteger(value) ? value : big;
+        return Number.isSafeInteger(Number(literal)) ? Number(literal) : big;
       }
+    }
+    // Clinger's fast path: an exact integer times or over an exact power of ten rounds
+    // once, so it is the double the literal names; anything else takes the slow path.
+    const scale = exponent - fractionDigits;
+    let value: number;
+    if (mantissa <= MAX_EXACT && scale >= -22 && scale <= 22) {
+      value = scale < 0 ? mantissa / POWERS_OF_TEN[-scale]! : mantissa * POWERS_OF_TEN[scale]!;
+      if (negative) value = -value;
+    } else {
+      value = Number(text.slice(start, i));
     }
     if (!Number.isFinite(value)) {
       this.#pos = start;
@@ -384,3 +403,8 @@ class Parser {
 }
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/** Integers up to 2^53 are exact doubles. */
+const MAX_EXACT = 2 ** 53;
+/** 10^0 ... 10^22: every one an exact double. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));

@@ -1,12 +1,12 @@
-import type { Servable } from "../../core/servable";
-import type { TensorMap } from "@servable/protocol";
+import type { ExampleList, TensorMap } from "@servable/protocol";
 import {
   classificationResults,
   exampleRequest,
   regressionResults,
   type ExampleMethod,
   type ExampleRequest,
-} from "../example-inference";
+} from "../inference/example-inference";
+import type { ModelView } from "../inference/inference-lifecycle";
 import { formatFloat32 } from "../json/float-format";
 import type { JsonValue } from "../json/json-parser";
 import { PrettyWriter, quote } from "../json/pretty-writer";
@@ -14,13 +14,26 @@ import { parseExampleList } from "./examples";
 import { requestObject } from "./predict-request";
 
 /** The JSON of `:classify` and `:regress` (TF Serving's json_tensor.cc) around example-inference.ts. */
+
+/** The examples a body holds and the signature it names: what TF Serving reads first. */
+export interface ExampleBody {
+  signatureName: string;
+  list: ExampleList;
+}
+
+export function exampleBody(doc: JsonValue): ExampleBody {
+  const { body, signatureName } = requestObject(doc);
+  return { signatureName, list: parseExampleList(body) };
+}
+
+/** A whole classify or regress body against a version. */
 export function parseExampleRequest(
   doc: JsonValue,
-  servable: Servable,
+  servable: ModelView,
   method: ExampleMethod,
 ): ExampleRequest {
-  const { body, signatureName } = requestObject(doc);
-  return exampleRequest(parseExampleList(body), signatureName, servable, method);
+  const { list, signatureName } = exampleBody(doc);
+  return exampleRequest(list, signatureName, servable, method);
 }
 
 /** `{"results": [[[label, score], ...], ...]}` as TF Serving writes it. */

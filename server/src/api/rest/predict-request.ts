@@ -7,7 +7,9 @@ import {
   type TensorInfo,
   type TensorMap,
   signatureNotFound,
+  own,
 } from "@servable/protocol";
+import { newTensorMap } from "../inference/tensor-map";
 import { jsonDebugString } from "../json/debug-string";
 import { isJsonObject, type JsonObject, type JsonValue } from "../json/json-parser";
 import {
@@ -32,11 +34,17 @@ export interface PredictRequest {
   inputs: TensorMap;
 }
 
+/** The body's top-level object and the signature it names: what TF Serving reads first. */
+export interface RequestObject {
+  body: JsonObject;
+  signatureName: string;
+}
+
 /**
  * The request body's top-level object and the signature name it asks for: what TF
  * Serving checks before it looks the model up.
  */
-export function requestObject(doc: JsonValue): { body: JsonObject; signatureName: string } {
+export function requestObject(doc: JsonValue): RequestObject {
   if (!isJsonObject(doc))
     throw invalidArgument(`JSON Value: ${jsonDebugString(doc)} Is not object`);
   const requested = doc.signature_name;
@@ -48,23 +56,24 @@ export function requestObject(doc: JsonValue): { body: JsonObject; signatureName
   return { body: doc, signatureName: requested || DEFAULT_SIGNATURE };
 }
 
-/** The request body's top-level object, and the signature it names. */
-export function resolveSignature(
-  doc: JsonValue,
-  signatures: SignatureDefMap,
-): {
-  body: JsonObject;
-  signatureName: string;
-  signature: SignatureDef;
-} {
-  const { body, signatureName } = requestObject(doc);
-  const signature = signatures.signature_def[signatureName];
+/** The signature a request names. @throws ServingError INVALID_ARGUMENT when there is none. */
+export function signatureOf(signatures: SignatureDefMap, signatureName: string): SignatureDef {
+  const signature = own(signatures.signature_def, signatureName);
   if (!signature) throw invalidArgument(signatureNotFound(signatureName));
-  return { body, signatureName, signature };
+  return signature;
 }
 
+/** A whole predict body against a version's signatures. */
 export function parsePredictRequest(doc: JsonValue, signatures: SignatureDefMap): PredictRequest {
-  const { body, signatureName, signature } = resolveSignature(doc, signatures);
+  return predictRequest(requestObject(doc), signatures);
+}
+
+/** The predict request of a body whose top-level object has been read. */
+export function predictRequest(
+  { body, signatureName }: RequestObject,
+  signatures: SignatureDefMap,
+): PredictRequest {
+  const signature = signatureOf(signatures, signatureName);
   const infos = signature.inputs;
   if (Object.keys(infos).length === 0) {
     throw invalidArgument(`Failed to get input map for signature: ${signatureName || "DEFAULT"}`);
@@ -153,7 +162,7 @@ function tensorsFromInstances(
       );
     }
   });
-  const tensors: TensorMap = {};
+  const tensors = newTensorMap();
   for (const [name, { shape, builder }] of collected) {
     tensors[name] = builder.finish([instances.length, ...shape]);
   }
@@ -167,7 +176,7 @@ function addInstanceItem(
   collected: Map<string, Collected>,
   rows: number,
 ): void {
-  const info = infos[name];
+  const info = own(infos, name);
   if (!info) throw invalidArgument(`JSON object: does not have named input: ${name}`);
   const shape = denseShape(item);
   const size = shape.reduce((a, b) => a * b, 1);
@@ -209,11 +218,13 @@ function tensorsFromInputs(inputs: JsonValue, infos: Record<string, TensorInfo>)
         "inputs is a plain value/list, but expecting an object as multiple input tensors required as per tensorinfo_map",
       );
     }
-    return { [names[0]!]: jsonToTensor(inputs, infos[names[0]!]!.dtype) };
+    const tensors = newTensorMap();
+    tensors[names[0]!] = jsonToTensor(inputs, infos[names[0]!]!.dtype);
+    return tensors;
   }
-  const tensors: TensorMap = {};
+  const tensors = newTensorMap();
   for (const name of names) {
-    const value = inputs[name];
+    const value = own(inputs, name);
     if (value === undefined)
       throw invalidArgument(`Missing named input: ${name} in 'inputs' object.`);
     tensors[name] = jsonToTensor(value, infos[name]!.dtype);

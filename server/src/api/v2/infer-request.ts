@@ -2,11 +2,14 @@ import {
   invalidArgument,
   DEFAULT_SIGNATURE,
   type SignatureDef,
+  type SignatureDefMap,
   type TensorMap,
   signatureNotFound,
+  own,
 } from "@servable/protocol";
-import type { Servable } from "../../core/servable";
-import { isJsonObject, type JsonValue } from "../json/json-parser";
+import { newTensorMap } from "../inference/tensor-map";
+import { jsonDebugString } from "../json/debug-string";
+import { isJsonObject, type JsonObject, type JsonValue } from "../json/json-parser";
 import { TensorBuilder } from "../rest/json-tensor";
 import { dataTypeToV2, v2ToDataType } from "./datatypes";
 
@@ -26,34 +29,45 @@ export interface InferRequest {
   outputKeys: readonly string[];
 }
 
-export function parseInferRequest(doc: JsonValue, servable: Servable): InferRequest {
+/** The body's top-level object: what is read before the model is looked up. */
+export function inferBody(doc: JsonValue): JsonObject {
   if (!isJsonObject(doc)) throw invalidArgument("Infer request must be a JSON object");
-  const parameters = isJsonObject(doc.parameters) ? doc.parameters : {};
-  const requested = parameters.signature_name;
+  return doc;
+}
+
+/** An infer body against a version's signatures. */
+export function parseInferRequest(doc: JsonValue, signatures: SignatureDefMap): InferRequest {
+  return inferRequest(inferBody(doc), signatures);
+}
+
+export function inferRequest(doc: JsonObject, signatures: SignatureDefMap): InferRequest {
+  const parameters = isJsonObject(doc.parameters) ? doc.parameters : undefined;
+  const requested = parameters && own(parameters, "signature_name");
   if (requested !== undefined && typeof requested !== "string") {
     throw invalidArgument("parameters.signature_name must be a string");
   }
   const signatureName = requested || DEFAULT_SIGNATURE;
-  const signature = servable.signatures.signature_def[signatureName];
+  const signature = own(signatures.signature_def, signatureName);
   if (!signature) throw invalidArgument(signatureNotFound(signatureName));
   if (!Array.isArray(doc.inputs)) throw invalidArgument("Infer request needs an 'inputs' list");
 
-  const inputs: TensorMap = {};
+  const inputs = newTensorMap();
   for (const input of doc.inputs) {
     if (!isJsonObject(input) || typeof input.name !== "string") {
       throw invalidArgument("Each input needs a 'name', a 'shape', a 'datatype' and 'data'");
     }
     const name = input.name;
-    const info = signature.inputs[name];
+    const info = own(signature.inputs, name);
     if (!info) {
       throw invalidArgument(
         `Unexpected input '${name}': the model's inputs are ${Object.keys(signature.inputs).join(", ")}`,
       );
     }
-    const dtype = v2ToDataType(String(input.datatype));
+    const datatype = input.datatype;
+    const dtype = typeof datatype === "string" ? v2ToDataType(datatype) : undefined;
     if (dtype !== info.dtype) {
       throw invalidArgument(
-        `Input '${name}' has datatype ${String(input.datatype)} but the model expects ${dataTypeToV2(info.dtype)}`,
+        `Input '${name}' has datatype ${jsonText(datatype)} but the model expects ${dataTypeToV2(info.dtype)}`,
       );
     }
     const shape = input.shape;
@@ -76,15 +90,15 @@ export function parseInferRequest(doc: JsonValue, servable: Servable): InferRequ
     inputs[name] = builder.finish(dims);
   }
   for (const key of Object.keys(signature.inputs)) {
-    if (!inputs[key]) throw invalidArgument(`Missing input '${key}'`);
+    if (!own(inputs, key)) throw invalidArgument(`Missing input '${key}'`);
   }
 
   let outputKeys = Object.keys(signature.outputs);
   if (Array.isArray(doc.outputs) && doc.outputs.length > 0) {
     outputKeys = doc.outputs.map((o) => {
       const key = isJsonObject(o) ? o.name : undefined;
-      if (typeof key !== "string" || !signature.outputs[key]) {
-        throw invalidArgument(`Unknown output requested: ${String(key)}`);
+      if (typeof key !== "string" || !own(signature.outputs, key)) {
+        throw invalidArgument(`Unknown output requested: ${jsonText(key)}`);
       }
       return key;
     });
@@ -92,6 +106,10 @@ export function parseInferRequest(doc: JsonValue, servable: Servable): InferRequ
   const id = typeof doc.id === "string" ? doc.id : undefined;
   return { id, signatureName, signature, inputs, outputKeys };
 }
+
+/** A value a client wrote, as error texts quote it (a string as it is). */
+const jsonText = (value: JsonValue | undefined): string =>
+  value === undefined ? "undefined" : typeof value === "string" ? value : jsonDebugString(value);
 
 /** Row-major leaves of flat or nested `data`. */
 function flatten(data: JsonValue | undefined, name: string): JsonValue[] {

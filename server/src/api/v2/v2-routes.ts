@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Router, type Response } from "express";
-import { notFound, DEFAULT_SIGNATURE, dims, type TensorInfo } from "@servable/protocol";
+import { notFound, DEFAULT_SIGNATURE, dims, own, type TensorInfo } from "@servable/protocol";
 import type { ServerCore } from "../../core/server-core";
 import { v2ModelSpec } from "../rest/urls";
 import { dataTypeToV2 } from "./datatypes";
@@ -12,8 +12,13 @@ import { dataTypeToV2 } from "./datatypes";
  *   GET /v2/health/live, /v2/health/ready           (in rest-app.ts)
  *   GET /v2/models/{m}[/versions/{v}]               model metadata (its serving_default)
  *   GET /v2/models/{m}[/versions/{v}]/ready         200 when AVAILABLE, 400 otherwise
- * POST .../infer runs on the lean inference path (inference-handler.ts).
+ * POST .../infer runs on the lean inference path (http/http-inference.ts).
  */
+const READY = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/ready$/;
+const MODEL = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?$/;
+/** The same paths without capture groups, for express (which would decode its captures). */
+const uncaptured = (pattern: RegExp) => new RegExp(pattern.source.replace(/\((?!\?)/g, "(?:"));
+
 export function v2Router(core: ServerCore): Router {
   const router = Router();
   const version = serverVersion();
@@ -22,9 +27,11 @@ export function v2Router(core: ServerCore): Router {
     json(res, 200, { name: "servable", version, extensions: [] });
   });
 
-  router.get(/^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/ready$/, (req, res) => {
-    const params = req.params as unknown as Record<string, string | undefined>;
-    const spec = v2ModelSpec(decodeURIComponent(params[0]!), params[1]);
+  // Matched here rather than by express's route params: those decode the name before
+  // Servable's own URL rule (a malformed escape stays as written) could read it.
+  router.get(uncaptured(READY), (req, res) => {
+    const [, name, version] = READY.exec(req.path)!;
+    const spec = v2ModelSpec(name!, version);
     let ready = false;
     try {
       core.getServableHandle(spec).release();
@@ -35,12 +42,12 @@ export function v2Router(core: ServerCore): Router {
     json(res, ready ? 200 : 400, { name: spec.name, ready });
   });
 
-  router.get(/^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?$/, (req, res) => {
-    const params = req.params as unknown as Record<string, string | undefined>;
-    const spec = v2ModelSpec(decodeURIComponent(params[0]!), params[1]);
+  router.get(uncaptured(MODEL), (req, res) => {
+    const [, name, version] = MODEL.exec(req.path)!;
+    const spec = v2ModelSpec(name!, version);
     const handle = core.getServableHandle(spec);
     try {
-      const signature = handle.servable.signatures.signature_def[DEFAULT_SIGNATURE];
+      const signature = own(handle.servable.signatures.signature_def, DEFAULT_SIGNATURE);
       if (!signature) throw notFound(`Model ${spec.name} has no ${DEFAULT_SIGNATURE} signature`);
       const describe = ([name, info]: [string, TensorInfo]) => ({
         name,

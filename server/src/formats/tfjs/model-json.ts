@@ -26,6 +26,10 @@ export function parseModelJson(text: string, dir: string): tf.io.ModelJSON {
   if (json.format !== undefined && typeof json.format !== "string") {
     fail(`"format" must be a string, not ${describe(json.format)}`);
   }
+  const topology = json.modelTopology as Record<string, unknown>;
+  const isGraph =
+    json.format === "graph-model" || (json.format === undefined && "node" in topology);
+  if (isGraph) checkGraphTopology(topology, fail);
   const manifest = json.weightsManifest;
   if (manifest !== undefined) {
     if (!Array.isArray(manifest)) {
@@ -34,6 +38,21 @@ export function parseModelJson(text: string, dir: string): tf.io.ModelJSON {
     (manifest as unknown[]).forEach((group, g) => checkGroup(group, `weightsManifest[${g}]`, fail));
   }
   return json as unknown as tf.io.ModelJSON;
+}
+
+/** What TF.js's GraphModel reads of a graph before it runs anything. */
+function checkGraphTopology(topology: Record<string, unknown>, fail: (why: string) => never): void {
+  if (!Array.isArray(topology.node)) {
+    fail(`"modelTopology.node" must be a list of graph nodes, not ${describe(topology.node)}`);
+  }
+  (topology.node as unknown[]).forEach((node, i) => {
+    if (!isRecord(node) || typeof node.name !== "string" || typeof node.op !== "string") {
+      fail(`modelTopology.node[${i}] must be {"name", "op", ...}, not ${describe(node)}`);
+    }
+  });
+  if (!isRecord(topology.versions)) {
+    fail(`"modelTopology.versions" must be an object, not ${describe(topology.versions)}`);
+  }
 }
 
 function checkGroup(group: unknown, field: string, fail: (why: string) => never): void {

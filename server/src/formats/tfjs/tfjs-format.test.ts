@@ -194,6 +194,16 @@ test("a model.json that contradicts itself ends its version at once, naming the 
       /"modelTopology" must be an object, not missing/,
     ],
     ["not-an-object", "[1, 2]", /must be a JSON object, not \[1,2\]/],
+    [
+      "graph-without-versions",
+      JSON.stringify({ ...demoJson, format: "graph-model", modelTopology: { node: [] } }),
+      /"modelTopology\.versions" must be an object, not missing/,
+    ],
+    [
+      "graph-node-number",
+      JSON.stringify({ ...demoJson, format: "graph-model", modelTopology: { node: [7] } }),
+      /modelTopology\.node\[0\] must be \{"name", "op", \.\.\.\}, not 7/,
+    ],
   ];
   for (const [name, json, message] of cases) {
     const dir = join(work, name);

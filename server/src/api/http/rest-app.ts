@@ -1,12 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from "express";
-import { invalidArgument, notFound } from "@servable/protocol";
-import type { ServerCore } from "../core/server-core";
+import { invalidArgument, notFound, ServingError } from "@servable/protocol";
+import type { ServerCore } from "../../core/server-core";
 import { errorBody, sendError, sendJson } from "./error-response";
-import type { ServingMetrics } from "./metrics";
-import { modelMetadataBody } from "./rest/model-metadata";
-import { listModels, modelStatusBody, protobufJson } from "./rest/model-status";
-import { matchStatusRoute } from "./rest/urls";
-import { v2Router } from "./v2/v2-routes";
+import type { ServingMetrics } from "../metrics";
+import { modelMetadataBody } from "../rest/model-metadata";
+import { listModels, modelStatusBody, protobufJson } from "../rest/model-status";
+import { matchStatusRoute } from "../rest/urls";
+import { v2Router } from "../v2/v2-routes";
 
 export interface RestAppOptions {
   /** Where Prometheus scrapes; undefined when the metrics endpoint is off. */
@@ -88,9 +88,23 @@ export function createRestApp(
   });
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    sendError(res, error);
+    sendError(res, fromHttpError(error));
   });
   return app;
+}
+
+/**
+ * Errors express and its parsers raise about the request itself (a URL escape that does
+ * not decode, a body that does not parse) carry a 4xx `status`: the client's error, not
+ * the server's. Everything else keeps its own code.
+ */
+function fromHttpError(error: unknown): unknown {
+  if (error instanceof ServingError || !(error instanceof Error)) return error;
+  const status = (error as { status?: unknown }).status;
+  if (typeof status !== "number" || status < 400 || status > 499) return error;
+  const clientError = invalidArgument(error.message);
+  if (status !== 400) clientError.httpStatus = status;
+  return clientError;
 }
 
 function malformed(req: Request): Error {

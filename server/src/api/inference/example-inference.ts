@@ -15,8 +15,10 @@ import {
   type Example,
   type ExampleList,
   type Feature,
+  own,
 } from "@servable/protocol";
-import type { Servable } from "../core/servable";
+import type { ModelView } from "./inference-lifecycle";
+import { newTensorMap } from "./tensor-map";
 
 /**
  * Classify and regress (TF Serving's classifier.cc and regressor.cc) on tf.Examples,
@@ -44,22 +46,26 @@ export interface ExampleRequest {
 export function exampleRequest(
   list: ExampleList,
   signatureName: string,
-  servable: Servable,
+  servable: ModelView,
   method: ExampleMethod,
 ): ExampleRequest {
-  const signature = servable.signatures.signature_def[signatureName];
+  const signature = own(servable.signatures.signature_def, signatureName);
   if (!signature) throw invalidArgument(`No signature was found with the name: ${signatureName}`);
   checkOutputs(signature, method);
   const examples = withContext(list);
-  const inputs = feedsSerializedExamples(signature, servable, method)
-    ? { [EXAMPLES_INPUT]: serializedExamples(examples) }
-    : featureTensors(examples, signature.inputs);
+  let inputs: TensorMap;
+  if (feedsSerializedExamples(signature, servable, method)) {
+    inputs = newTensorMap();
+    inputs[EXAMPLES_INPUT] = serializedExamples(examples);
+  } else {
+    inputs = featureTensors(examples, signature.inputs);
+  }
   return { signatureName, signature, numExamples: examples.length, inputs };
 }
 
 function feedsSerializedExamples(
   signature: SignatureDef,
-  servable: Servable,
+  servable: ModelView,
   method: ExampleMethod,
 ): boolean {
   const keys = Object.keys(signature.inputs);
@@ -67,7 +73,7 @@ function feedsSerializedExamples(
     // TF Serving's classifier.cc / regressor.cc: the one input keyed "inputs" gets the
     // serialized examples, whatever dtype its TensorInfo records.
     if (keys.length !== 1) throw invalidArgument("Expected one input Tensor.");
-    if (!signature.inputs[EXAMPLES_INPUT]) {
+    if (!own(signature.inputs, EXAMPLES_INPUT)) {
       const kind = method === "classify" ? "classification" : "regression";
       throw invalidArgument(
         `No ${kind} inputs found in SignatureDef: ${JSON.stringify(signature)}`,
@@ -84,14 +90,14 @@ function checkOutputs(signature: SignatureDef, method: ExampleMethod): void {
     if (outputs.length !== 1 && outputs.length !== 2) {
       throw invalidArgument(`Expected one or two output Tensors, found ${outputs.length}`);
     }
-    if (!signature.outputs.classes && !signature.outputs.scores) {
+    if (!own(signature.outputs, "classes") && !own(signature.outputs, "scores")) {
       throw invalidArgument(
         `Expected classification signature outputs to contain at least one of "classes" or "scores". Signature was: ${JSON.stringify(signature)}`,
       );
     }
   } else {
     if (outputs.length !== 1) throw invalidArgument("Expected one output Tensor.");
-    if (!signature.outputs.outputs) {
+    if (!own(signature.outputs, "outputs")) {
       throw invalidArgument(
         `No regression outputs found in SignatureDef: ${JSON.stringify(signature)}`,
       );
@@ -108,7 +114,7 @@ function featureTensors(
   examples: readonly Example[],
   infos: Record<string, TensorInfo>,
 ): TensorMap {
-  const tensors: TensorMap = {};
+  const tensors = newTensorMap();
   for (const [key, info] of Object.entries(infos)) {
     tensors[key] = featureTensor(examples, key, info);
   }
@@ -187,8 +193,8 @@ export function classificationResults(
   classLabels: readonly string[] | undefined,
 ): ClassResult[][] {
   const n = request.numExamples;
-  const classes = outputs.classes;
-  const scores = outputs.scores;
+  const classes = own(outputs, "classes");
+  const scores = own(outputs, "scores");
   if (classes) checkMatrix(classes, "classes", "DT_STRING", n);
   if (scores) checkMatrix(scores, "scores", "DT_FLOAT", n);
   if (classes && scores && classes.shape[1] !== scores.shape[1]) {
@@ -237,7 +243,7 @@ function checkMatrix(tensor: HostTensor, name: string, dtype: DataType, n: numbe
 /** Each example's regression value (TF Serving's RegressionResult), checked as TF Serving checks. */
 export function regressionResults(outputs: TensorMap, request: ExampleRequest): Float32Array {
   const n = request.numExamples;
-  const output = outputs.outputs;
+  const output = own(outputs, "outputs");
   if (!output) throw invalidArgument("Could not find output tensor 'outputs'");
   const shape = output.shape;
   if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {

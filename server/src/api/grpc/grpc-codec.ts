@@ -1,0 +1,205 @@
+import {
+  DEFAULT_SIGNATURE,
+  failedPrecondition,
+  invalidArgument,
+  own,
+  shapeDims,
+  tensorFromProto,
+  tensorToTypedProto,
+  type Example,
+  type ExampleList,
+  type Feature,
+  type TensorMap,
+  type TensorProto,
+} from "@servable/protocol";
+import type { ServableHandle } from "../../core/servable-handle";
+import type { ModelSpec } from "../../core/server-core";
+import {
+  classificationResults,
+  exampleRequest,
+  regressionResults,
+  type ExampleMethod,
+  type ExampleRequest,
+} from "../inference/example-inference";
+import type { InferencePlan, ModelView } from "../inference/inference-lifecycle";
+import { newTensorMap } from "../inference/tensor-map";
+
+/**
+ * TF Serving's gRPC codec (PredictionService Predict, Classify, Regress): request messages
+ * (as @grpc/proto-loader decodes them) to plans, outputs to response messages, with TF
+ * Serving's checks and texts (predict_util.cc, classifier.cc, regressor.cc).
+ */
+
+export interface ModelSpecMessage {
+  name?: string;
+  version?: { value?: string | number };
+  version_label?: string;
+  signature_name?: string;
+}
+
+export interface PredictRequestMessage {
+  model_spec?: ModelSpecMessage;
+  inputs?: Record<string, TensorProto>;
+  output_filter?: string[];
+}
+
+interface FeatureMessage {
+  bytes_list?: { value?: Uint8Array[] };
+  float_list?: { value?: number[] };
+  int64_list?: { value?: (string | number)[] };
+}
+interface ExampleMessage {
+  features?: { feature?: Record<string, FeatureMessage> };
+}
+export interface ExampleRequestMessage {
+  model_spec?: ModelSpecMessage;
+  input?: {
+    example_list?: { examples?: ExampleMessage[] };
+    example_list_with_context?: { examples?: ExampleMessage[]; context?: ExampleMessage };
+  };
+}
+
+/** The model, and version or label, a request's ModelSpec names. */
+export function modelSpecOf(spec: ModelSpecMessage | undefined): ModelSpec {
+  if (!spec?.name) throw invalidArgument("Missing ModelSpec");
+  const version = spec.version?.value;
+  if (version !== undefined) {
+    const number = Number(version);
+    if (!Number.isSafeInteger(number) || number < 0) {
+      throw invalidArgument(`Failed to convert version: ${version} to numeric.`);
+    }
+    return { name: spec.name, version: number };
+  }
+  if (spec.version_label) return { name: spec.name, label: spec.version_label };
+  return { name: spec.name };
+}
+
+/** The ModelSpec an answer carries: the version that ran. */
+export function responseSpec(handle: ServableHandle, signatureName: string): ModelSpecMessage {
+  return {
+    name: handle.id.name,
+    version: { value: String(handle.id.version) },
+    signature_name: signatureName,
+  };
+}
+
+export function decodePredict(request: PredictRequestMessage, model: ModelView): InferencePlan {
+  const signatureName = request.model_spec?.signature_name || DEFAULT_SIGNATURE;
+  const signature = own(model.signatures.signature_def, signatureName);
+  if (!signature) throw failedPrecondition(`Serving signature key "${signatureName}" not found.`);
+  const inputs = newTensorMap();
+  for (const [key, proto] of Object.entries(request.inputs ?? {})) {
+    const info = own(signature.inputs, key);
+    if (!info) {
+      throw invalidArgument(
+        `input tensor alias not found in signature: ${key}. Inputs expected to be in the set {${Object.keys(signature.inputs).join(",")}}.`,
+      );
+    }
+    const tensor = requestTensor(proto, key);
+    if (tensor.dtype !== info.dtype) {
+      throw invalidArgument(
+        `Expects arg[${key}] to be ${info.dtype.slice(3).toLowerCase()} but ${tensor.dtype.slice(3).toLowerCase()} is provided`,
+      );
+    }
+    inputs[key] = tensor;
+  }
+  const missing = Object.keys(signature.inputs).filter((k) => !own(inputs, k));
+  if (missing.length > 0) throw invalidArgument(`Missing input tensors: ${missing.join(",")}`);
+  const filter = request.output_filter?.length ? request.output_filter : undefined;
+  for (const key of filter ?? []) {
+    if (!own(signature.outputs, key))
+      throw invalidArgument(`output tensor alias not found in signature: ${key}`);
+  }
+  return { signatureName, inputs, outputKeys: filter };
+}
+
+export function encodePredict(
+  outputs: TensorMap,
+  plan: InferencePlan,
+  handle: ServableHandle,
+): unknown {
+  return {
+    model_spec: responseSpec(handle, plan.signatureName),
+    outputs: Object.fromEntries(
+      Object.entries(outputs).map(([key, tensor]) => [key, tensorToTypedProto(tensor)]),
+    ),
+  };
+}
+
+export function decodeExamples(
+  request: ExampleRequestMessage,
+  method: ExampleMethod,
+  model: ModelView,
+): ExampleRequest {
+  const signatureName = request.model_spec?.signature_name || DEFAULT_SIGNATURE;
+  return exampleRequest(exampleList(request.input), signatureName, model, method);
+}
+
+export function encodeExamples(
+  outputs: TensorMap,
+  plan: ExampleRequest,
+  method: ExampleMethod,
+  handle: ServableHandle,
+): unknown {
+  const model_spec = responseSpec(handle, plan.signatureName);
+  if (method === "regress") {
+    return {
+      model_spec,
+      result: {
+        regressions: Array.from(regressionResults(outputs, plan), (value) => ({ value })),
+      },
+    };
+  }
+  const labels = own(handle.servable.classLabels, plan.signatureName);
+  const classifications = classificationResults(outputs, plan, labels);
+  return {
+    model_spec,
+    result: { classifications: classifications.map((classes) => ({ classes })) },
+  };
+}
+
+/**
+ * Elements one request tensor may have. A TensorProto may name a shape far bigger than the
+ * values it carries (the last value fills the rest): a few bytes must not make the server
+ * allocate and fill gigabytes on the thread that answers every request.
+ */
+const MAX_TENSOR_ELEMENTS = 64 * 1024 * 1024;
+
+/** A request's TensorProto as a host tensor; one that cannot be read is the client's error. */
+function requestTensor(proto: TensorProto, key: string): TensorMap[string] {
+  const elements = (shapeDims(proto.tensor_shape) ?? []).reduce((a, b) => a * Math.max(b, 0), 1);
+  if (elements > MAX_TENSOR_ELEMENTS) {
+    throw invalidArgument(
+      `Input ${key} has ${elements} elements; a request tensor may have at most ${MAX_TENSOR_ELEMENTS}`,
+    );
+  }
+  try {
+    return tensorFromProto(proto, `Input ${key}`);
+  } catch (error) {
+    throw invalidArgument(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function exampleList(input: ExampleRequestMessage["input"]): ExampleList {
+  const withContext = input?.example_list_with_context;
+  const examples = withContext?.examples ?? input?.example_list?.examples;
+  if (!examples || examples.length === 0) throw invalidArgument("Input is empty.");
+  return {
+    examples: examples.map(toExample),
+    context: withContext?.context ? toExample(withContext.context) : undefined,
+  };
+}
+
+function toExample(example: ExampleMessage): Example {
+  const features: Example = new Map();
+  for (const [name, f] of Object.entries(example.features?.feature ?? {})) {
+    let feature: Feature;
+    if (f.bytes_list)
+      feature = { kind: "bytes", values: (f.bytes_list.value ?? []).map((b) => new Uint8Array(b)) };
+    else if (f.int64_list)
+      feature = { kind: "int64", values: (f.int64_list.value ?? []).map((v) => BigInt(v)) };
+    else feature = { kind: "float", values: f.float_list?.value ?? [] };
+    features.set(name, feature);
+  }
+  return features;
+}

@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { own } from "@servable/protocol";
+import { sendError } from "./error-response";
+import { DeadlineQueue } from "../inference/deadline-queue";
+import type { InferenceLifecycle } from "../inference/inference-lifecycle";
+import { readBody } from "../request-body";
+import type { InferenceRoute } from "../rest/urls";
+import type { JsonCodecs } from "./json-codecs";
+import type { JsonPlan } from "./json-codec";
+
+export interface HttpInferenceOptions {
+  /** --rest_api_timeout_in_ms: the whole request, from arrival to the last byte written (0: none). */
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * The HTTP side of `:predict`, `:classify`, `:regress` (TF Serving's REST) and V2's
+ * `/infer`, on the lean path (no middleware): the request's deadline starts on arrival,
+ * its body is read and decoded by the JSON codec, the inference lifecycle runs it, and
+ * the answer is written, all before the deadline, which answers 504 when it comes first.
+ */
+export class HttpInference {
+  readonly #deadlines: DeadlineQueue | undefined;
+
+  constructor(
+    private readonly lifecycle: InferenceLifecycle,
+    private readonly codecs: JsonCodecs,
+    private readonly options: HttpInferenceOptions,
+  ) {
+    this.#deadlines = options.timeoutMs > 0 ? new DeadlineQueue(options.timeoutMs) : undefined;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, route: InferenceRoute): void {
+    const deadline = this.#deadlines?.start();
+    const body = readBody(req, this.options.maxBodyBytes);
+    const { codecs } = this;
+    this.lifecycle
+      .infer<JsonPlan, string | Buffer>({
+        spec: route.spec,
+        api: route.method,
+        entrypoint: "REST",
+        deadline,
+        decode: (servable) => body.then((bytes) => codecs.decode(route.method, bytes, servable)),
+        encode: (outputs, plan, handle) =>
+          codecs.encode(plan, outputs, {
+            model: route.spec.name,
+            version: handle.id.version,
+            classLabels: own(handle.servable.classLabels, plan.signatureName),
+          }),
+      })
+      .then(
+        (answer) => {
+          res.writeHead(200, {
+            "Content-Type": "application/json",
+            "Content-Length": Buffer.byteLength(answer),
+          });
+          if (!deadline) {
+            res.end(answer);
+            return;
+          }
+          // Writing is part of the request: a client too slow to take the answer loses it.
+          deadline.onExpire(() => res.destroy());
+          res.end(answer, () => deadline.settle());
+        },
+        (error: unknown) => {
+          sendError(res, error);
+          deadline?.settle();
+        },
+      );
+  }
+}

@@ -1,0 +1,129 @@
+import type { Logger } from "pino";
+import { toServingError, type ServingError, type TensorMap } from "@servable/protocol";
+import type { Servable } from "../../core/servable";
+import type { ServableHandle } from "../../core/servable-handle";
+import type { ModelSpec } from "../../core/server-core";
+import type { RequestRecord, ServingMetrics } from "../metrics";
+import type { RequestDeadline } from "./request-deadline";
+import type { VersionResolver } from "./version-resolver";
+
+/**
+ * The one life of an inference request, whichever protocol brought it (REST v1, KServe
+ * V2, gRPC):
+ *
+ *   resolve the version → decode the request against it → run (until the deadline)
+ *   → encode the outputs → record the metrics → release the version
+ *
+ * A protocol contributes only its codec (`InferenceCall.decode` and `encode`). Errors are
+ * ServingErrors; the caller turns them into its protocol's status, in one place each.
+ */
+
+/** What a codec decoded: the signature to run, its inputs, and the outputs to keep. */
+export interface InferencePlan {
+  readonly signatureName: string;
+  readonly inputs: TensorMap;
+  /** All of the signature's outputs when absent. */
+  readonly outputKeys?: readonly string[];
+  /** tf.Examples in the request (classify, regress), for the example-count metric. */
+  readonly numExamples?: number;
+}
+
+/**
+ * What a codec may read of a version to decode a request: its signatures, and whether it
+ * parses tf.Examples itself. Plain data, so a worker thread can decode with it too.
+ */
+export type ModelView = Pick<Servable, "signatures" | "parsesExamples">;
+
+export type InferenceApi = "predict" | "classify" | "regress" | "infer";
+
+export interface InferenceCall<P extends InferencePlan, R> {
+  readonly spec: ModelSpec;
+  readonly api: InferenceApi;
+  readonly entrypoint: "REST" | "GRPC";
+  readonly deadline?: RequestDeadline;
+  /**
+   * The request against the resolved version's signatures. Without a version (it did not
+   * resolve) it checks what the request says on its own and returns undefined: as in TF
+   * Serving, a malformed body is the answer even when the model does not exist.
+   */
+  decode(servable: Servable | undefined): P | undefined | Promise<P | undefined>;
+  /** The protocol's answer from the outputs. */
+  encode(outputs: TensorMap, plan: P, handle: ServableHandle): R | Promise<R>;
+}
+
+export class InferenceLifecycle {
+  constructor(
+    private readonly resolver: VersionResolver,
+    private readonly metrics: ServingMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** @throws ServingError: the request's error, with TF Serving's code and text. */
+  async infer<P extends InferencePlan, R>(call: InferenceCall<P, R>): Promise<R> {
+    const started = performance.now();
+    const record: RequestRecord = {
+      model: call.spec.name,
+      version: "",
+      api: call.api,
+      status: "OK",
+      latencyUs: 0,
+      entrypoint: call.entrypoint,
+    };
+    try {
+      const work = this.#work(call, record);
+      return await (call.deadline ? call.deadline.race(work) : work);
+    } catch (thrown) {
+      const error = toServingError(thrown);
+      record.status = error.code;
+      if (error.code === "UNKNOWN" || error.code === "INTERNAL") {
+        this.logger.error({ model: call.spec.name, err: error.message }, "Inference failed");
+      }
+      throw error;
+    } finally {
+      record.latencyUs = (performance.now() - started) * 1000;
+      this.metrics.record(record);
+    }
+  }
+
+  async #work<P extends InferencePlan, R>(
+    call: InferenceCall<P, R>,
+    record: RequestRecord,
+  ): Promise<R> {
+    let handle: ServableHandle | undefined;
+    let lookupError: ServingError | undefined;
+    try {
+      handle = this.resolver.resolve(call.spec);
+    } catch (error) {
+      lookupError = toServingError(error);
+      // Metrics name the models the server knows, not every name a client makes up.
+      if (!this.resolver.knows(call.spec.name)) record.model = "";
+    }
+    let running: Promise<TensorMap> | undefined;
+    try {
+      const plan = await call.decode(handle?.servable);
+      if (!handle || !plan) throw lookupError ?? new Error("The codec decoded no request");
+      record.version = String(handle.id.version);
+      if (plan.numExamples !== undefined) record.examples = plan.numExamples;
+      call.deadline?.throwIfExpired();
+
+      const servable = handle.servable;
+      const t0 = performance.now();
+      running = servable.run(plan.signatureName, plan.inputs, {
+        deadline: call.deadline?.at,
+        outputKeys: plan.outputKeys,
+      });
+      const outputs = await running;
+      record.runtimeUs = (performance.now() - t0) * 1000;
+      record.runtime = servable.runtime;
+      call.deadline?.throwIfExpired();
+      return await call.encode(outputs, plan, handle);
+    } finally {
+      // A request its deadline answered still holds the version until the model is done.
+      if (handle) {
+        const release = handle.release.bind(handle);
+        if (running) running.then(release, release);
+        else release();
+      }
+    }
+  }
+}

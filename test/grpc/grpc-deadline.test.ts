@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { DEMO_REPOSITORY } from "../support/model-versions";
+import {
+  freePort,
+  ROOT,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support/server-process";
+
+/**
+ * A gRPC call runs until its own deadline, as in TF Serving (the call's deadline is the
+ * session's timeout). The model is made slow by batching that waits 5 s to fill a batch:
+ * a call with a 300 ms deadline ends then, for the server too (its metrics count it as
+ * DEADLINE_EXCEEDED at once, not as OK five seconds later), and the model keeps serving.
+ */
+const definition = grpc.loadPackageDefinition(
+  protoLoader.loadSync("tensorflow_serving.proto", {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: false,
+    oneofs: true,
+    includeDirs: [join(ROOT, "protocol", "protos")],
+  }),
+);
+const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
+type Client = grpc.Client &
+  Record<
+    string,
+    (
+      req: unknown,
+      metadata: grpc.Metadata,
+      options: grpc.CallOptions,
+      cb: (e: grpc.ServiceError | null, r: unknown) => void,
+    ) => void
+  >;
+
+let server: ServerProcess;
+let work: string;
+let prediction: Client;
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "servable-grpc-deadline-"));
+  const batching = join(work, "batching.txt");
+  await writeFile(
+    batching,
+    "max_batch_size { value: 64 }\nbatch_timeout_micros { value: 5000000 }\nnum_batch_threads { value: 1 }\n",
+  );
+  const port = await freePort();
+  server = await startServer([
+    `--model_repository=${DEMO_REPOSITORY}`,
+    `--port=${port}`,
+    "--enable_batching",
+    `--batching_parameters_file=${batching}`,
+  ]);
+  prediction = new (serving.PredictionService as grpc.ServiceClientConstructor)(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as Client;
+});
+after(async () => {
+  prediction.close();
+  await server.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const predict = (deadlineMs: number) =>
+  new Promise<unknown>((resolve, reject) =>
+    prediction.Predict!(
+      {
+        model_spec: { name: "half_plus_two" },
+        inputs: {
+          x: {
+            dtype: "DT_FLOAT",
+            tensor_shape: { dim: [{ size: 1 }, { size: 1 }] },
+            float_val: [1],
+          },
+        },
+      },
+      new grpc.Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (e, r) => (e ? reject(e) : resolve(r)),
+    ),
+  );
+
+async function requestCount(status: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/monitoring/prometheus/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find(
+      (l) =>
+        l.startsWith(':tensorflow:serving:request_count{model_name="half_plus_two"') &&
+        l.includes(`status="${status}"`),
+    );
+  return line === undefined ? 0 : Number(line.split(" ").pop());
+}
+
+test("the call's deadline ends the request on the server too", async () => {
+  const started = Date.now();
+  await assert.rejects(
+    predict(300),
+    (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED,
+  );
+  const counted = await waitFor(
+    async () => ((await requestCount("DEADLINE_EXCEEDED")) > 0 ? Date.now() - started : undefined),
+    10_000,
+    50,
+  );
+  assert.ok(counted < 4000, `counted ${counted} ms after the call, not at its deadline`);
+  assert.equal(await requestCount("OK"), 0, "the late answer is not counted as a success");
+});
+
+test("a call whose deadline leaves time for the batch is answered", async () => {
+  const response = (await predict(20_000)) as {
+    outputs: Record<string, { float_val: number[] }>;
+  };
+  assert.deepEqual(response.outputs.y!.float_val, [2.5]);
+});
