@@ -174,6 +174,7 @@ export async function startServer(
       metricsPath,
       routers: management ? [management.router] : [],
       rolloutOf: (name) => rollouts.view(name),
+      resolve: (spec) => resolver.resolve(spec),
     });
     const inference = new HttpInference(lifecycle, codecs, {
       timeoutMs: flags.rest_api_timeout_in_ms,

@@ -152,6 +152,8 @@ test("under rollout control, share 0 sends nothing to the newer candidate; remov
   for (let x = 0; x < 50; x++) {
     assert.equal((await predictRows(server.url, "hp", [x])).version, 1);
   }
+  const metadata = await call(server.url, "GET", "/v1/models/hp/metadata", undefined);
+  assert.deepEqual(metadata.json.model_spec, { name: "hp", signature_name: "", version: "1" });
   const removed = await call(server.url, "DELETE", "/v1/models/hp/rollout", token);
   assert.deepEqual([removed.status, removed.json], [200, { name: "hp" }]);
   assert.equal((await predictRows(server.url, "hp", [1])).version, 2);
