@@ -1,8 +1,9 @@
 import express, { type NextFunction, type Request, type Response } from "express";
-import { invalidArgument, notFound, ServingError } from "@servable/protocol";
+import { invalidArgument, notFound, ServingError, type RolloutView } from "@servable/protocol";
 import type { ServerCore } from "../../core/server-core";
 import { errorBody, sendError, sendJson } from "./error-response";
 import type { ServingMetrics } from "../metrics";
+import type { VersionResolver } from "../inference/version-resolver";
 import { modelMetadataBody } from "../rest/model-metadata";
 import { listModels, modelStatusBody, protobufJson } from "../rest/model-status";
 import { matchStatusRoute } from "../rest/urls";
@@ -13,6 +14,10 @@ export interface RestAppOptions {
   readonly metricsPath: string | undefined;
   /** Extra routers mounted before the TF Serving fallbacks (the management API). */
   readonly routers?: readonly express.Router[];
+  /** A model's rollout for the listing (`rollout` on each model that has one). */
+  readonly rolloutOf?: (name: string) => RolloutView | undefined;
+  /** How metadata resolves its version (under a rollout, unversioned is stable); default: the core's rule. */
+  readonly resolve?: VersionResolver["resolve"];
 }
 
 /**
@@ -60,12 +65,12 @@ export function createRestApp(
     const route = matchStatusRoute(req.path);
     if (!route) throw malformed(req);
     if (!route.spec) {
-      sendBody(res, protobufJson(listModels(core)));
+      sendBody(res, protobufJson(listModels(core, options.rolloutOf)));
       return;
     }
     const { name, version } = route.spec;
     if (route.metadata) {
-      const handle = core.getServableHandle(route.spec);
+      const handle = (options.resolve ?? ((spec) => core.getServableHandle(spec)))(route.spec);
       try {
         sendBody(res, modelMetadataBody(name, handle.id.version, handle.servable.signatures));
       } finally {

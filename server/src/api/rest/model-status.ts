@@ -1,4 +1,9 @@
-import type { ListedModel, ModelListResponse, ModelVersionStatus } from "@servable/protocol";
+import type {
+  ListedModel,
+  ModelListResponse,
+  ModelVersionStatus,
+  RolloutView,
+} from "@servable/protocol";
 import type { ServableState } from "../../core/servable-state";
 import type { ServerCore } from "../../core/server-core";
 
@@ -21,12 +26,16 @@ export function modelStatusBody(states: readonly ServableState[]): string {
   return protobufJson({ model_version_status: states.map(versionStatus) });
 }
 
-/** The body of GET /v1/models: every model, its versions, states and labels. */
-export function listModels(core: ServerCore): ModelListResponse {
+/** The body of GET /v1/models: every model, its versions, states, labels and rollout. */
+export function listModels(
+  core: ServerCore,
+  rolloutOf?: (name: string) => RolloutView | undefined,
+): ModelListResponse {
   return {
     models: core.modelNames().map((name): ListedModel => {
       const labels = core.labelsOf(name);
       const states = safeStatus(core, name);
+      const rollout = rolloutOf?.(name);
       return {
         name,
         labels: Object.fromEntries(Object.entries(labels).map(([l, v]) => [l, String(v)])),
@@ -42,6 +51,7 @@ export function listModels(core: ServerCore): ModelListResponse {
             available_since: since === undefined ? undefined : new Date(since).toISOString(),
           };
         }),
+        ...(rollout && { rollout }),
       };
     }),
   };
