@@ -13,11 +13,14 @@ export interface RestAppOptions {
   readonly metricsPath: string | undefined;
   /** Extra routers mounted before the TF Serving fallbacks (the management API). */
   readonly routers?: readonly express.Router[];
+  /** The versions' content digests, listed by GET /v1/models. */
+  readonly digestOf?: (name: string, version: number) => string | undefined;
 }
 
 /**
  * Everything off the inference hot path, on express:
  *   GET /v1/models                                      every model (Servable's listing)
+ *   GET /v1/models:watch                                version state changes, pushed (model-events.ts)
  *   GET /v1/models/{m}[/versions/{v}|/labels/{l}]       TF Serving's model status
  *   GET /v1/models/{m}[/versions/{v}|/labels/{l}]/metadata   signatures
  *   GET /v2/health/live, /v2/health/ready               health without a model name (200, or 400
@@ -60,7 +63,7 @@ export function createRestApp(
     const route = matchStatusRoute(req.path);
     if (!route) throw malformed(req);
     if (!route.spec) {
-      sendBody(res, protobufJson(listModels(core)));
+      sendBody(res, protobufJson(listModels(core, options.digestOf)));
       return;
     }
     const { name, version } = route.spec;

@@ -21,8 +21,14 @@ export function modelStatusBody(states: readonly ServableState[]): string {
   return protobufJson({ model_version_status: states.map(versionStatus) });
 }
 
-/** The body of GET /v1/models: every model, its versions, states and labels. */
-export function listModels(core: ServerCore): ModelListResponse {
+/**
+ * The body of GET /v1/models: every model, its versions, states and labels (and their
+ * content digests, when `digestOf` knows them).
+ */
+export function listModels(
+  core: ServerCore,
+  digestOf?: (name: string, version: number) => string | undefined,
+): ModelListResponse {
   return {
     models: core.modelNames().map((name): ListedModel => {
       const labels = core.labelsOf(name);
@@ -40,6 +46,7 @@ export function listModels(core: ServerCore): ModelListResponse {
               .sort(),
             size_bytes: state.diskBytes,
             available_since: since === undefined ? undefined : new Date(since).toISOString(),
+            content_digest: digestOf?.(name, state.id.version),
           };
         }),
       };
