@@ -1,13 +1,17 @@
 import { Poll } from "@lumino/polling";
 import { Signal, type ISignal } from "@lumino/signaling";
+import type { VersionStateEvent } from "@servable/protocol/wire";
 import {
   exportedNotServed,
   sameJson,
   stillPending,
   withPendingDeploys,
   type PendingDeploy,
+  type Uploaded,
 } from "./model-diff";
+import { ExportedDigests } from "./exported-digests";
 import { readScrape, trafficBetween, versionKey, type Scrape } from "./metrics";
+import { ModelEventsWatcher, type PushStatus } from "./model-events";
 import { NetworkError } from "./request";
 import { ServerApi, type InferenceMethod, type SignatureMap } from "./server-api";
 import {
@@ -20,12 +24,21 @@ import {
   type ServedModel,
   type TrafficPoint,
 } from "./tokens";
+import {
+  pushedKey,
+  VersionHistories,
+  withPushedStates,
+  withTransitions,
+  type PushedState,
+} from "./transitions";
 import { MissingFolderError, type ExportedModels } from "./workspace";
 
 /** Points kept per version for its chart. */
 const TRAFFIC_POINTS = 60;
 /** How long an accepted upload is shown before the listing has it. */
 const PENDING_MAX_AGE_MS = 60_000;
+/** Folders deployed from here, remembered until the listing shows their versions hashed. */
+const UPLOADS_KEPT = 50;
 
 export interface ServableModelOptions {
   /** The workspace's exported models; null where there is no Jupyter server. */
@@ -33,13 +46,16 @@ export interface ServableModelOptions {
   readonly settings?: ServableSettings;
   /** Start polling at once (default true). */
   readonly autoStart?: boolean;
+  /** Follow the server's pushed state changes (default true; polling continues beside it). */
+  readonly push?: boolean;
 }
 
 /**
  * What the sidebar shows, kept up to date by polling the serving server (listing and
- * metrics) and the workspace's models folder at the settings' interval. No UI here:
- * views read the getters and listen to the `xxxChanged` signals. A refresh that finds
- * nothing new emits nothing.
+ * metrics) and the workspace's models folder at the settings' interval, and by the
+ * version state changes the server pushes as they happen (model-events.ts), which also
+ * give each version its recent transitions. No UI here: views read the getters and
+ * listen to the `xxxChanged` signals. A refresh that finds nothing new emits nothing.
  */
 export class ServableModel implements IServableModel {
   readonly api: ServerApi;
@@ -47,6 +63,14 @@ export class ServableModel implements IServableModel {
   readonly #exportedModels: ExportedModels | null;
   readonly #poll: Poll;
   #listed: ServedModel[] = [];
+  /** When the listing in #listed was asked for (pushes after it win over it). */
+  #listedAskedAt = 0;
+  readonly #pushed = new Map<string, PushedState>();
+  readonly #histories = new VersionHistories();
+  readonly #watcher: ModelEventsWatcher | undefined;
+  readonly #digests: ExportedDigests | undefined;
+  #exportedDigests = new Map<string, string>();
+  #uploaded: Uploaded[] = [];
   #served: ServedModel[] = [];
   #exportedAll: ExportedVersion[] = [];
   #exported: ExportedVersion[] = [];
@@ -68,6 +92,7 @@ export class ServableModel implements IServableModel {
   readonly #servedChanged = new Signal<IServableModel, readonly ServedModel[]>(this);
   readonly #exportedChanged = new Signal<IServableModel, readonly ExportedVersion[]>(this);
   readonly #connectionChanged = new Signal<IServableModel, Connection>(this);
+  readonly #pushChanged = new Signal<IServableModel, PushStatus>(this);
   readonly #trafficChanged = new Signal<IServableModel, void>(this);
   readonly #actionsChanged = new Signal<IServableModel, void>(this);
   readonly #selectionChanged = new Signal<IServableModel, ExportedVersion | null>(this);
@@ -76,6 +101,20 @@ export class ServableModel implements IServableModel {
     this.#settings = options.settings ?? DEFAULT_SETTINGS;
     this.#exportedModels = options.exportedModels;
     this.api = new ServerApi(() => this.#settings);
+    this.#digests = options.exportedModels
+      ? new ExportedDigests(options.exportedModels)
+      : undefined;
+    if (options.push ?? true) {
+      this.#watcher = new ModelEventsWatcher(() => this.#settings, {
+        onVersion: (event, live) => this.#onPushed(event, live),
+        onReady: () => this.refreshSoon(),
+        onReset: () => {
+          this.#histories.clear();
+          this.#pushed.clear();
+        },
+        onStatus: (status) => this.#pushChanged.emit(status),
+      });
+    }
     // A refresh never rejects (failures become states), so the poll keeps its interval
     // and keeps trying while the server is down.
     this.#poll = new Poll({
@@ -85,7 +124,7 @@ export class ServableModel implements IServableModel {
       name: "@servable/jupyterlab:models",
       standby: "when-hidden",
     });
-    if (options.autoStart ?? true) void this.#poll.start();
+    if (options.autoStart ?? true) this.start();
   }
 
   get settings(): ServableSettings {
@@ -93,6 +132,9 @@ export class ServableModel implements IServableModel {
   }
   get connection(): Connection {
     return this.#connection;
+  }
+  get push(): PushStatus {
+    return this.#watcher?.status ?? "off";
   }
   get served(): readonly ServedModel[] {
     return this.#served;
@@ -119,6 +161,9 @@ export class ServableModel implements IServableModel {
   get connectionChanged(): ISignal<IServableModel, Connection> {
     return this.#connectionChanged;
   }
+  get pushChanged(): ISignal<IServableModel, PushStatus> {
+    return this.#pushChanged;
+  }
   get trafficChanged(): ISignal<IServableModel, void> {
     return this.#trafficChanged;
   }
@@ -129,14 +174,16 @@ export class ServableModel implements IServableModel {
     return this.#selectionChanged;
   }
 
-  /** Starts polling (when the model was made with `autoStart: false`). */
+  /** Starts polling and following pushes (when the model was made with `autoStart: false`). */
   start(): void {
     void this.#poll.start();
+    if (this.#watcher?.status === "off") this.#watcher.start();
   }
 
   /** New settings: a new server forgets the old one's state; the interval applies at once. */
   configure(settings: ServableSettings): void {
     const serverChanged = settings.serverUrl !== this.#settings.serverUrl;
+    const tokenChanged = settings.token !== this.#settings.token;
     this.#settings = settings;
     this.#poll.frequency = {
       interval: this.#intervalMs(),
@@ -146,7 +193,12 @@ export class ServableModel implements IServableModel {
     if (serverChanged) {
       this.#lastScrape = undefined;
       this.#traffic.clear();
+      this.#histories.clear();
+      this.#pushed.clear();
       this.#setConnection({ status: "connecting" });
+    }
+    if ((serverChanged || tokenChanged) && this.#watcher && this.#watcher.status !== "off") {
+      this.#watcher.start();
     }
     void this.refresh();
   }
@@ -194,10 +246,15 @@ export class ServableModel implements IServableModel {
     await this.#run(deployKey(version.name, version.version), async () => {
       if (!this.#exportedModels) throw new Error("No Jupyter workspace to read the model from.");
       const files = await this.#exportedModels.files(version);
-      const answer = await this.api.uploadVersion(version.name, version.version, files);
+      // The server numbers it: the folder's number is the workspace's, not the server's.
+      const answer = await this.api.uploadVersion(version.name, files);
+      this.#uploaded = [
+        ...this.#uploaded.slice(-(UPLOADS_KEPT - 1)),
+        { path: version.path, fingerprint: version.fingerprint, version: answer.version },
+      ];
       this.#pending.push({
         name: version.name,
-        version: version.version,
+        version: answer.version,
         state: answer.state === "LOADING" ? "LOADING" : "START",
         since: Date.now(),
       });
@@ -234,21 +291,29 @@ export class ServableModel implements IServableModel {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#poll.dispose();
+    this.#watcher?.stop();
     Signal.clearData(this);
   }
 
   async #refreshOnce(): Promise<void> {
     const ticket = ++this.#refreshes;
-    const [listing, exported, metrics] = await Promise.allSettled([
+    const askedAt = Date.now();
+    const exportedList = this.#exportedModels
+      ? this.#exportedModels.list(this.#settings.modelsFolder)
+      : Promise.resolve([]);
+    const [listing, exported, metrics, digests] = await Promise.allSettled([
       this.api.listModels(),
-      this.#exportedModels ? this.#exportedModels.list(this.#settings.modelsFolder) : [],
+      exportedList,
       this.api.metrics(),
+      exportedList.then((all) => this.#digests?.digests(all) ?? new Map<string, string>()),
     ]);
     if (ticket < this.#applied || this.#disposed) return;
     this.#applied = ticket;
+    if (digests.status === "fulfilled") this.#exportedDigests = digests.value;
 
     if (listing.status === "fulfilled") {
       this.#setConnection({ status: "connected" });
+      this.#listedAskedAt = askedAt;
       this.#applyServed(listing.value);
     } else {
       const error: unknown = listing.reason;
@@ -277,10 +342,26 @@ export class ServableModel implements IServableModel {
     if (metrics.status === "fulfilled") this.#applyMetrics(metrics.value);
   }
 
+  /** A pushed state change: kept in the version's history and, when live, drawn at once. */
+  #onPushed(event: VersionStateEvent, live: boolean): void {
+    if (this.#disposed) return;
+    const recorded = this.#histories.record(event);
+    if (live)
+      this.#pushed.set(pushedKey(event.name, event.version), { event, receivedAt: Date.now() });
+    if (live || recorded) this.#applyServed(this.#listed);
+    // Labels, sizes and digests follow from the listing.
+    if (live) this.refreshSoon();
+  }
+
   #applyServed(listed: ServedModel[]): void {
     this.#listed = listed;
-    this.#pending = stillPending(this.#pending, listed, Date.now(), PENDING_MAX_AGE_MS);
-    const served = withPendingDeploys(listed, this.#pending);
+    // Pushes older than the listing are in it already.
+    for (const [key, pushed] of this.#pushed) {
+      if (pushed.receivedAt < this.#listedAskedAt) this.#pushed.delete(key);
+    }
+    const current = withPushedStates(listed, this.#pushed, this.#listedAskedAt);
+    this.#pending = stillPending(this.#pending, current, Date.now(), PENDING_MAX_AGE_MS);
+    const served = withTransitions(withPendingDeploys(current, this.#pending), this.#histories);
     if (!sameJson(served, this.#served)) {
       this.#served = served;
       this.#servedChanged.emit(served);
@@ -290,7 +371,7 @@ export class ServableModel implements IServableModel {
 
   #applyExported(all: ExportedVersion[]): void {
     this.#exportedAll = all;
-    const exported = exportedNotServed(all, this.#served);
+    const exported = exportedNotServed(all, this.#served, this.#exportedDigests, this.#uploaded);
     if (!sameJson(exported, this.#exported)) {
       this.#exported = exported;
       this.#exportedChanged.emit(exported);

@@ -68,24 +68,30 @@ export class ServerApi {
     return (await requestServer(this.address(), path, { method: "POST", body })).text;
   }
 
-  /** POST /v1/models/{name}/versions?version=N: uploads a version folder's files. */
+  /**
+   * POST /v1/models/{name}/versions: uploads a version folder's files as a new version,
+   * numbered by the server; resolves with its number and state.
+   */
   async uploadVersion(
     name: string,
-    version: string,
     files: readonly VersionFile[],
-  ): Promise<{ state: string }> {
+  ): Promise<{ version: string; state: string }> {
     const form = new FormData();
     for (const file of files) form.append(file.path, file.data, file.path);
-    const path = `v1/models/${encodeURIComponent(name)}/versions?version=${encodeURIComponent(version)}`;
     const answer = parseJson(
-      await requestServer(this.address(), path, {
+      await requestServer(this.address(), `v1/models/${encodeURIComponent(name)}/versions`, {
         method: "POST",
         body: form,
         authorize: true,
         timeoutMs: 300_000,
       }),
     );
-    return { state: stringField<VersionChangeResponse>(answer, "state") ?? "START" };
+    const version = field<VersionChangeResponse>(answer, "version");
+    if (typeof version !== "number") throw malformed("an upload's answer has no version");
+    return {
+      version: String(version),
+      state: stringField<VersionChangeResponse>(answer, "state") ?? "START",
+    };
   }
 
   /** PUT /v1/models/{name}/labels/{label}: points the label at a version. */
@@ -154,6 +160,7 @@ function parseVersion(status: unknown): ServedVersion {
   const size = field<ListedVersion>(status, "size_bytes");
   const labels = field<ListedVersion>(status, "labels");
   const since = stringField<ListedVersion>(status, "available_since");
+  const digest = stringField<ListedVersion>(status, "content_digest");
   return {
     version: String(field<ListedVersion>(status, "version") ?? ""),
     state: (VERSION_STATES as readonly string[]).includes(state) ? (state as VersionState) : "END",
@@ -162,6 +169,7 @@ function parseVersion(status: unknown): ServedVersion {
     labels: Array.isArray(labels) ? labels.map(String) : [],
     ...(typeof size === "number" ? { sizeBytes: size } : {}),
     ...(since ? { availableSince: since } : {}),
+    ...(digest ? { contentDigest: digest } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Token } from "@lumino/coreutils";
 import type { ISignal } from "@lumino/signaling";
 import type { VersionState } from "@servable/protocol/wire";
+import type { PushStatus } from "./model-events";
 import type { InferenceMethod, SignatureMap } from "./server-api";
 
 export type { VersionState };
@@ -50,6 +51,21 @@ export interface ServedVersion {
   readonly availableSince?: string;
   /** True while the version is known only from an upload the listing does not show yet. */
   readonly pending?: boolean;
+  /** Its files' digest (protocol's version-digest.ts), when the server lists it. */
+  readonly contentDigest?: string;
+  /** Its recent state changes, oldest first, as the server pushed them. */
+  readonly transitions?: readonly Transition[];
+}
+
+/** A version went from one state to another, `ms` after it entered the first. */
+export interface Transition {
+  readonly from: VersionState;
+  readonly to: VersionState;
+  readonly ms: number;
+  /** When it entered `to` (milliseconds since the epoch, the server's clock). */
+  readonly at: number;
+  /** `to` is END because a load failed. */
+  readonly failed: boolean;
 }
 
 export interface ServedModel {
@@ -67,6 +83,8 @@ export interface ExportedVersion {
   readonly path: string;
   /** Sum of the sizes of the files directly in the folder, when the listing gives them. */
   readonly sizeBytes?: number;
+  /** Changes when the folder's files do (names, sizes, modification times). */
+  readonly fingerprint?: string;
 }
 
 /** Whether the serving server answers. */
@@ -74,6 +92,12 @@ export type Connection =
   | { readonly status: "connecting" }
   | { readonly status: "connected" }
   | { readonly status: "unreachable"; readonly message: string; readonly since: number };
+
+/**
+ * How the sidebar learns of version state changes: pushed by the server as they happen
+ * ("live"), or only by polling (the server has no push channel, or it is down).
+ */
+export type { PushStatus };
 
 /** One point of a version's live chart. */
 export interface TrafficPoint {
@@ -94,6 +118,7 @@ export interface ActionStatus {
 export interface IServableModel {
   readonly settings: ServableSettings;
   readonly connection: Connection;
+  readonly push: PushStatus;
   readonly served: readonly ServedModel[];
   /** Exported versions the server does not serve yet. */
   readonly exported: readonly ExportedVersion[];
@@ -104,6 +129,7 @@ export interface IServableModel {
   readonly servedChanged: ISignal<IServableModel, readonly ServedModel[]>;
   readonly exportedChanged: ISignal<IServableModel, readonly ExportedVersion[]>;
   readonly connectionChanged: ISignal<IServableModel, Connection>;
+  readonly pushChanged: ISignal<IServableModel, PushStatus>;
   readonly trafficChanged: ISignal<IServableModel, void>;
   readonly actionsChanged: ISignal<IServableModel, void>;
   readonly selectionChanged: ISignal<IServableModel, ExportedVersion | null>;

@@ -57,7 +57,10 @@ async function watch(headers: Record<string, string> = {}) {
   const reading = (async () => {
     let buffer = "";
     try {
-      for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value: chunk, done } = await reader.read();
+        if (done) break;
         buffer += chunk;
         let end: number;
         while ((end = buffer.indexOf("\n\n")) >= 0) {

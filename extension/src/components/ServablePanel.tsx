@@ -18,6 +18,7 @@ export function ServablePanel(props: ServablePanelProps) {
     model.servedChanged,
     model.exportedChanged,
     model.connectionChanged,
+    model.pushChanged,
     model.trafficChanged,
     model.actionsChanged,
     model.selectionChanged,
@@ -70,16 +71,25 @@ export function ServablePanel(props: ServablePanelProps) {
 }
 
 function ConnectionBadge(props: { model: IServableModel }) {
-  const status = props.model.connection.status;
+  const { connection, push, settings } = props.model;
+  const status = connection.status;
   const text = { connecting: "connecting…", connected: "connected", unreachable: "unreachable" }[
     status
   ];
+  const live = status === "connected" && push === "live";
   return (
     <span
       className={`jp-Servable-connection jp-Servable-connection-${status}`}
       data-status={status}
+      data-push={push}
+      title={
+        live
+          ? "The server pushes every version's state change as it happens"
+          : `Polling every ${settings.pollingInterval} s`
+      }
     >
       {text}
+      {live && <span className="jp-Servable-live"> · live</span>}
     </span>
   );
 }
@@ -147,14 +157,23 @@ function ExportedRow(props: { model: IServableModel; exported: ExportedVersion }
     >
       <div className="jp-Servable-version-line">
         <span className="jp-Servable-model-name">{e.name}</span>
-        <span className="jp-Servable-version-number">v{e.version}</span>
+        <span
+          className="jp-Servable-folder"
+          title={`${e.path}: the workspace's number; the server numbers the version it deploys`}
+        >
+          {e.version}/
+        </span>
         <span className="jp-Servable-spacer" />
         <span className="jp-Servable-size">{formatBytes(e.sizeBytes)}</span>
         <button
           type="button"
           className="jp-mod-styled jp-mod-accept"
           disabled={action?.running || offline}
-          title={offline ? "The server is not reachable" : `Upload ${e.path} to the server`}
+          title={
+            offline
+              ? "The server is not reachable"
+              : `Upload ${e.path} as a new version of ${e.name}`
+          }
           onClick={(event) => {
             event.stopPropagation();
             void model.deploy(e).catch(() => undefined);

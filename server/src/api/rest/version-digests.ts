@@ -16,10 +16,10 @@ export interface DigestSource {
  * The content digest (protocol/src/version-digest.ts) of every version that became
  * AVAILABLE, listed by GET /v1/models as `content_digest`: how the sidebar tells a folder
  * exported in the workspace from a served version without trusting their numbers, which
- * are allocated apart. Computed after the load, in the background, one version at a time
+ * are allocated apart. Computed after each load, in the background, one version at a time
  * (a large model is read once more, off every request's path); a version folder never
  * changes once written (uploads rename a finished folder into place), so a digest holds
- * until the version ends.
+ * after the version ends, while the listing shows it.
  */
 export class VersionDigests {
   readonly #digests = new Map<string, { readonly dir: string; digest?: string }>();
@@ -50,13 +50,11 @@ export class VersionDigests {
   #onState(state: ServableState): void {
     const { name, version } = state.id;
     const id = key(name, version);
-    if (state.state === "END") {
-      this.#digests.delete(id);
-      return;
-    }
+    // Kept after the version ends: the listing still shows it, and its files were these.
+    // Each load reads them again (a hand-managed base path may reuse a number).
     if (state.state !== "AVAILABLE") return;
     const dir = this.source.versionDir(name, version);
-    if (dir === undefined || this.#digests.get(id)?.dir === dir) return;
+    if (dir === undefined) return;
     const entry: { readonly dir: string; digest?: string } = { dir };
     this.#digests.set(id, entry);
     this.#queue = this.#queue.then(async () => {
