@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { GrpcApi } from "./api/grpc/grpc-server";
@@ -30,6 +31,9 @@ import { initTfjsBackend } from "./execution/tfjs/tfjs-backend";
 import { ServerCore, type ModelConfigProvider } from "./core/server-core";
 import { MemoryLabelState } from "./repository/label-state";
 import { openRepositoryState } from "./repository/repository-state";
+import { MemoryRolloutState } from "./repository/rollout-state";
+import { parseGuardFlag } from "./api/rollout/rollout-guard";
+import { Rollouts } from "./api/rollout/rollouts";
 
 export interface RunningServer {
   readonly core: ServerCore;
@@ -74,6 +78,14 @@ export async function startServer(
     ? await openRepositoryState(flags.model_repository, { logger })
     : undefined;
   const labelState = repositoryState?.labels ?? new MemoryLabelState();
+  // Rollouts are repository state too: every server splits a model's traffic alike.
+  const rolloutState = repositoryState?.rollouts ?? new MemoryRolloutState();
+  let defaultGuard;
+  try {
+    defaultGuard = parseGuardFlag(flags.rollout_guard);
+  } catch (error) {
+    throw new FlagError((error as Error).message);
+  }
 
   const core = new ServerCore({
     configProvider,
@@ -107,7 +119,16 @@ export async function startServer(
     }),
     allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
     labelState,
+    pinnedState: rolloutState,
     logger,
+  });
+  const rollouts = new Rollouts({
+    core,
+    state: rolloutState,
+    defaultGuard,
+    registry: metrics.registry,
+    logger,
+    identity: repositoryState?.staging?.id ?? `${hostname()}-${process.pid}`,
   });
   logger.info(
     { source: configProvider.describe, replicas, batching: batching ?? false },
@@ -126,6 +147,7 @@ export async function startServer(
       metricsPath,
       formats: MODEL_FORMATS,
       logger,
+      rollouts,
     });
   }
 
@@ -133,7 +155,7 @@ export async function startServer(
     throw new FlagError("--port and --rest_api_port must differ");
   }
   // Every API's inference requests take one lifecycle: resolve, decode, run, encode, release.
-  const resolver = new CoreVersionResolver(core);
+  const resolver = new CoreVersionResolver(core, rollouts);
   const lifecycle = new InferenceLifecycle(resolver, metrics, logger);
   let grpcApi: GrpcApi | undefined;
   if (flags.port > 0) {
@@ -156,6 +178,7 @@ export async function startServer(
     const app = createRestApp(core, metrics, {
       metricsPath,
       routers: [events.router, ...(management ? [management.router] : [])],
+      rolloutOf: (name) => rollouts.view(name),
       digestOf: (name, version) => digests.of(name, version),
     });
     const inference = new HttpInference(lifecycle, codecs, {

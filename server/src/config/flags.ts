@@ -189,6 +189,13 @@ export const FLAGS = [
     servable: true,
   },
   {
+    name: "rollout_guard",
+    type: "string",
+    default: "",
+    help: 'Default rollout guard rails: "" (none), "default", or field=value,... of window_seconds=60,min_requests=20,max_error_rate_increase=0.05,max_p99_ratio=2 (the defaults).',
+    servable: true,
+  },
+  {
     name: "saved_model_tags",
     type: "string",
     default: "serve",

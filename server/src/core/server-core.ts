@@ -48,7 +48,16 @@ export interface ServerCoreOptions {
    * server on the repository; default: this process's memory). Read before every poll.
    */
   readonly labelState?: LabelState;
+  /** More state read before every poll whose versions stay served (the rollouts' candidates). */
+  readonly pinnedState?: PinnedVersionState;
   readonly logger: Logger;
+}
+
+/** Shared state, read again before every poll, that keeps some versions of a model served. */
+export interface PinnedVersionState {
+  readonly describe: string;
+  refresh(): Promise<void>;
+  pinnedVersions(name: string): readonly number[];
 }
 
 /**
@@ -198,6 +207,11 @@ export class ServerCore {
     return labels;
   }
 
+  /** The version a label resolves to now; undefined when it resolves to none here. */
+  labelVersion(name: string, label: string): number | undefined {
+    return this.#labels.get(name, label);
+  }
+
   /** Where a label is set: the config (the API may not change it), the label state, or nowhere. */
   labelOwner(name: string, label: string): "config" | "state" | undefined {
     if (this.#configLabels.get(name)?.has(label)) return "config";
@@ -273,7 +287,7 @@ export class ServerCore {
   }
 
   /**
-   * Reads the label state again and resolves every model's labels. A read under way may
+   * Reads the label state (and the pinned state) again and resolves every model's labels. A read under way may
    * have started before the caller's change, so a call during one gets the next one.
    */
   refreshLabels(): Promise<void> {
@@ -304,6 +318,12 @@ export class ServerCore {
         `Keeping the labels last read from ${this.#labelState.describe}: ${(error as Error).message}`,
       );
     }
+    await this.options.pinnedState?.refresh().catch((error: unknown) => {
+      this.#log.error(
+        { err: error },
+        `Keeping the state last read from ${this.options.pinnedState!.describe}: ${(error as Error).message}`,
+      );
+    });
     this.#resolveAllLabels();
   }
 
@@ -323,13 +343,17 @@ export class ServerCore {
     );
   }
 
-  /** Versions the label state's labels point at (the config's own labels pin nothing, as in TF Serving). */
+  /**
+   * Versions the label state's labels point at (the config's own labels pin nothing, as in
+   * TF Serving), and those the pinned state keeps.
+   */
   #pinnedByState(name: string): number[] {
     const config = this.#configLabels.get(name);
     const pinned: number[] = [];
     for (const [label, version] of this.#labelState.current().get(name) ?? []) {
       if (!config?.has(label)) pinned.push(version);
     }
+    pinned.push(...(this.options.pinnedState?.pinnedVersions(name) ?? []));
     return pinned;
   }
 

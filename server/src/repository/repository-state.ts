@@ -5,13 +5,14 @@ import type { Logger } from "pino";
 import { failedPrecondition, isLabel, isModelName, versionFromJson } from "@servable/protocol";
 import { createFileExclusive, errorCode, readIfExists } from "./atomic-file";
 import { RepositoryLabelState } from "./label-state";
+import { RepositoryRolloutState } from "./rollout-state";
 import { StagingArea, type StagingOptions } from "./staging-area";
 import { StateLayout } from "./state-layout";
 
 /**
  * A server's handle on the model repository's shared state (state-layout.ts): its own
- * staging folder, beating and sweeping the folders of servers that are gone, and the
- * label files. One per server process; `close()` when the server stops.
+ * staging folder, beating and sweeping the folders of servers that are gone, the label
+ * files and the rollout records. One per server process; `close()` when the server stops.
  *
  * A repository this server may not write (a read-only volume) is still served, with the
  * labels found in it: `readOnly` says why nothing can be changed through this server.
@@ -20,6 +21,7 @@ export type RepositoryState =
   | {
       readonly layout: StateLayout;
       readonly labels: RepositoryLabelState;
+      readonly rollouts: RepositoryRolloutState;
       readonly staging: StagingArea;
       readonly readOnly?: undefined;
       close(): Promise<void>;
@@ -27,6 +29,7 @@ export type RepositoryState =
   | {
       readonly layout: StateLayout;
       readonly labels: RepositoryLabelState;
+      readonly rollouts: RepositoryRolloutState;
       readonly staging?: undefined;
       readonly readOnly: string;
       close(): Promise<void>;
@@ -51,17 +54,15 @@ export async function openRepositoryState(
       { err: error },
       `Serving the model repository read-only: ${readOnly}; uploads, deletes and label changes are refused`,
     );
-    const labels = new RepositoryLabelState(
-      layout,
-      () => {
-        throw failedPrecondition(`The model repository cannot be changed: ${readOnly}`);
-      },
-      options.logger,
-      "read-only",
-    );
-    return { layout, labels, readOnly, close: async () => undefined };
+    const refuse = () => {
+      throw failedPrecondition(`The model repository cannot be changed: ${readOnly}`);
+    };
+    const labels = new RepositoryLabelState(layout, refuse, options.logger, "read-only");
+    const rollouts = new RepositoryRolloutState(layout, refuse, options.logger);
+    return { layout, labels, rollouts, readOnly, close: async () => undefined };
   }
   const labels = new RepositoryLabelState(layout, () => staging.dir, options.logger, staging.id);
+  const rollouts = new RepositoryRolloutState(layout, () => staging.dir, options.logger);
   try {
     await migrateLegacyLabels(layout, staging, options.logger);
     await staging.sweep();
@@ -74,7 +75,7 @@ export async function openRepositoryState(
     { staging: staging.dir },
     `Repository state in ${layout.dir}; this server stages in ${staging.dir}`,
   );
-  return { layout, staging, labels, close: () => staging.close() };
+  return { layout, staging, labels, rollouts, close: () => staging.close() };
 }
 
 /**

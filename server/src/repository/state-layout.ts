@@ -9,7 +9,7 @@ import { join } from "node:path";
  *     <model>/<version>/...                     the versions (integer-named folders)
  *     .servable/                                not a model: its name starts with a dot
  *       models/<model>/labels/<label>.json      {"version": 3}: one file per label
- *       models/<model>/rollout.json             reserved: one model's rollout record
+ *       models/<model>/rollout.json             one model's rollout record (rollout-state.ts)
  *       models/<model>/allocated/<version>      every version number given out (never reused)
  *       staging/<server>/owner.json             {"server", "host", "pid", "started", "heartbeat"}
  *       staging/<server>/<upload-|delete-|tmp->  that server's uploads, deletes and files being written
@@ -42,6 +42,10 @@ export class StateLayout {
 
   labelFile(model: string, label: string): string {
     return join(this.labelsDir(model), `${label}${LABEL_SUFFIX}`);
+  }
+
+  rolloutFile(model: string): string {
+    return join(this.modelDir(model), "rollout.json");
   }
 
   allocatedDir(model: string): string {

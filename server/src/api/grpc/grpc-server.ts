@@ -9,6 +9,7 @@ import {
   ServingError,
   toServingError,
   PROTO_DIR,
+  ROUTING_KEY_METADATA,
   servingType,
   type SignatureDefMap,
 } from "@servable/protocol";
@@ -141,8 +142,16 @@ export class GrpcApi {
   ): Promise<unknown> {
     const spec = modelSpecOf(call.request.model_spec);
     const deadline = callDeadline(call);
+    const [routingKey] = call.metadata.get(ROUTING_KEY_METADATA);
     return this.lifecycle
-      .infer<P, unknown>({ spec, api, entrypoint: "GRPC", deadline, ...codec })
+      .infer<P, unknown>({
+        spec,
+        api,
+        entrypoint: "GRPC",
+        deadline,
+        routingKey: typeof routingKey === "string" ? routingKey : undefined,
+        ...codec,
+      })
       .finally(() => deadline?.settle());
   }
 

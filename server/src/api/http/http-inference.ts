@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { own } from "@servable/protocol";
+import { own, ROUTING_KEY_HEADER, VERSION_HEADER } from "@servable/protocol";
 import { sendError } from "./error-response";
 import { DeadlineQueue } from "../inference/deadline-queue";
 import type { InferenceLifecycle } from "../inference/inference-lifecycle";
@@ -35,12 +35,16 @@ export class HttpInference {
     const deadline = this.#deadlines?.start();
     const body = readBody(req, this.options.maxBodyBytes);
     const { codecs } = this;
+    const routingKey = req.headers[ROUTING_KEY_HEADER];
     this.lifecycle
       .infer<JsonPlan, string | Buffer>({
         spec: route.spec,
         api: route.method,
         entrypoint: "REST",
         deadline,
+        routingKey: typeof routingKey === "string" ? routingKey : undefined,
+        // Every answer says which version gave it (the rollouts' split is per request).
+        onResolved: (version) => res.setHeader(VERSION_HEADER, version),
         decode: (servable) => body.then((bytes) => codecs.decode(route.method, bytes, servable)),
         encode: (outputs, plan, handle) =>
           codecs.encode(plan, outputs, {

@@ -26,7 +26,10 @@ export interface HttpServerOptions {
 const CORS_HEADERS = {
   "Access-Control-Allow-Origin": "*",
   "Access-Control-Allow-Methods": "POST, GET, PUT, DELETE",
-  "Access-Control-Allow-Headers": "Content-Type, Authorization, Content-Encoding",
+  "Access-Control-Allow-Headers":
+    "Content-Type, Authorization, Content-Encoding, X-Servable-Routing-Key",
+  // A page reads which version answered (rollouts).
+  "Access-Control-Expose-Headers": "X-Servable-Version",
 } as const;
 
 /** Node's default time for a whole request to arrive; uploads of big models need it. */

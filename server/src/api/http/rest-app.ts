@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from "express";
-import { invalidArgument, notFound, ServingError } from "@servable/protocol";
+import { invalidArgument, notFound, ServingError, type RolloutView } from "@servable/protocol";
 import type { ServerCore } from "../../core/server-core";
 import { errorBody, sendError, sendJson } from "./error-response";
 import type { ServingMetrics } from "../metrics";
@@ -13,6 +13,8 @@ export interface RestAppOptions {
   readonly metricsPath: string | undefined;
   /** Extra routers mounted before the TF Serving fallbacks (the management API). */
   readonly routers?: readonly express.Router[];
+  /** A model's rollout for the listing (`rollout` on each model that has one). */
+  readonly rolloutOf?: (name: string) => RolloutView | undefined;
   /** The versions' content digests, listed by GET /v1/models. */
   readonly digestOf?: (name: string, version: number) => string | undefined;
 }
@@ -63,7 +65,7 @@ export function createRestApp(
     const route = matchStatusRoute(req.path);
     if (!route) throw malformed(req);
     if (!route.spec) {
-      sendBody(res, protobufJson(listModels(core, options.digestOf)));
+      sendBody(res, protobufJson(listModels(core, options.rolloutOf, options.digestOf)));
       return;
     }
     const { name, version } = route.spec;

@@ -42,11 +42,13 @@ function fixture() {
       new Promise((resolve) => runs.push({ resolve, options: options ?? {} })),
   };
   const harness = { id: { name: "m", version: 3 }, release: () => released++ };
+  const resolve = (spec: ModelSpec) => {
+    if (spec.name !== "m") throw notFound(`Servable not found for request: Latest(${spec.name})`);
+    return new ServableHandle(harness as unknown as LoaderHarness, servable);
+  };
   const resolver: VersionResolver = {
-    resolve: (spec: ModelSpec) => {
-      if (spec.name !== "m") throw notFound(`Servable not found for request: Latest(${spec.name})`);
-      return new ServableHandle(harness as unknown as LoaderHarness, servable);
-    },
+    resolve,
+    route: (spec) => ({ handle: resolve(spec) }),
     knows: (name) => name === "m",
   };
   const metrics = new ServingMetrics();

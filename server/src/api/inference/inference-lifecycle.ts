@@ -5,7 +5,8 @@ import type { ServableHandle } from "../../core/servable-handle";
 import type { ModelSpec } from "../../core/server-core";
 import type { RequestRecord, ServingMetrics } from "../metrics";
 import type { RequestDeadline } from "./request-deadline";
-import type { VersionResolver } from "./version-resolver";
+import { copyTensors } from "./tensor-map";
+import type { RoutedOutcome, RoutedRequest, VersionResolver } from "./version-resolver";
 
 /**
  * The one life of an inference request, whichever protocol brought it (REST v1, KServe
@@ -41,6 +42,10 @@ export interface InferenceCall<P extends InferencePlan, R> {
   readonly api: InferenceApi;
   readonly entrypoint: "REST" | "GRPC";
   readonly deadline?: RequestDeadline;
+  /** The client's routing key (a rollout's sticky split), if it sent one. */
+  readonly routingKey?: string;
+  /** Hears the version the request resolved to, before it runs (REST's version header). */
+  onResolved?(version: number): void;
   /**
    * The request against the resolved version's signatures. Without a version (it did not
    * resolve) it checks what the request says on its own and returns undefined: as in TF
@@ -69,8 +74,9 @@ export class InferenceLifecycle {
       latencyUs: 0,
       entrypoint: call.entrypoint,
     };
+    const rollout: RolloutProgress = { failedWhileRunning: false };
     try {
-      const work = this.#work(call, record);
+      const work = this.#work(call, record, rollout);
       return await (call.deadline ? call.deadline.race(work) : work);
     } catch (thrown) {
       const error = toServingError(thrown);
@@ -82,17 +88,27 @@ export class InferenceLifecycle {
     } finally {
       record.latencyUs = (performance.now() - started) * 1000;
       this.metrics.record(record);
+      rollout.routed?.finish({
+        status: record.status as RoutedOutcome["status"],
+        latencyMs: record.latencyUs / 1000,
+        failedWhileRunning: rollout.failedWhileRunning,
+        shadow: record.status === "OK" ? rollout.shadow : undefined,
+      });
     }
   }
 
   async #work<P extends InferencePlan, R>(
     call: InferenceCall<P, R>,
     record: RequestRecord,
+    rollout: RolloutProgress,
   ): Promise<R> {
     let handle: ServableHandle | undefined;
     let lookupError: ServingError | undefined;
     try {
-      handle = this.resolver.resolve(call.spec);
+      const resolution = this.resolver.route(call.spec, call.routingKey);
+      handle = resolution.handle;
+      rollout.routed = resolution.routed;
+      call.onResolved?.(handle.id.version);
     } catch (error) {
       lookupError = toServingError(error);
       // Metrics name the models the server knows, not every name a client makes up.
@@ -107,14 +123,29 @@ export class InferenceLifecycle {
       call.deadline?.throwIfExpired();
 
       const servable = handle.servable;
+      // The runner may take the inputs (to a worker thread): a shadow run needs its own.
+      const shadowInputs = rollout.routed?.shadowed ? copyTensors(plan.inputs) : undefined;
       const t0 = performance.now();
       running = servable.run(plan.signatureName, plan.inputs, {
         deadline: call.deadline?.at,
         outputKeys: plan.outputKeys,
       });
-      const outputs = await running;
+      const outputs = await running.catch((error: unknown) => {
+        rollout.failedWhileRunning = true;
+        throw error;
+      });
       record.runtimeUs = (performance.now() - t0) * 1000;
       record.runtime = servable.runtime;
+      if (shadowInputs) {
+        rollout.shadow = {
+          classify: call.api === "classify",
+          signatureName: plan.signatureName,
+          inputs: shadowInputs,
+          outputKeys: plan.outputKeys,
+          numExamples: plan.numExamples,
+          outputs: copyTensors(outputs),
+        };
+      }
       call.deadline?.throwIfExpired();
       return await call.encode(outputs, plan, handle);
     } finally {
@@ -126,4 +157,11 @@ export class InferenceLifecycle {
       }
     }
   }
+}
+
+/** What a request tells the rollout that routed it, gathered along its way. */
+interface RolloutProgress {
+  routed?: RoutedRequest;
+  failedWhileRunning: boolean;
+  shadow?: RoutedOutcome["shadow"];
 }

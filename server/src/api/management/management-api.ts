@@ -10,6 +10,8 @@ import type { LabelState } from "../../repository/label-state";
 import { managementRouter } from "./management-router";
 import { ModelRepository } from "../../repository/model-repository";
 import type { RepositoryState } from "../../repository/repository-state";
+import type { Rollouts } from "../rollout/rollouts";
+import { heldByRollout, rolloutRouter } from "./rollout-router";
 
 export interface ManagementOptions {
   /** The model repository's shared state; undefined without --model_repository. */
@@ -26,6 +28,8 @@ export interface ManagementOptions {
   readonly formats: readonly ModelFormat[];
   readonly logger: Logger;
   readonly env?: NodeJS.ProcessEnv;
+  /** The models' rollouts: their calls join the API when present. */
+  readonly rollouts?: Rollouts;
 }
 
 export interface ManagementApi {
@@ -66,7 +70,19 @@ export async function createManagementApi(
     formats: options.formats,
     limits: { maxBytes: options.maxUploadBytes, maxFiles: options.maxUploadFiles },
     logger: log,
+    heldBy: options.rollouts && heldByRollout(options.rollouts),
   });
+  if (options.rollouts) {
+    router.use(
+      rolloutRouter(core, {
+        token: token.value,
+        rollouts: options.rollouts,
+        labels: options.labels,
+        repository,
+        readOnly: state?.readOnly,
+      }),
+    );
+  }
   let announcedPort: number | undefined;
   return {
     router,

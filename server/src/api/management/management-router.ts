@@ -17,6 +17,7 @@ import { checkBearer } from "./bearer-auth";
 import type { LabelState } from "../../repository/label-state";
 import type { ModelRepository } from "../../repository/model-repository";
 import { receiveMultipart, type UploadLimits } from "./multipart-upload";
+import { deleteVersion } from "./version-delete";
 
 export interface ManagementRouterOptions {
   readonly token: string;
@@ -29,6 +30,8 @@ export interface ManagementRouterOptions {
   readonly formats: readonly ModelFormat[];
   readonly limits: UploadLimits;
   readonly logger: Logger;
+  /** Why a version may not be deleted besides its labels (a rollout's candidate), if it may not. */
+  readonly heldBy?: (name: string, version: number) => string | undefined;
 }
 
 /**
@@ -49,16 +52,8 @@ export function managementRouter(
   const router = express.Router();
   const { labels } = options;
   const authorized: RequestHandler = (req, _res, next) => next(checkBearer(req, options.token));
-  const repositoryFor = (name: string) => {
-    if (options.readOnly) {
-      throw failedPrecondition(`The model repository cannot be changed: ${options.readOnly}`);
-    }
-    if (!options.repository) {
-      throw notFound(`Model ${name} cannot be changed: the server has no --model_repository`);
-    }
-    options.repository.modelDir(name);
-    return options.repository;
-  };
+  const repositoryFor = (name: string) =>
+    repositoryToChange(options.repository, options.readOnly, name);
 
   router.post("/v1/models/:name/versions", authorized, async (req: Request, res: Response) => {
     const name = modelName(req);
@@ -127,36 +122,39 @@ export function managementRouter(
   router.delete("/v1/models/:name/versions/:version", authorized, async (req, res) => {
     const name = modelName(req);
     const version = versionNumber(param(req, "version"));
-    const repository = repositoryFor(name);
-    // The labels as they are now on the repository, not as last polled.
-    await core.refreshLabels();
-    const labelled = core.labelsAt(name, version);
-    if (labelled.length > 0) {
-      throw failedPrecondition(
-        `Version ${version} of model ${name} is labelled ${labelled.join(", ")}: point the label at another version or remove it first`,
-      );
-    }
-    const hidden = await repository.hideVersion(name, version);
-    try {
-      // Running requests on it finish first.
-      await core.pollNow();
-    } finally {
-      await repository.removeHidden(hidden);
-      core.forgetVersion(name, version);
-    }
+    await deleteVersion(core, repositoryFor(name), name, version, options.heldBy);
     sendJson(res, 200, { name, version, state: "END" });
   });
 
   return router;
 }
 
-function param(req: Request, key: string): string {
+/**
+ * The repository a change to a model's versions goes to.
+ * @throws ServingError FAILED_PRECONDITION (read-only) or NOT_FOUND (no --model_repository)
+ */
+export function repositoryToChange(
+  repository: ModelRepository | undefined,
+  readOnly: string | undefined,
+  name: string,
+): ModelRepository {
+  if (readOnly) {
+    throw failedPrecondition(`The model repository cannot be changed: ${readOnly}`);
+  }
+  if (!repository) {
+    throw notFound(`Model ${name} cannot be changed: the server has no --model_repository`);
+  }
+  repository.modelDir(name);
+  return repository;
+}
+
+export function param(req: Request, key: string): string {
   const value = req.params[key];
   if (typeof value !== "string") throw invalidArgument(`Missing ${key} in ${req.path}`);
   return value;
 }
 
-function modelName(req: Request): string {
+export function modelName(req: Request): string {
   const name = param(req, "name");
   const problem = modelNameProblem(name);
   if (problem) throw invalidArgument(problem);
@@ -170,7 +168,7 @@ function labelName(req: Request): string {
   return label;
 }
 
-function versionNumber(text: string): number {
+export function versionNumber(text: string): number {
   const version = parseVersion(text);
   if (version === undefined) {
     throw invalidArgument(`Invalid version "${text}": versions are non-negative integers`);
@@ -269,7 +267,7 @@ function currentState(core: ServerCore, name: string, version: number): string {
   }
 }
 
-function sendJson(res: Response, status: number, body: unknown): void {
+export function sendJson(res: Response, status: number, body: unknown): void {
   res
     .status(status)
     .type("application/json")

@@ -1,4 +1,9 @@
-import type { ListedModel, ModelListResponse, ModelVersionStatus } from "@servable/protocol";
+import type {
+  ListedModel,
+  ModelListResponse,
+  ModelVersionStatus,
+  RolloutView,
+} from "@servable/protocol";
 import type { ServableState } from "../../core/servable-state";
 import type { ServerCore } from "../../core/server-core";
 
@@ -22,17 +27,19 @@ export function modelStatusBody(states: readonly ServableState[]): string {
 }
 
 /**
- * The body of GET /v1/models: every model, its versions, states and labels (and their
- * content digests, when `digestOf` knows them).
+ * The body of GET /v1/models: every model, its versions, states, labels and rollout (and
+ * the versions' content digests, when `digestOf` knows them).
  */
 export function listModels(
   core: ServerCore,
+  rolloutOf?: (name: string) => RolloutView | undefined,
   digestOf?: (name: string, version: number) => string | undefined,
 ): ModelListResponse {
   return {
     models: core.modelNames().map((name): ListedModel => {
       const labels = core.labelsOf(name);
       const states = safeStatus(core, name);
+      const rollout = rolloutOf?.(name);
       return {
         name,
         labels: Object.fromEntries(Object.entries(labels).map(([l, v]) => [l, String(v)])),
@@ -49,6 +56,7 @@ export function listModels(
             content_digest: digestOf?.(name, state.id.version),
           };
         }),
+        ...(rollout && { rollout }),
       };
     }),
   };

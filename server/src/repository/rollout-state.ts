@@ -1,0 +1,169 @@
+import { readdir, rm } from "node:fs/promises";
+import type { Logger } from "pino";
+import { isModelName } from "@servable/protocol";
+import { errorCode, readIfExists, writeFileAtomic } from "./atomic-file";
+import {
+  formatRolloutRecord,
+  parseRolloutRecord,
+  sameRecord,
+  type RolloutRecord,
+} from "./rollout-record";
+import type { StateLayout } from "./state-layout";
+
+/**
+ * Where the rollout records live (rollout-record.ts): one per model. Like the label state,
+ * the server core reads it again before every version poll (`refresh`), so every server
+ * on a repository routes by the same records, and it keeps the versions a record names
+ * served (`pinnedVersions`). The management API and the guard rails write to it.
+ */
+export interface RolloutState {
+  /** Says where the records are, for logs and errors. */
+  readonly describe: string;
+  /** Reads the records again. */
+  refresh(): Promise<void>;
+  /** The records as last read (or written by this server since). */
+  current(): ReadonlyMap<string, RolloutRecord>;
+  /** Versions kept served whatever the version policy says: the candidate. */
+  pinnedVersions(model: string): readonly number[];
+  write(model: string, record: RolloutRecord): Promise<void>;
+  /** Removes a model's record; false when it had none. */
+  remove(model: string): Promise<boolean>;
+  /**
+   * Writes `next` only while the record is still `expected` as the state holds it now (read
+   * again from the repository): a decision made on a record nobody has changed since.
+   * @returns whether it wrote
+   */
+  replaceIf(model: string, expected: RolloutRecord, next: RolloutRecord): Promise<boolean>;
+}
+
+/** Rollouts of a server without a model repository: they live as long as the process. */
+export class MemoryRolloutState implements RolloutState {
+  readonly describe = "this server's memory (no --model_repository)";
+  readonly #records = new Map<string, RolloutRecord>();
+
+  async refresh(): Promise<void> {}
+
+  current(): ReadonlyMap<string, RolloutRecord> {
+    return this.#records;
+  }
+
+  pinnedVersions(model: string): readonly number[] {
+    const record = this.#records.get(model);
+    return record ? [record.candidate] : [];
+  }
+
+  async write(model: string, record: RolloutRecord): Promise<void> {
+    this.#records.set(model, record);
+  }
+
+  async remove(model: string): Promise<boolean> {
+    return this.#records.delete(model);
+  }
+
+  async replaceIf(model: string, expected: RolloutRecord, next: RolloutRecord): Promise<boolean> {
+    if (!sameRecord(this.#records.get(model), expected)) return false;
+    this.#records.set(model, next);
+    return true;
+  }
+}
+
+/**
+ * Rollouts in the repository state, `.servable/models/<model>/rollout.json`, written whole
+ * through a rename as the label files are: a reader sees the old record or the new one.
+ * A file that does not parse is reported and the model keeps the record last read (a tool
+ * caught mid-write is read again next poll); a removed file ends the rollout.
+ */
+export class RepositoryRolloutState implements RolloutState {
+  readonly describe: string;
+  #records = new Map<string, RolloutRecord>();
+  readonly #warned = new Map<string, string>();
+
+  constructor(
+    private readonly layout: StateLayout,
+    /** A folder on the same volume for the files being written (the staging folder). */
+    private readonly tempDir: () => string,
+    private readonly logger: Logger,
+  ) {
+    this.describe = `the repository state ${layout.modelsDir}`;
+  }
+
+  async refresh(): Promise<void> {
+    const next = new Map<string, RolloutRecord>();
+    for (const model of await listNames(this.layout.modelsDir)) {
+      if (!isModelName(model)) continue;
+      const record = await this.#read(model);
+      if (record) next.set(model, record);
+    }
+    this.#records = next;
+  }
+
+  current(): ReadonlyMap<string, RolloutRecord> {
+    return this.#records;
+  }
+
+  pinnedVersions(model: string): readonly number[] {
+    const record = this.#records.get(model);
+    return record ? [record.candidate] : [];
+  }
+
+  async write(model: string, record: RolloutRecord): Promise<void> {
+    await writeFileAtomic(
+      this.layout.rolloutFile(model),
+      formatRolloutRecord(record),
+      this.tempDir(),
+    );
+    this.#records.set(model, record);
+  }
+
+  async remove(model: string): Promise<boolean> {
+    let removed = true;
+    try {
+      await rm(this.layout.rolloutFile(model));
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+      removed = false;
+    }
+    this.#records.delete(model);
+    return removed;
+  }
+
+  async replaceIf(model: string, expected: RolloutRecord, next: RolloutRecord): Promise<boolean> {
+    const now = await this.#read(model);
+    if (!sameRecord(now, expected)) {
+      if (now) this.#records.set(model, now);
+      else this.#records.delete(model);
+      return false;
+    }
+    await this.write(model, next);
+    return true;
+  }
+
+  /** The model's record; when its file does not parse, the record last read. */
+  async #read(model: string): Promise<RolloutRecord | undefined> {
+    const path = this.layout.rolloutFile(model);
+    const text = await readIfExists(path);
+    if (text === undefined) return undefined;
+    const record = parseRolloutRecord(text);
+    if (typeof record !== "string") {
+      this.#warned.delete(path);
+      return record;
+    }
+    if (this.#warned.get(path) !== record) {
+      this.#warned.set(path, record);
+      this.logger.error(
+        { path },
+        `Rollout file ${path} is not a rollout record (${record}): ${model} keeps the rollout last read`,
+      );
+    }
+    return this.#records.get(model);
+  }
+}
+
+async function listNames(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (error) {
+    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return [];
+    throw error;
+  }
+}
