@@ -13,6 +13,7 @@ import { ExportedDigests } from "./exported-digests";
 import { readScrape, trafficBetween, versionKey, type Scrape } from "./metrics";
 import { ModelEventsWatcher, type PushStatus } from "./model-events";
 import { NetworkError } from "./request";
+import { automaticRollback } from "./rollout-view";
 import { ServerApi, type InferenceMethod, type SignatureMap } from "./server-api";
 import {
   DEFAULT_SETTINGS,
@@ -20,6 +21,8 @@ import {
   type Connection,
   type ExportedVersion,
   type IServableModel,
+  type Notice,
+  type RolloutChange,
   type ServableSettings,
   type ServedModel,
   type TrafficPoint,
@@ -81,6 +84,8 @@ export class ServableModel implements IServableModel {
   readonly #traffic = new Map<string, TrafficPoint[]>();
   readonly #actions = new Map<string, ActionStatus>();
   #selected: ExportedVersion | null = null;
+  #notices: Notice[] = [];
+  #nextNotice = 1;
   /** Refreshes may overlap (poll and on demand): only the newest one's results apply. */
   #refreshes = 0;
   #applied = 0;
@@ -96,6 +101,7 @@ export class ServableModel implements IServableModel {
   readonly #trafficChanged = new Signal<IServableModel, void>(this);
   readonly #actionsChanged = new Signal<IServableModel, void>(this);
   readonly #selectionChanged = new Signal<IServableModel, ExportedVersion | null>(this);
+  readonly #noticesChanged = new Signal<IServableModel, readonly Notice[]>(this);
 
   constructor(options: ServableModelOptions) {
     this.#settings = options.settings ?? DEFAULT_SETTINGS;
@@ -148,6 +154,9 @@ export class ServableModel implements IServableModel {
   get selectedExported(): ExportedVersion | null {
     return this.#selected;
   }
+  get notices(): readonly Notice[] {
+    return this.#notices;
+  }
   get isDisposed(): boolean {
     return this.#disposed;
   }
@@ -172,6 +181,9 @@ export class ServableModel implements IServableModel {
   }
   get selectionChanged(): ISignal<IServableModel, ExportedVersion | null> {
     return this.#selectionChanged;
+  }
+  get noticesChanged(): ISignal<IServableModel, readonly Notice[]> {
+    return this.#noticesChanged;
   }
 
   /** Starts polling and following pushes (when the model was made with `autoStart: false`). */
@@ -279,6 +291,28 @@ export class ServableModel implements IServableModel {
     await this.refresh();
   }
 
+  async setRollout(name: string, change: RolloutChange): Promise<void> {
+    await this.#run(rolloutKey(name), () => this.api.setRollout(name, change));
+    await this.refresh();
+  }
+
+  async promote(name: string): Promise<void> {
+    await this.#run(rolloutKey(name), () => this.api.promote(name));
+    await this.refresh();
+  }
+
+  async rollback(name: string, deleteCandidate: boolean): Promise<void> {
+    await this.#run(rolloutKey(name), () => this.api.rollback(name, deleteCandidate));
+    await this.refresh();
+  }
+
+  dismissNotice(id: number): void {
+    const notices = this.#notices.filter((n) => n.id !== id);
+    if (notices.length === this.#notices.length) return;
+    this.#notices = notices;
+    this.#noticesChanged.emit(notices);
+  }
+
   signatures(name: string, version: string): Promise<SignatureMap> {
     return this.api.signatures(name, version);
   }
@@ -363,10 +397,28 @@ export class ServableModel implements IServableModel {
     this.#pending = stillPending(this.#pending, current, Date.now(), PENDING_MAX_AGE_MS);
     const served = withTransitions(withPendingDeploys(current, this.#pending), this.#histories);
     if (!sameJson(served, this.#served)) {
+      this.#noticeRollbacks(this.#served, served);
       this.#served = served;
       this.#servedChanged.emit(served);
     }
     this.#applyExported(this.#exportedAll);
+  }
+
+  /** A rollout the server rolled back by itself is news: a notice, until dismissed. */
+  #noticeRollbacks(before: readonly ServedModel[], now: readonly ServedModel[]): void {
+    const added: Notice[] = [];
+    for (const model of now) {
+      const was = before.find((m) => m.name === model.name)?.rollout;
+      if (!automaticRollback(was, model.rollout)) continue;
+      added.push({
+        id: this.#nextNotice++,
+        model: model.name,
+        text: `${model.name}: candidate v${model.rollout!.candidate} was rolled back automatically. ${model.rollout!.reason}`,
+      });
+    }
+    if (added.length === 0) return;
+    this.#notices = [...this.#notices, ...added];
+    this.#noticesChanged.emit(this.#notices);
   }
 
   #applyExported(all: ExportedVersion[]): void {
@@ -426,3 +478,4 @@ export const deployKey = (name: string, version: string): string => `deploy:${na
 export const labelKey = (name: string, version: string): string => `label:${name}/${version}`;
 export const unlabelKey = (name: string, label: string): string => `unlabel:${name}/${label}`;
 export const deleteKey = (name: string, version: string): string => `delete:${name}/${version}`;
+export const rolloutKey = (name: string): string => `rollout:${name}`;

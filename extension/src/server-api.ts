@@ -4,13 +4,16 @@ import {
   type ListedModel,
   type ListedVersion,
   type ModelListResponse,
+  type RollbackRequest,
+  type RolloutRequest,
   type SignatureDef,
   type TensorInfo,
   type VersionChangeResponse,
   type VersionState,
 } from "@servable/protocol/wire";
 import { parseJson, requestServer, ServerResponseError, type ServerAddress } from "./request";
-import type { ServedModel, ServedVersion } from "./tokens";
+import { parseRollout } from "./rollout-view";
+import type { RolloutChange, ServedModel, ServedVersion } from "./tokens";
 
 /**
  * The serving server's calls the sidebar makes: TF Serving's REST API, Servable's listing,
@@ -119,6 +122,38 @@ export class ServerApi {
     });
   }
 
+  /** PUT /v1/models/{name}/rollout: starts or changes the rollout. */
+  async setRollout(name: string, change: RolloutChange): Promise<void> {
+    const body: RolloutRequest = {
+      ...(change.candidate !== undefined && { candidate: Number(change.candidate) }),
+      ...(change.share !== undefined && { share: change.share }),
+      ...(change.shadow !== undefined && { shadow: change.shadow }),
+    };
+    await requestServer(this.address(), rolloutPath(name), {
+      method: "PUT",
+      body,
+      authorize: true,
+    });
+  }
+
+  /** POST /v1/models/{name}/rollout:promote */
+  async promote(name: string): Promise<void> {
+    await requestServer(this.address(), `${rolloutPath(name)}:promote`, {
+      method: "POST",
+      authorize: true,
+    });
+  }
+
+  /** POST /v1/models/{name}/rollout:rollback */
+  async rollback(name: string, deleteCandidate: boolean): Promise<void> {
+    const body: RollbackRequest = { delete_candidate: deleteCandidate };
+    await requestServer(this.address(), `${rolloutPath(name)}:rollback`, {
+      method: "POST",
+      body,
+      authorize: true,
+    });
+  }
+
   /** GET /monitoring/prometheus/metrics: Prometheus's text format. */
   async metrics(): Promise<string> {
     return (await requestServer(this.address(), "monitoring/prometheus/metrics")).text;
@@ -129,6 +164,10 @@ export type InferenceMethod = "predict" | "classify" | "regress";
 
 export function versionPath(name: string, version: string): string {
   return `v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
+}
+
+function rolloutPath(name: string): string {
+  return `v1/models/${encodeURIComponent(name)}/rollout`;
 }
 
 function labelPath(name: string, label: string): string {
@@ -144,12 +183,14 @@ export function parseModelList(body: unknown): ServedModel[] {
     if (name === undefined) throw malformed("a listed model has no name");
     const labels = field<ListedModel>(model, "labels");
     const statuses = field<ListedModel>(model, "model_version_status");
+    const rollout = parseRollout(field<ListedModel>(model, "rollout"));
     return {
       name,
       labels: isRecord(labels)
         ? Object.fromEntries(Object.entries(labels).map(([l, v]) => [l, String(v)]))
         : {},
       versions: (Array.isArray(statuses) ? statuses : []).map(parseVersion),
+      ...(rollout && { rollout }),
     };
   });
 }

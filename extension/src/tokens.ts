@@ -73,6 +73,56 @@ export interface ServedModel {
   /** label -> version */
   readonly labels: Readonly<Record<string, string>>;
   readonly versions: readonly ServedVersion[];
+  /** Its rollout, when it has one (docs/rollouts.md). */
+  readonly rollout?: RolloutInfo;
+}
+
+/** One version's requests in a rollout's stats window (this server's). */
+export interface RolloutNumbers {
+  readonly requests: number;
+  readonly requestsPerSecond: number;
+  /** A fraction (0.01 is 1 %). */
+  readonly errorRate: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+/** A model's rollout: a candidate beside `stable`, its share, its shadow, its numbers. */
+export interface RolloutInfo {
+  /** The `stable` version (null: no stable label, so no routing). */
+  readonly stable: string | null;
+  readonly candidate: string;
+  /** Fractions in [0, 1]. */
+  readonly share: number;
+  readonly shadow: number;
+  readonly state: "running" | "rolled_back";
+  /** Why it was rolled back ("" while running); `manual:` when through the API. */
+  readonly reason: string;
+  readonly windowSeconds: number;
+  readonly stableStats: RolloutNumbers;
+  readonly candidateStats: RolloutNumbers;
+  readonly shadowStats: {
+    readonly compared: number;
+    /** Agreeing comparisons / compared (null: none compared). */
+    readonly agreement: number | null;
+    readonly errors: number;
+    readonly dropped: number;
+    readonly maxAbsDiff: number | null;
+  };
+}
+
+/** A change to a rollout (fields left out keep their value). */
+export interface RolloutChange {
+  readonly candidate?: string;
+  readonly share?: number;
+  readonly shadow?: number;
+}
+
+/** Something that happened without the person asking, shown until dismissed. */
+export interface Notice {
+  readonly id: number;
+  readonly model: string;
+  readonly text: string;
 }
 
 /** A version folder found in the workspace's models folder. */
@@ -125,6 +175,8 @@ export interface IServableModel {
   /** Why the models folder could not be read ("" when it could). */
   readonly workspaceProblem: string;
   readonly selectedExported: ExportedVersion | null;
+  /** Automatic rollbacks seen since the sidebar opened, until dismissed. */
+  readonly notices: readonly Notice[];
 
   readonly servedChanged: ISignal<IServableModel, readonly ServedModel[]>;
   readonly exportedChanged: ISignal<IServableModel, readonly ExportedVersion[]>;
@@ -133,6 +185,7 @@ export interface IServableModel {
   readonly trafficChanged: ISignal<IServableModel, void>;
   readonly actionsChanged: ISignal<IServableModel, void>;
   readonly selectionChanged: ISignal<IServableModel, ExportedVersion | null>;
+  readonly noticesChanged: ISignal<IServableModel, readonly Notice[]>;
 
   traffic(name: string, version: string): readonly TrafficPoint[];
   action(key: string): ActionStatus | undefined;
@@ -144,6 +197,13 @@ export interface IServableModel {
   setLabel(name: string, label: string, version: string): Promise<void>;
   removeLabel(name: string, label: string): Promise<void>;
   deleteVersion(name: string, version: string): Promise<void>;
+  /** Starts or changes the model's rollout (action key `rolloutKey(name)`). */
+  setRollout(name: string, change: RolloutChange): Promise<void>;
+  /** The candidate becomes `stable`; the rollout ends. */
+  promote(name: string): Promise<void>;
+  /** The candidate takes no unversioned traffic any more (and is deleted, if asked). */
+  rollback(name: string, deleteCandidate: boolean): Promise<void>;
+  dismissNotice(id: number): void;
   /** The version's signatures (metadata endpoint). */
   signatures(name: string, version: string): Promise<SignatureMap>;
   /** Sends a request body to the version; resolves with the answer's text. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   cpSync,
@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import { promisify } from "node:util";
 import type { Browser, Page, Request } from "playwright-core";
-import { startLab, SYSTEM_PYTHON, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
+import { startLab, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
 import {
   freePort,
   postJson,
@@ -25,6 +25,7 @@ import {
 } from "../support/server-process";
 import { linearVersion } from "../support/model-versions";
 import { launchChromium } from "./browser";
+import { installWheel } from "./install-wheel";
 
 /**
  * The Servable sidebar in a real JupyterLab 4 (the test app on Debian's Jupyter server),
@@ -32,7 +33,6 @@ import { launchChromium } from "./browser";
  * Debian's Chromium. Screenshots go to test-results/extension/.
  */
 
-const EXTENSION = join(ROOT, "extension");
 const DEMO_VERSION = join(ROOT, "server", "demo", "models", "half_plus_two", "1");
 const SHOTS = join(ROOT, "test-results", "extension");
 const TAB = '.jp-SideBar.jp-mod-left li[data-id="servable-sidebar"]';
@@ -85,28 +85,6 @@ const stateOf = (name: string, v: string) =>
   version(name, v)
     .getAttribute("data-state", { timeout: 1000 })
     .catch(() => null);
-
-/** Builds the wheel, installs it under a prefix, and returns that prefix's Jupyter data dir. */
-function installWheel(prefix: string): string {
-  const wheel = execFileSync("bash", [join(EXTENSION, "scripts", "build-wheel.sh")], {
-    encoding: "utf8",
-  }).trim();
-  execFileSync(
-    SYSTEM_PYTHON,
-    ["-m", "pip", "install", "--no-index", "--no-deps", "--prefix", prefix, wheel],
-    {
-      stdio: "pipe",
-      env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: "1" },
-    },
-  );
-  // Debian's pip puts data under <prefix>/local/share; others under <prefix>/share.
-  const candidates = [join(prefix, "local", "share", "jupyter"), join(prefix, "share", "jupyter")];
-  const dataDir = candidates.find((dir) =>
-    existsSync(join(dir, "labextensions", "@servable", "jupyterlab", "package.json")),
-  );
-  assert.ok(dataDir, `the wheel installed no labextension under ${prefix}`);
-  return dataDir;
-}
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });

@@ -4,6 +4,7 @@ import { deployKey } from "../model";
 import type { ExportedVersion, IServableModel, ServedModel } from "../tokens";
 import { formatBytes } from "./format";
 import { useSignals } from "./use-signal";
+import { RolloutRow } from "./RolloutRow";
 import { VersionRow } from "./VersionRow";
 
 export interface ServablePanelProps {
@@ -22,6 +23,7 @@ export function ServablePanel(props: ServablePanelProps) {
     model.trafficChanged,
     model.actionsChanged,
     model.selectionChanged,
+    model.noticesChanged,
   );
   return (
     <div className="jp-Servable-panel">
@@ -56,6 +58,25 @@ export function ServablePanel(props: ServablePanelProps) {
           {model.settings.pollingInterval} s.
         </div>
       )}
+      {model.notices.map((notice) => (
+        <div
+          key={notice.id}
+          className="jp-Servable-banner jp-Servable-notice"
+          role="alert"
+          data-model={notice.model}
+        >
+          <span>{notice.text}</span>
+          <button
+            type="button"
+            className="jp-Servable-icon-button"
+            title="Dismiss"
+            aria-label="Dismiss"
+            onClick={() => model.dismissNotice(notice.id)}
+          >
+            ×
+          </button>
+        </div>
+      ))}
       <section className="jp-Servable-section" aria-label="Served">
         <h3 className="jp-Servable-section-title">Served</h3>
         <ServedList model={model} />
@@ -114,9 +135,11 @@ function ServedList(props: { model: IServableModel }) {
 
 function ModelCard(props: { model: IServableModel; served: ServedModel }) {
   const { served } = props;
+  const available = served.versions.filter((v) => v.state === "AVAILABLE").length;
   return (
     <li className="jp-Servable-model" data-model={served.name}>
       <div className="jp-Servable-model-name">{served.name}</div>
+      {(served.rollout || available >= 2) && <RolloutRow model={props.model} served={served} />}
       <ul className="jp-Servable-versions">
         {served.versions.map((v) => (
           <VersionRow key={v.version} model={props.model} name={served.name} version={v} />

@@ -79,7 +79,7 @@ export function rolloutCardHtml(data: RolloutCardData): string {
       ? `<div style="margin-top:6px"><span style="${MUTED}">shadow</span> ` +
         `${escapeHtml(percent(view.shadow))} of stable's requests · ` +
         `<strong data-agreement="${shadow.agreement ?? ""}">agreement ${escapeHtml(percent(shadow.agreement, 2))}</strong> ` +
-        `of ${shadow.compared} compared · max |Δ| ${shadow.max_abs_diff === null ? "–" : escapeHtml(shadow.max_abs_diff.toExponential(1))} · ` +
+        `of ${shadow.compared} compared · max |Δ| ${shadow.max_abs_diff === null ? "–" : shadow.max_abs_diff === 0 ? "0" : escapeHtml(shadow.max_abs_diff.toExponential(1))} · ` +
         `${shadow.errors} errors · ${shadow.dropped} dropped · p50 ${escapeHtml(milliseconds(shadow.p50_ms))}, p99 ${escapeHtml(milliseconds(shadow.p99_ms))}</div>`
       : "";
   const reason = running
