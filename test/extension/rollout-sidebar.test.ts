@@ -200,6 +200,22 @@ test("Shadow on: both versions' numbers side by side, and the agreement", async 
   await screenshotModel("sidebar-rollout.png");
 });
 
+test("at 1400 x 900, a version card's buttons keep room above its bottom edge", async () => {
+  const gaps = await page
+    .locator(`${PANEL} .jp-Servable-version, ${PANEL} .jp-Servable-rollout`)
+    .evaluateAll((cards) =>
+      cards.map((card) => {
+        const buttons = Array.from(
+          card.querySelectorAll(":scope > .jp-Servable-version-actions button"),
+        );
+        const bottom = Math.max(...buttons.map((b) => b.getBoundingClientRect().bottom));
+        return Math.round(card.getBoundingClientRect().bottom - bottom);
+      }),
+    );
+  assert.ok(gaps.length >= 3, `cards: ${gaps.length}`);
+  for (const gap of gaps) assert.ok(gap >= 6, `gaps below the buttons: ${gaps.join(", ")} px`);
+});
+
 test("the slider moves a running rollout's share once it rests", async () => {
   await page.locator(ROW).locator('input[aria-label="Share of traffic"]').fill("50");
   await until("share 0.5 on the server", async () => (await rolloutOnServer())?.share === 0.5);
