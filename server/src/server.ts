@@ -180,6 +180,7 @@ export async function startServer(
       routers: [events.router, ...(management ? [management.router] : [])],
       rolloutOf: (name) => rollouts.view(name),
       digestOf: (name, version) => digests.of(name, version),
+      resolve: (spec) => resolver.resolve(spec),
     });
     const inference = new HttpInference(lifecycle, codecs, {
       timeoutMs: flags.rest_api_timeout_in_ms,

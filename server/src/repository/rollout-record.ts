@@ -6,7 +6,7 @@ import { own, versionFromJson, type RolloutGuard, type RolloutStateName } from "
  * in memory:
  *
  *   {"candidate": 3, "share": 0.1, "shadow": 0, "state": "running", "reason": "",
- *    "guard": {...}, "updated_at": "...", "updated_by": "<server>"}
+ *    "guard": {...}, "started_at": "...", "updated_at": "...", "updated_by": "<server>"}
  *
  * Only `candidate` is required of a file an operator or a GitOps tool writes: `share` and
  * `shadow` default to 0, `state` to running, a partial `guard` takes the defaults for the
@@ -22,6 +22,8 @@ export interface RolloutRecord {
   readonly reason: string;
   /** The rollout's own guard rails; absent: the server's `--rollout_guard`, if any. */
   readonly guard?: RolloutGuard;
+  /** When this run of the candidate started (a new candidate, or running again after a rollback). */
+  readonly started_at: string;
   readonly updated_at: string;
   readonly updated_by: string;
 }
@@ -118,6 +120,7 @@ export function parseRolloutRecord(text: string): RolloutRecord | string {
     state,
     reason: textField("reason"),
     ...(guard && { guard }),
+    started_at: textField("started_at"),
     updated_at: textField("updated_at"),
     updated_by: textField("updated_by"),
   };
@@ -125,8 +128,20 @@ export function parseRolloutRecord(text: string): RolloutRecord | string {
 
 /** The file's text: one JSON object, its fields in the documented order. */
 export function formatRolloutRecord(record: RolloutRecord): string {
-  const { candidate, share, shadow, state, reason, guard, updated_at, updated_by } = record;
-  return `${JSON.stringify({ candidate, share, shadow, state, reason, guard, updated_at, updated_by })}\n`;
+  const { candidate, share, shadow, state, reason, guard, started_at, updated_at, updated_by } =
+    record;
+  const ordered = {
+    candidate,
+    share,
+    shadow,
+    state,
+    reason,
+    guard,
+    started_at,
+    updated_at,
+    updated_by,
+  };
+  return `${JSON.stringify(ordered)}\n`;
 }
 
 /** Whether two records say the same (the guard's check that nobody changed a rollout meanwhile). */

@@ -3,6 +3,7 @@ import { invalidArgument, notFound, ServingError, type RolloutView } from "@serv
 import type { ServerCore } from "../../core/server-core";
 import { errorBody, sendError, sendJson } from "./error-response";
 import type { ServingMetrics } from "../metrics";
+import type { VersionResolver } from "../inference/version-resolver";
 import { modelMetadataBody } from "../rest/model-metadata";
 import { listModels, modelStatusBody, protobufJson } from "../rest/model-status";
 import { matchStatusRoute } from "../rest/urls";
@@ -17,6 +18,8 @@ export interface RestAppOptions {
   readonly rolloutOf?: (name: string) => RolloutView | undefined;
   /** The versions' content digests, listed by GET /v1/models. */
   readonly digestOf?: (name: string, version: number) => string | undefined;
+  /** How metadata resolves its version (under a rollout, unversioned is stable); default: the core's rule. */
+  readonly resolve?: VersionResolver["resolve"];
 }
 
 /**
@@ -70,7 +73,7 @@ export function createRestApp(
     }
     const { name, version } = route.spec;
     if (route.metadata) {
-      const handle = core.getServableHandle(route.spec);
+      const handle = (options.resolve ?? ((spec) => core.getServableHandle(spec)))(route.spec);
       try {
         sendBody(res, modelMetadataBody(name, handle.id.version, handle.servable.signatures));
       } finally {

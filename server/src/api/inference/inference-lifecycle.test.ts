@@ -16,7 +16,7 @@ import type { ModelSpec } from "../../core/server-core";
 import { ServingMetrics } from "../metrics";
 import { InferenceLifecycle, type InferenceCall, type InferencePlan } from "./inference-lifecycle";
 import { DeadlineQueue } from "./deadline-queue";
-import type { VersionResolver } from "./version-resolver";
+import type { RoutedOutcome, VersionResolver } from "./version-resolver";
 
 beforeEach(() => mock.timers.enable({ apis: ["setTimeout", "Date"], now: 0 }));
 afterEach(() => mock.timers.reset());
@@ -144,4 +144,72 @@ test("metrics label only models the server knows: made-up names share one empty 
   }
   assert.equal(await requestCount(metrics, "", "NOT_FOUND"), 4);
   assert.equal(await requestCount(metrics, "constructor", "NOT_FOUND"), 0);
+});
+
+test("a routed request tells its rollout how it went, with copies of what a shadow run needs", async () => {
+  const outcomes: RoutedOutcome[] = [];
+  const servable: Servable = {
+    signatures: { signature_def: {} },
+    runtime: "test",
+    // A runner on a worker thread takes the inputs' buffers: they are empty here after.
+    run: async (_name, inputs) => {
+      const data = inputs.x!.data as Float32Array;
+      structuredClone(data, { transfer: [data.buffer as ArrayBuffer] });
+      return { y: { dtype: "DT_FLOAT", shape: [1], data: Float32Array.of(7) } };
+    },
+  };
+  const failing: Servable = { ...servable, run: () => Promise.reject(new Error("broken")) };
+  let current = servable;
+  const harness = { id: { name: "m", version: 3 }, release: () => undefined };
+  const resolve = () => new ServableHandle(harness as unknown as LoaderHarness, current);
+  const resolver: VersionResolver = {
+    resolve,
+    route: () => ({
+      handle: resolve(),
+      routed: { shadowed: true, finish: (outcome) => outcomes.push(outcome) },
+    }),
+    knows: () => true,
+  };
+  const lifecycle = new InferenceLifecycle(
+    resolver,
+    new ServingMetrics(),
+    pino({ level: "silent" }),
+  );
+  const call = () =>
+    predict({
+      decode: () => ({
+        signatureName: "serving_default",
+        inputs: { x: { dtype: "DT_FLOAT", shape: [1], data: Float32Array.of(5) } },
+      }),
+    });
+  assert.equal(await lifecycle.infer(call()), "3:7");
+  const [ok] = outcomes;
+  assert.equal(ok!.status, "OK");
+  assert.deepEqual(
+    ok!.shadow!.inputs.x!.data,
+    Float32Array.of(5),
+    "a copy the runner did not take",
+  );
+  assert.deepEqual(ok!.shadow!.outputs.y!.data, Float32Array.of(7));
+  assert.equal(ok!.failedWhileRunning, false);
+
+  current = failing;
+  await assert.rejects(lifecycle.infer(call()), { code: "UNKNOWN" });
+  assert.equal(outcomes[1]!.failedWhileRunning, true);
+  assert.equal(outcomes[1]!.shadow, undefined, "nothing to compare");
+
+  await assert.rejects(
+    lifecycle.infer(
+      predict({
+        decode: () => {
+          throw invalidArgument("bad body");
+        },
+      }),
+    ),
+    { code: "INVALID_ARGUMENT" },
+  );
+  assert.deepEqual(
+    [outcomes[2]!.status, outcomes[2]!.failedWhileRunning],
+    ["INVALID_ARGUMENT", false],
+  );
 });

@@ -77,8 +77,9 @@ export interface RolloutsOptions {
 }
 
 type Role = "stable" | "candidate";
+type Stamps = "started_at" | "updated_at" | "updated_by";
 
-/** One rollout's windows on this server, started again with each new candidate or restart. */
+/** One run's windows on this server (a run: a candidate from its start to its end or rollback). */
 class RolloutTraffic {
   readonly stable: SlidingWindow;
   readonly candidate: SlidingWindow;
@@ -86,9 +87,9 @@ class RolloutTraffic {
   lastJudged = -Infinity;
 
   constructor(
-    readonly candidateVersion: number,
+    /** The run's candidate and start. */
+    readonly run: string,
     readonly windowMs: number,
-    public state: RolloutRecord["state"],
     now: () => number,
   ) {
     this.stable = new SlidingWindow(windowMs, now);
@@ -200,11 +201,22 @@ export class Rollouts implements TrafficSplit {
     };
   }
 
-  /** Writes a model's record (stamped) and has the core read the state again. */
-  async write(name: string, record: Omit<RolloutRecord, "updated_at" | "updated_by">) {
-    const stamped = this.stamp(record);
+  /**
+   * Writes a model's record (stamped) and has the core read the state again. A running
+   * record goes on with the run it continues (same candidate, running before), else starts
+   * a new one, and with it new stats.
+   */
+  async write(name: string, record: Omit<RolloutRecord, Stamps>): Promise<RolloutRecord> {
+    const before = this.record(name);
+    const continues =
+      before?.state === "running" &&
+      record.state === "running" &&
+      before.candidate === record.candidate;
+    const stamped = this.stamp({
+      ...record,
+      started_at: continues ? before.started_at : this.#wallClock().toISOString(),
+    });
     await this.#state.write(name, stamped);
-    this.#trafficFor(name, stamped);
     await this.#core.refreshLabels();
     return stamped;
   }
@@ -319,6 +331,7 @@ export class Rollouts implements TrafficSplit {
     if (failed && !outcome.failedWhileRunning && !SERVER_FAULTS.has(outcome.status)) return;
     const record = this.record(name);
     if (!record || record.candidate !== routedBy.candidate) return;
+    if (record.started_at !== routedBy.started_at) return;
     const traffic = this.#trafficFor(name, record);
     traffic[role].record({ error: failed, latencyMs: failed ? undefined : outcome.latencyMs });
     if (role === "candidate") this.#judge(name, failed);
@@ -378,20 +391,15 @@ export class Rollouts implements TrafficSplit {
     );
   }
 
-  /** The rollout's windows, new when its candidate, window or run (a restart) is new. */
+  /** The run's windows, new with each run (and when the guard's window changes). */
   #trafficFor(name: string, record: RolloutRecord): RolloutTraffic {
     const windowMs = (this.guardOf(record)?.window_seconds ?? DEFAULT_WINDOW_SECONDS) * 1000;
+    const run = `${record.candidate} ${record.started_at}`;
     let traffic = this.#traffic.get(name);
-    if (
-      !traffic ||
-      traffic.candidateVersion !== record.candidate ||
-      traffic.windowMs !== windowMs ||
-      (traffic.state === "rolled_back" && record.state === "running")
-    ) {
-      traffic = new RolloutTraffic(record.candidate, windowMs, record.state, this.#now);
+    if (!traffic || traffic.run !== run || traffic.windowMs !== windowMs) {
+      traffic = new RolloutTraffic(run, windowMs, this.#now);
       this.#traffic.set(name, traffic);
     }
-    traffic.state = record.state;
     return traffic;
   }
 }

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { call } from "../support/management-client";
+import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import {
+  affineVersion,
+  metricValue,
+  MONITORING_CONFIG,
+  oneRowVersion,
+  predictRows,
+  repositoryWith,
+  rolloutView,
+} from "./rollout-support";
+
+/**
+ * The guard rails through a real server. Version 2 of "hp", the candidate, fails while
+ * running every request of two rows (a model bug), and clients send one or two rows at
+ * random: the candidate fails on half of its requests. The rollout's guard must roll it
+ * back within its window, and from then on no client request may fail.
+ */
+const token = "guard-token";
+const WINDOW_SECONDS = 30;
+const MIN_REQUESTS = 10;
+let work: string;
+let repository: string;
+let server: ServerProcess;
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "servable-rollout-guard-"));
+  repository = join(work, "repository");
+  await repositoryWith(
+    repository,
+    "hp",
+    { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => oneRowVersion(dir, 0.5, 3) },
+    1,
+  );
+  await writeFile(join(work, "monitoring.config"), MONITORING_CONFIG);
+  server = await startServer(
+    [
+      `--model_repository=${repository}`,
+      `--monitoring_config_file=${join(work, "monitoring.config")}`,
+    ],
+    { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, "runtime") } },
+  );
+});
+after(async () => {
+  await server?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+test("the candidate answers one row and fails on two, while stable answers both", async () => {
+  assert.deepEqual((await predictRows(server.url, "hp/versions/2", [4])).ys, [5]);
+  const failed = await predictRows(server.url, "hp/versions/2", [4, 6]);
+  assert.equal(failed.status, 400);
+  assert.match(failed.error!, /[Ss]ize/);
+  assert.deepEqual((await predictRows(server.url, "hp/versions/1", [4, 6])).ys, [4, 5]);
+});
+
+test("a candidate failing on half of its requests is rolled back within the window; then no request fails", async () => {
+  const put = await call(server.url, "PUT", "/v1/models/hp/rollout", token, {
+    candidate: 2,
+    share: 0.5,
+    guard: {
+      window_seconds: WINDOW_SECONDS,
+      min_requests: MIN_REQUESTS,
+      max_error_rate_increase: 0.2,
+    },
+  });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+
+  let candidateRequests = 0;
+  let firstFailure: number | undefined;
+  const failures: string[] = [];
+  const deadline = Date.now() + WINDOW_SECONDS * 1000;
+  for (let i = 0; ; i++) {
+    const rows = Math.random() < 0.5 ? [i % 10] : [i % 10, (i % 10) + 1];
+    const answer = await predictRows(server.url, "hp", rows);
+    if (answer.version === 2) candidateRequests++;
+    if (answer.status !== 200) {
+      firstFailure ??= Date.now();
+      failures.push(`v${answer.version} ${rows.length} rows: ${answer.status}`);
+    }
+    if ((await rolloutView(server.url, "hp"))!.state === "rolled_back") break;
+    assert.ok(Date.now() < deadline, `not rolled back within ${WINDOW_SECONDS} s`);
+  }
+  const view = (await rolloutView(server.url, "hp"))!;
+  assert.deepEqual([view.state, view.share, view.shadow], ["rolled_back", 0, 0]);
+  assert.match(view.reason, /^error_rate: candidate 2 failed \d+ of \d+ requests/);
+  assert.ok(
+    candidateRequests >= MIN_REQUESTS && candidateRequests <= MIN_REQUESTS + 2,
+    `rolled back after ${candidateRequests} candidate requests`,
+  );
+  assert.ok(firstFailure !== undefined && Date.now() - firstFailure < WINDOW_SECONDS * 1000);
+  assert.ok(
+    failures.every((f) => f.startsWith("v2 2 rows")),
+    `only the candidate's two-row requests failed: ${failures.join("; ")}`,
+  );
+  // The rollback is written to the repository state, for every server on it.
+  const record = await waitFor(async () => {
+    const file = join(repository, ".servable", "models", "hp", "rollout.json");
+    const written = JSON.parse(await readFile(file, "utf8")) as { state: string; reason: string };
+    return written.state === "rolled_back" ? written : undefined;
+  }, 5000);
+  assert.equal(record.reason, view.reason);
+  assert.equal(
+    await metricValue(
+      server.url,
+      ":servable:rollout:rollbacks",
+      'model_name="hp",reason="error_rate"',
+    ),
+    1,
+  );
+
+  for (let i = 0; i < 300; i++) {
+    const rows = i % 2 === 0 ? [i % 10] : [i % 10, (i % 10) + 1];
+    const answer = await predictRows(server.url, "hp", rows);
+    assert.deepEqual(
+      [answer.status, answer.version, answer.ys],
+      [200, 1, rows.map((x) => 0.5 * x + 2)],
+    );
+  }
+});

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { call } from "../support/management-client";
+import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import { affineVersion, predictRows, repositoryWith, rolloutView } from "./rollout-support";
+
+/**
+ * Two servers on one repository route alike: a rollout set through A reaches B within two
+ * poll intervals, the same routing keys land on the same versions on both, and a rollback
+ * through B is followed by A.
+ */
+const token = "replicas-token";
+const POLL_SECONDS = 1;
+const expected = (version: number, x: number) => 0.5 * x + (version === 1 ? 2 : 3);
+let work: string;
+let a: ServerProcess;
+let b: ServerProcess;
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "servable-rollout-replicas-"));
+  const repository = join(work, "repository");
+  await repositoryWith(
+    repository,
+    "hp",
+    { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => affineVersion(dir, 0.5, 3) },
+    1,
+  );
+  const start = (name: string) =>
+    startServer(
+      [`--model_repository=${repository}`, `--file_system_poll_wait_seconds=${POLL_SECONDS}`],
+      { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, `runtime-${name}`) } },
+    );
+  [a, b] = await Promise.all([start("A"), start("B")]);
+});
+after(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await rm(work, { recursive: true, force: true });
+});
+
+test("a rollout set through one server is followed by the other within two polls", async () => {
+  const started = Date.now();
+  const put = await call(a.url, "PUT", "/v1/models/hp/rollout", token, {
+    candidate: 2,
+    share: 0.3,
+  });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+  const seen = await waitFor(async () => {
+    const view = await rolloutView(b.url, "hp");
+    return view?.share === 0.3 ? view : undefined;
+  }, 10_000);
+  const ms = Date.now() - started;
+  assert.ok(ms <= 2 * POLL_SECONDS * 1000, `B followed after ${ms} ms`);
+  assert.deepEqual([seen.stable, seen.candidate, seen.updated_at], [1, 2, put.json.updated_at]);
+});
+
+test("the same routing keys land on the same versions on both servers", async () => {
+  let onCandidate = 0;
+  for (let k = 0; k < 300; k++) {
+    const key = `session-${k}`;
+    const [onA, onB] = await Promise.all([
+      predictRows(a.url, "hp", [k], key),
+      predictRows(b.url, "hp", [k], key),
+    ]);
+    assert.equal(onA.version, onB.version, `key ${key}: A ${onA.version}, B ${onB.version}`);
+    assert.deepEqual([onA.ys, onB.ys], [[expected(onA.version, k)], [expected(onB.version, k)]]);
+    if (onA.version === 2) onCandidate++;
+  }
+  assert.ok(onCandidate > 50 && onCandidate < 130, `${onCandidate} of 300 keys on the candidate`);
+});
+
+test("a rollback through one server is followed by the other", async () => {
+  const rolledBack = await call(b.url, "POST", "/v1/models/hp/rollout:rollback", token);
+  assert.equal(rolledBack.status, 200);
+  await waitFor(async () =>
+    (await rolloutView(a.url, "hp"))?.state === "rolled_back" ? true : undefined,
+  );
+  for (let x = 0; x < 50; x++) {
+    const answer = await predictRows(a.url, "hp", [x], `session-${x}`);
+    assert.deepEqual([answer.version, answer.ys], [1, [expected(1, x)]]);
+  }
+});

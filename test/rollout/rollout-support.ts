@@ -1,0 +1,193 @@
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import type { RolloutView } from "@servable/protocol";
+import { installVersion } from "../support/model-versions";
+import { ROOT } from "../support/server-process";
+
+/**
+ * What the rollout tests share: model versions that answer differently (so an answer tells
+ * which version gave it), one that fails on some requests, a repository laid out with a
+ * `stable` label, and clients that send unversioned requests and read the version header.
+ */
+const DEMO_VERSION = join(ROOT, "server", "demo", "models", "half_plus_two", "1");
+const SHARD = "group1-shard1of1.bin";
+
+/** The demo half_plus_two graph answering y = a·x + b on serving_default. */
+export async function affineVersion(dir: string, a: number, b: number): Promise<void> {
+  await cp(DEMO_VERSION, dir, { recursive: true });
+  await writeFile(join(dir, SHARD), Buffer.from(Float32Array.of(a, b, 3, 0.5, 3).buffer));
+}
+
+/**
+ * y = a·x + b reshaped to [1, 1]: it answers requests of one instance and fails, while
+ * running, on requests of two (a model bug that only some traffic finds).
+ */
+export async function oneRowVersion(dir: string, a: number, b: number): Promise<void> {
+  await affineVersion(dir, a, b);
+  const path = join(dir, "model.json");
+  const model = JSON.parse(await readFile(path, "utf8")) as {
+    modelTopology: { node: { name: string; op: string; input?: string[]; attr?: object }[] };
+    weightsManifest: { weights: object[] }[];
+  };
+  const y = model.modelTopology.node.find((n) => n.name === "y")!;
+  y.name = "y_sum";
+  model.modelTopology.node.push(
+    {
+      name: "one_row",
+      op: "Const",
+      attr: {
+        dtype: { type: "DT_INT32" },
+        value: { tensor: { dtype: "DT_INT32", tensorShape: { dim: [{ size: "2" }] } } },
+      },
+    },
+    {
+      name: "y",
+      op: "Reshape",
+      input: ["y_sum", "one_row"],
+      attr: { T: { type: "DT_FLOAT" }, Tshape: { type: "DT_INT32" } },
+    },
+  );
+  model.weightsManifest[0]!.weights.push({ name: "one_row", shape: [2], dtype: "int32" });
+  await writeFile(path, JSON.stringify(model));
+  const weights = Buffer.concat([
+    Buffer.from(Float32Array.of(a, b, 3, 0.5, 3).buffer),
+    Buffer.from(Int32Array.of(1, 1).buffer),
+  ]);
+  await writeFile(join(dir, SHARD), weights);
+}
+
+/** A repository with `model`'s versions made by `make`, and its `stable` label set to `stable`. */
+export async function repositoryWith(
+  repository: string,
+  model: string,
+  versions: Record<number, (dir: string) => Promise<void>>,
+  stable: number,
+): Promise<void> {
+  for (const [version, make] of Object.entries(versions)) {
+    await installVersion(join(repository, model), Number(version), make);
+  }
+  const labels = join(repository, ".servable", "models", model, "labels");
+  await mkdir(labels, { recursive: true });
+  await writeFile(join(labels, "stable.json"), `${JSON.stringify({ version: stable })}\n`);
+}
+
+export interface Answered {
+  status: number;
+  /** X-Servable-Version, as a number (NaN when absent). */
+  version: number;
+  /** predictions[i][0] of a 200. */
+  ys: number[];
+  error?: string;
+}
+
+/** A REST predict of `xs` (one instance each) on `path` (`m`, `m/versions/1`, `m/labels/l`). */
+export async function predictRows(
+  url: string,
+  path: string,
+  xs: readonly number[],
+  routingKey?: string,
+): Promise<Answered> {
+  const res = await fetch(`${url}/v1/models/${path}:predict`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      ...(routingKey !== undefined && { "X-Servable-Routing-Key": routingKey }),
+    },
+    body: JSON.stringify({ instances: xs.map((x) => [x]) }),
+  });
+  const body = (await res.json()) as { predictions?: number[][]; error?: string };
+  return {
+    status: res.status,
+    version: Number(res.headers.get("x-servable-version")),
+    ys: body.predictions?.map((row) => row[0]!) ?? [],
+    error: body.error,
+  };
+}
+
+/** Runs `count` calls of `one` with `concurrency` of them in flight. */
+export async function inParallel(
+  count: number,
+  concurrency: number,
+  one: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await one(next++);
+    }),
+  );
+}
+
+export async function rolloutView(url: string, model: string): Promise<RolloutView | undefined> {
+  const res = await fetch(`${url}/v1/models/${model}/rollout`);
+  if (res.status === 404) return undefined;
+  return (await res.json()) as RolloutView;
+}
+
+/** A counter's value in the Prometheus text (0 when the line is absent). */
+export async function metricValue(url: string, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${url}/monitoring/prometheus/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}}`));
+  return line === undefined ? 0 : Number(line.split(" ").pop());
+}
+
+export const MONITORING_CONFIG =
+  'prometheus_config { enable: true, path: "/monitoring/prometheus/metrics" }\n';
+
+/** TF Serving's PredictionService client (the gRPC API). */
+export type GrpcClient = grpc.Client &
+  Record<
+    string,
+    (
+      req: unknown,
+      metadata: grpc.Metadata,
+      cb: (e: grpc.ServiceError | null, r: unknown) => void,
+    ) => void
+  >;
+
+export function predictionClient(port: number): GrpcClient {
+  const definition = grpc.loadPackageDefinition(
+    protoLoader.loadSync("tensorflow_serving.proto", {
+      keepCase: true,
+      longs: String,
+      enums: String,
+      defaults: false,
+      oneofs: true,
+      includeDirs: [join(ROOT, "protocol", "protos")],
+    }),
+  );
+  const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
+  return new (serving.PredictionService as grpc.ServiceClientConstructor)(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as GrpcClient;
+}
+
+/** A gRPC Predict of one x, unversioned, with the routing key as metadata; the version and y. */
+export function grpcPredict(
+  client: GrpcClient,
+  model: string,
+  x: number,
+  routingKey?: string,
+): Promise<{ version: number; y: number }> {
+  const metadata = new grpc.Metadata();
+  if (routingKey !== undefined) metadata.set("x-servable-routing-key", routingKey);
+  const request = {
+    model_spec: { name: model },
+    inputs: {
+      x: { dtype: "DT_FLOAT", tensor_shape: { dim: [{ size: 1 }, { size: 1 }] }, float_val: [x] },
+    },
+  };
+  return new Promise((resolve, reject) =>
+    client.Predict!(request, metadata, (error, response) => {
+      if (error) return reject(error);
+      const r = response as {
+        model_spec: { version: { value: string } };
+        outputs: { y: { float_val: number[] } };
+      };
+      resolve({ version: Number(r.model_spec.version.value), y: r.outputs.y.float_val[0]! });
+    }),
+  );
+}
