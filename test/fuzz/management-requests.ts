@@ -7,8 +7,8 @@ import { anyJsonText, mostly, nameText, numberText, PROTOTYPE_NAMES, quote } fro
 
 /**
  * Management API calls (docs/management-api.md), all with the token unless said otherwise:
- * uploads (multipart bodies whole, cut short, with odd paths and model files), labels and
- * deletes, on scratch models and names that are JavaScript internals. The seed models are
+ * uploads (multipart bodies whole, cut short, with odd paths and model files), labels,
+ * deletes and rollouts, on scratch models and names that are JavaScript internals. The seed models are
  * labelled but never uploaded to or deleted, so that their answers must stay the same.
  */
 export interface ManagementRequest extends HttpRequest {
@@ -223,12 +223,63 @@ const deleteVersion: fc.Arbitrary<ManagementRequest> = fc
     withToken: true,
   }));
 
+/** Rollout calls (docs/rollouts.md): starts, changes, promotes, rollbacks and ends, bodies good and bad. */
+const rolloutCall: fc.Arbitrary<ManagementRequest> = fc
+  .record({
+    name: labelledModel,
+    call: fc.constantFrom<[method: string, action: string]>(
+      ["PUT", ""],
+      ["POST", ":promote"],
+      ["POST", ":rollback"],
+      ["DELETE", ""],
+      ["GET", ""],
+    ),
+    body: fc.oneof(
+      {
+        arbitrary: fc
+          .record({
+            candidate: fc.constantFrom(1, 2, 3),
+            share: fc.constantFrom(0, 0.5, 1),
+            shadow: fc.constantFrom(0, 1),
+          })
+          .map((r) => JSON.stringify(r)),
+        weight: 4,
+      },
+      {
+        arbitrary: fc.constantFrom(
+          "",
+          "{",
+          "[]",
+          '{"candidate": "2", "stable": "1"}',
+          '{"candidate": 2, "share": 2}',
+          '{"candidate": 2, "guard": {"min_requests": 0.5}}',
+          '{"candidate": 2, "guard": null}',
+          '{"candidate": 2, "guard": {"__proto__": {"window_seconds": 0}}}',
+          '{"__proto__": {"candidate": 1}}',
+          '{"delete_candidate": true}',
+          '{"delete_candidate": "yes"}',
+        ),
+        weight: 3,
+      },
+      { arbitrary: anyJsonText.map((v) => `{"candidate": ${v}, "share": ${v}}`), weight: 1 },
+    ),
+  })
+  .map(({ name, call: [method, action], body }) => ({
+    kind: `rollout/${method.toLowerCase()}${action}`,
+    method,
+    path: `/v1/models/${name}/rollout${action}`,
+    headers: { "Content-Type": "application/json" },
+    body: method === "GET" || method === "DELETE" ? Buffer.alloc(0) : Buffer.from(body),
+    withToken: true,
+  }));
+
 export function managementRequest(): fc.Arbitrary<ManagementRequest> {
   const call = fc.oneof(
     { arbitrary: upload, weight: 4 },
     { arbitrary: setLabel, weight: 3 },
     { arbitrary: deleteLabel, weight: 2 },
     { arbitrary: deleteVersion, weight: 2 },
+    { arbitrary: rolloutCall, weight: 2 },
   );
   return fc
     .tuple(call, mostly(fc.constant(true), fc.constant(false), 15))

@@ -1,16 +1,25 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { call } from "../support/management-client";
 import { startServer, waitFor, type ServerProcess } from "../support/server-process";
-import { affineVersion, predictRows, repositoryWith, rolloutView } from "./rollout-support";
+import {
+  affineVersion,
+  metricValue,
+  MONITORING_CONFIG,
+  oneRowVersion,
+  predictRows,
+  repositoryWith,
+  rolloutView,
+} from "./rollout-support";
 
 /**
  * Two servers on one repository route alike: a rollout set through A reaches B within two
- * poll intervals, the same routing keys land on the same versions on both, and a rollback
- * through B is followed by A.
+ * poll intervals, the same routing keys land on the same versions on both, a rollback
+ * through B is followed by A, and when both see a candidate fail, one of them writes the
+ * rollback and the other follows it.
  */
 const token = "replicas-token";
 const POLL_SECONDS = 1;
@@ -28,9 +37,20 @@ before(async () => {
     { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => affineVersion(dir, 0.5, 3) },
     1,
   );
+  await repositoryWith(
+    repository,
+    "flaky",
+    { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => oneRowVersion(dir, 0.5, 3) },
+    1,
+  );
+  await writeFile(join(work, "monitoring.config"), MONITORING_CONFIG);
   const start = (name: string) =>
     startServer(
-      [`--model_repository=${repository}`, `--file_system_poll_wait_seconds=${POLL_SECONDS}`],
+      [
+        `--model_repository=${repository}`,
+        `--file_system_poll_wait_seconds=${POLL_SECONDS}`,
+        `--monitoring_config_file=${join(work, "monitoring.config")}`,
+      ],
       { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, `runtime-${name}`) } },
     );
   [a, b] = await Promise.all([start("A"), start("B")]);
@@ -80,5 +100,48 @@ test("a rollback through one server is followed by the other", async () => {
   for (let x = 0; x < 50; x++) {
     const answer = await predictRows(a.url, "hp", [x], `session-${x}`);
     assert.deepEqual([answer.version, answer.ys], [1, [expected(1, x)]]);
+  }
+});
+
+test("both servers judge a failing candidate; one writes the rollback, both follow it", async () => {
+  const put = await call(a.url, "PUT", "/v1/models/flaky/rollout", token, {
+    candidate: 2,
+    share: 1,
+    guard: { min_requests: 5, max_error_rate_increase: 0.5 },
+  });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+  await waitFor(async () => ((await rolloutView(b.url, "flaky"))?.share === 1 ? true : undefined));
+  // Two rows: the candidate fails on every one, on both servers at once.
+  const drive = async (server: ServerProcess) => {
+    for (let i = 0; i < 200; i++) {
+      if ((await rolloutView(server.url, "flaky"))!.state === "rolled_back") return;
+      await predictRows(server.url, "flaky", [1, 2]);
+    }
+  };
+  await Promise.all([drive(a), drive(b)]);
+  const [onA, onB] = await waitFor(async () => {
+    const views = await Promise.all([rolloutView(a.url, "flaky"), rolloutView(b.url, "flaky")]);
+    return views.every((v) => v?.state === "rolled_back") ? views : undefined;
+  });
+  assert.match(onA!.reason, /^error_rate: candidate 2 failed/);
+  const rollbacks = async (server: ServerProcess) =>
+    metricValue(
+      server.url,
+      ":servable:rollout:rollbacks",
+      'model_name="flaky",reason="error_rate"',
+    );
+  const [byA, byB] = await waitFor(async () => {
+    const counts = [await rollbacks(a), await rollbacks(b)];
+    return counts[0]! + counts[1]! > 0 ? counts : undefined;
+  });
+  assert.equal(byA! + byB!, 1, `A wrote ${byA}, B wrote ${byB}`);
+  await waitFor(async () =>
+    (await rolloutView(byA ? b.url : a.url, "flaky"))?.reason === (byA ? onA : onB)!.reason
+      ? true
+      : undefined,
+  );
+  for (const server of [a, b]) {
+    const answer = await predictRows(server.url, "flaky", [1, 2]);
+    assert.deepEqual([answer.status, answer.version], [200, 1]);
   }
 });

@@ -9,6 +9,7 @@ import { startServer, waitFor, type ServerProcess } from "../support/server-proc
 import {
   affineVersion,
   metricValue,
+  oneRowVersion,
   MONITORING_CONFIG,
   predictRows,
   repositoryWith,
@@ -19,7 +20,9 @@ import {
  * Shadow traffic through a real server, every stable request shadowed (shadow 1, share 0):
  *   "same": the candidate is stable's twin -> agreement 100 %;
  *   "diff": stable y = 0.5x + 2, candidate y = x, which agree at x = 4 only -> of 30 requests
- *           at x = 4 and 70 elsewhere, exactly 30 agree.
+ *           at x = 4 and 70 elsewhere, exactly 30 agree;
+ *   "broken": the candidate fails on requests of two rows -> its shadow runs fail, its guard
+ *           rolls it back, and no client sees an error.
  * Clients always get stable's answer.
  */
 const token = "shadow-token";
@@ -32,6 +35,12 @@ before(async () => {
   const stable = (dir: string) => affineVersion(dir, 0.5, 2);
   await repositoryWith(repository, "same", { 1: stable, 2: stable }, 1);
   await repositoryWith(repository, "diff", { 1: stable, 2: (dir) => affineVersion(dir, 1, 0) }, 1);
+  await repositoryWith(
+    repository,
+    "broken",
+    { 1: stable, 2: (dir) => oneRowVersion(dir, 0.5, 2) },
+    1,
+  );
   await writeFile(join(work, "monitoring.config"), MONITORING_CONFIG);
   server = await startServer(
     [
@@ -152,4 +161,29 @@ test("classify agrees on the top class even when the scores differ", async () =>
   );
   assert.equal(agreed, 40, "the 30 predicts at x = 4 and the 10 classifies");
   assert.equal(shadow.agreement, Math.round((40 / 110) * 1e4) / 1e4);
+});
+
+test("shadow runs that fail never reach the client; the guard rolls the candidate back on them", async () => {
+  const put = await call(server.url, "PUT", "/v1/models/broken/rollout", token, {
+    candidate: 2,
+    share: 0,
+    shadow: 1,
+    guard: { min_requests: 10, max_error_rate_increase: 0.5 },
+  });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+  let sent = 0;
+  for (; sent < 200; sent++) {
+    const view = (await rolloutView(server.url, "broken"))!;
+    if (view.state === "rolled_back") break;
+    const answer = await predictRows(server.url, "broken", [sent, sent + 1]);
+    assert.deepEqual(
+      [answer.status, answer.version, answer.ys],
+      [200, 1, [0.5 * sent + 2, 0.5 * (sent + 1) + 2]],
+    );
+  }
+  const view = (await rolloutView(server.url, "broken"))!;
+  assert.equal(view.state, "rolled_back", `still running after ${sent} requests`);
+  assert.match(view.reason, /^error_rate: candidate 2 failed \d+ of \d+ shadow runs/);
+  assert.ok(view.stats.shadow.errors >= 10);
+  assert.equal(view.stats.stable.errors, 0);
 });

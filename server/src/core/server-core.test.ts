@@ -7,7 +7,8 @@ import pino from "pino";
 import { ServingError } from "@servable/protocol";
 import type { ModelConfig } from "../config/model-server-config";
 import { MemoryLabelState } from "../repository/label-state";
-import { ServerCore, type ModelSpec } from "./server-core";
+import { MemoryRolloutState } from "../repository/rollout-state";
+import { ServerCore, type ModelSpec, type PinnedVersionState } from "./server-core";
 import { testAdapter, VALUE_FILE } from "../testing/test-adapter";
 
 let root: string;
@@ -26,6 +27,7 @@ function core(
   configs: ModelConfig[],
   labelState = new MemoryLabelState(),
   manager = { maxNumLoadRetries: 0, loadRetryIntervalMs: 1 },
+  pinnedState?: PinnedVersionState,
 ): ServerCore {
   const logger = pino({ level: "silent" });
   return new ServerCore({
@@ -35,6 +37,7 @@ function core(
       read: async () => configs,
     },
     labelState,
+    pinnedState,
     fileSystemPollWaitSeconds: 0,
     manager,
     adapter: testAdapter,
@@ -175,6 +178,35 @@ test("labels of the label state resolve, keep their versions served, and follow 
       servingError("INVALID_ARGUMENT", "Unrecognized servable version label: stable"),
     );
     assert.equal(server.modelStatus("followed", 2)[0]!.state, "END");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("versions the pinned state names (a rollout's candidate) stay served, read before each poll", async () => {
+  for (const v of [1, 2, 3]) await writeVersion("pinned", v, String(v * 10));
+  const rollouts = new MemoryRolloutState();
+  const record = {
+    share: 0,
+    shadow: 0,
+    state: "rolled_back" as const,
+    reason: "",
+    started_at: "",
+    updated_at: "",
+    updated_by: "",
+  };
+  await rollouts.write("pinned", { ...record, candidate: 2 });
+  const server = core([config("pinned")], new MemoryLabelState(), undefined, rollouts);
+  await server.start();
+  await server.pollNow();
+  try {
+    assert.equal(await answer(server, { name: "pinned", version: 2 }), 20);
+    assert.equal(await answer(server, { name: "pinned" }), 30);
+    assert.throws(() => server.modelStatus("pinned", 1), { code: "NOT_FOUND" }, "never loaded");
+
+    await rollouts.remove("pinned");
+    await server.pollNow();
+    assert.equal(server.modelStatus("pinned", 2)[0]!.state, "END", "no longer named: unloaded");
   } finally {
     await server.stop();
   }

@@ -98,21 +98,48 @@ test("replaceIf writes only over the record it was given, on every server", asyn
   const changed = record({ share: 0.5, updated_at: "2026-12-02T10:01:00.000Z" });
   await a.state.write("iris", changed);
   const rolledBack = record({ share: 0, state: "rolled_back", reason: "error_rate: ..." });
-  assert.equal(await b.state.replaceIf("iris", running, rolledBack), false);
+  assert.equal(await b.state.replaceIf("iris", running, rolledBack), "changed");
   assert.deepEqual(b.state.current().get("iris"), changed, "B now holds what it found");
-  assert.equal(await b.state.replaceIf("iris", changed, rolledBack), true);
+  assert.equal(await b.state.replaceIf("iris", changed, rolledBack), "written");
   await a.state.refresh();
   assert.deepEqual(a.state.current().get("iris"), rolledBack);
   // The same verdict from A afterwards writes nothing.
-  assert.equal(await a.state.replaceIf("iris", changed, rolledBack), false);
+  assert.equal(await a.state.replaceIf("iris", changed, rolledBack), "changed");
+});
+
+test("servers deciding on the same record at once: exactly one writes", async () => {
+  const repository = join(work, "decide");
+  const servers = await Promise.all([1, 2, 3, 4].map(() => server(repository)));
+  const running = record();
+  await servers[0]!.state.write("iris", running);
+  await Promise.all(servers.map((s) => s.state.refresh()));
+  const wrote = await Promise.all(
+    servers.map((s, i) =>
+      s.state.replaceIf("iris", running, record({ state: "rolled_back", reason: `by ${i}` })),
+    ),
+  );
+  assert.deepEqual(
+    [...wrote].sort(),
+    ["taken", "taken", "taken", "written"],
+    `outcomes: ${wrote.join(", ")}`,
+  );
+  await servers[1]!.state.refresh();
+  assert.equal(servers[1]!.state.current().get("iris")!.reason, `by ${wrote.indexOf("written")}`);
+  // Ending the rollout clears its decisions: the same record started again may be judged again.
+  await servers[0]!.state.remove("iris");
+  await servers[0]!.state.write("iris", running);
+  assert.equal(await servers[2]!.state.replaceIf("iris", running, record({ share: 0 })), "written");
 });
 
 test("the memory state behaves alike", async () => {
   const state = new MemoryRolloutState();
   await state.write("iris", record());
   assert.deepEqual(state.pinnedVersions("iris"), [3]);
-  assert.equal(await state.replaceIf("iris", record({ share: 0.2 }), record({ share: 0 })), false);
-  assert.equal(await state.replaceIf("iris", record(), record({ share: 0 })), true);
+  assert.equal(
+    await state.replaceIf("iris", record({ share: 0.2 }), record({ share: 0 })),
+    "changed",
+  );
+  assert.equal(await state.replaceIf("iris", record(), record({ share: 0 })), "written");
   assert.equal(state.current().get("iris")?.share, 0);
   assert.equal(await state.remove("iris"), true);
   assert.deepEqual(state.pinnedVersions("iris"), []);

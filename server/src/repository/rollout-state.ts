@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { isModelName } from "@servable/protocol";
-import { errorCode, readIfExists, writeFileAtomic } from "./atomic-file";
+import { createFileExclusive, errorCode, readIfExists, writeFileAtomic } from "./atomic-file";
 import {
   formatRolloutRecord,
   parseRolloutRecord,
@@ -30,11 +32,15 @@ export interface RolloutState {
   remove(model: string): Promise<boolean>;
   /**
    * Writes `next` only while the record is still `expected` as the state holds it now (read
-   * again from the repository): a decision made on a record nobody has changed since.
-   * @returns whether it wrote
+   * again from the repository), and only once per `expected` record whichever servers try:
+   * a decision made on a record nobody has changed since, taken by one server.
+   * @returns `written`; `changed` (the record is another now); `taken` (another server
+   *   claimed this decision and writes it)
    */
-  replaceIf(model: string, expected: RolloutRecord, next: RolloutRecord): Promise<boolean>;
+  replaceIf(model: string, expected: RolloutRecord, next: RolloutRecord): Promise<ReplaceOutcome>;
 }
+
+export type ReplaceOutcome = "written" | "changed" | "taken";
 
 /** Rollouts of a server without a model repository: they live as long as the process. */
 export class MemoryRolloutState implements RolloutState {
@@ -60,10 +66,14 @@ export class MemoryRolloutState implements RolloutState {
     return this.#records.delete(model);
   }
 
-  async replaceIf(model: string, expected: RolloutRecord, next: RolloutRecord): Promise<boolean> {
-    if (!sameRecord(this.#records.get(model), expected)) return false;
+  async replaceIf(
+    model: string,
+    expected: RolloutRecord,
+    next: RolloutRecord,
+  ): Promise<ReplaceOutcome> {
+    if (!sameRecord(this.#records.get(model), expected)) return "changed";
     this.#records.set(model, next);
-    return true;
+    return "written";
   }
 }
 
@@ -72,6 +82,11 @@ export class MemoryRolloutState implements RolloutState {
  * through a rename as the label files are: a reader sees the old record or the new one.
  * A file that does not parse is reported and the model keeps the record last read (a tool
  * caught mid-write is read again next poll); a removed file ends the rollout.
+ *
+ * A conditional write (`replaceIf`, the guard rails' rollback) first claims the record it
+ * judged: `rollout-decisions/<hash of that record>`, created exclusively. Servers that reach
+ * the same verdict on the same record race for that one file; the one that creates it
+ * writes, the others find it taken and write nothing.
  */
 export class RepositoryRolloutState implements RolloutState {
   readonly describe: string;
@@ -124,18 +139,30 @@ export class RepositoryRolloutState implements RolloutState {
       removed = false;
     }
     this.#records.delete(model);
+    await rm(this.layout.rolloutDecisionsDir(model), { recursive: true, force: true });
     return removed;
   }
 
-  async replaceIf(model: string, expected: RolloutRecord, next: RolloutRecord): Promise<boolean> {
+  async replaceIf(
+    model: string,
+    expected: RolloutRecord,
+    next: RolloutRecord,
+  ): Promise<ReplaceOutcome> {
     const now = await this.#read(model);
     if (!sameRecord(now, expected)) {
       if (now) this.#records.set(model, now);
       else this.#records.delete(model);
-      return false;
+      return "changed";
+    }
+    const claim = join(
+      this.layout.rolloutDecisionsDir(model),
+      createHash("sha256").update(formatRolloutRecord(expected)).digest("hex").slice(0, 32),
+    );
+    if (!(await createFileExclusive(claim, formatRolloutRecord(next), this.tempDir()))) {
+      return "taken";
     }
     await this.write(model, next);
-    return true;
+    return "written";
   }
 
   /** The model's record; when its file does not parse, the record last read. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
  *     .servable/                                not a model: its name starts with a dot
  *       models/<model>/labels/<label>.json      {"version": 3}: one file per label
  *       models/<model>/rollout.json             one model's rollout record (rollout-state.ts)
+ *       models/<model>/rollout-decisions/<hash> a rollback decided on one record (one per record)
  *       models/<model>/allocated/<version>      every version number given out (never reused)
  *       staging/<server>/owner.json             {"server", "host", "pid", "started", "heartbeat"}
  *       staging/<server>/<upload-|delete-|tmp->  that server's uploads, deletes and files being written
@@ -46,6 +47,11 @@ export class StateLayout {
 
   rolloutFile(model: string): string {
     return join(this.modelDir(model), "rollout.json");
+  }
+
+  /** Where the rollbacks decided by the guard rails are claimed, one file per record judged. */
+  rolloutDecisionsDir(model: string): string {
+    return join(this.modelDir(model), "rollout-decisions");
   }
 
   allocatedDir(model: string): string {

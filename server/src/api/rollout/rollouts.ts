@@ -11,7 +11,7 @@ import {
 import type { ServableHandle } from "../../core/servable-handle";
 import type { ServerCore } from "../../core/server-core";
 import { DEFAULT_GUARD, sameRecord, type RolloutRecord } from "../../repository/rollout-record";
-import type { RolloutState } from "../../repository/rollout-state";
+import type { ReplaceOutcome, RolloutState } from "../../repository/rollout-state";
 import type { Resolution, RoutedOutcome, TrafficSplit } from "../inference/version-resolver";
 import { judge } from "./rollout-guard";
 import { RolloutMetrics, type RollbackReason } from "./rollout-metrics";
@@ -246,13 +246,13 @@ export class Rollouts implements TrafficSplit {
     if (expected.state === "rolled_back" && kind === "manual") return expected;
     const next = this.stamp({ ...expected, share: 0, shadow: 0, state: "rolled_back", reason });
     this.#overrides.set(name, { expected, next });
-    let wrote: boolean;
+    let outcome: ReplaceOutcome;
     try {
       if (kind === "manual") {
         await this.#state.write(name, next);
-        wrote = true;
+        outcome = "written";
       } else {
-        wrote = await this.#state.replaceIf(name, expected, next);
+        outcome = await this.#state.replaceIf(name, expected, next);
       }
     } catch (error) {
       if (kind === "manual") this.#overrides.delete(name);
@@ -264,7 +264,12 @@ export class Rollouts implements TrafficSplit {
       if (kind === "manual") throw error;
       return undefined;
     }
-    if (!wrote) {
+    if (outcome === "taken") {
+      // Another server decided the same and writes it: route by the decision until it is read.
+      this.#log.info({ model: name }, `Another server rolls back ${name}: following it`);
+      return undefined;
+    }
+    if (outcome === "changed") {
       this.#overrides.delete(name);
       this.#log.info({ model: name }, `The rollout of ${name} changed meanwhile: not rolled back`);
       return undefined;
