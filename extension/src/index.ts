@@ -3,7 +3,7 @@ import {
   type JupyterFrontEnd,
   type JupyterFrontEndPlugin,
 } from "@jupyterlab/application";
-import { ICommandPalette } from "@jupyterlab/apputils";
+import { ICommandPalette, Notification } from "@jupyterlab/apputils";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { addCommands } from "./commands";
 import { KernelActivity } from "./kernel-activity";
@@ -37,6 +37,14 @@ const plugin: JupyterFrontEndPlugin<IServableModel> = {
     app.shell.add(sidebar, "left", { rank: 600 });
     restorer?.add(sidebar, sidebar.id);
     addCommands(app, model, palette);
+    // An automatic rollback reaches whoever is in JupyterLab, sidebar open or not.
+    let announced = 0;
+    model.noticesChanged.connect((_, notices) => {
+      for (const notice of notices.filter((n) => n.id > announced)) {
+        Notification.warning(notice.text, { autoClose: false });
+        announced = notice.id;
+      }
+    });
     // A notebook that deploys or labels shows in the sidebar when its cell finishes.
     new KernelActivity(app.serviceManager.kernels, () => model.refreshSoon());
 

@@ -37,6 +37,42 @@ test("exported but not served: matched on name and version number", () => {
   );
 });
 
+test("told by their files: a digest the server lists decides, whatever the numbers", () => {
+  const hashed: ServedModel[] = [
+    {
+      name: "iris",
+      labels: {},
+      versions: [
+        { ...version("2"), contentDigest: "sha256:bb" },
+        { ...version("1", "END"), contentDigest: "sha256:aa" },
+      ],
+    },
+  ];
+  const found = [exported("iris", "1"), exported("iris", "2"), exported("iris", "3")];
+  const digests = new Map([
+    ["models/iris/1", "sha256:aa"], // served as v1
+    ["models/iris/2", "sha256:cc"], // the workspace's v2 is another model than the server's v2
+    ["models/iris/3", "sha256:bb"], // the server's v2, exported again
+  ]);
+  assert.deepEqual(
+    exportedNotServed(found, hashed, digests).map((e) => e.version),
+    ["2"],
+  );
+  // A folder not hashed (too large, no WebCrypto) falls back to numbers.
+  assert.deepEqual(
+    exportedNotServed(found, hashed, new Map([["models/iris/2", "sha256:cc"]])).map(
+      (e) => e.version,
+    ),
+    ["2", "3"],
+  );
+  // A folder deployed from here is served by the version it became until that is hashed.
+  const unhashed: ServedModel[] = [
+    { name: "iris", labels: {}, versions: [version("9"), ...hashed[0]!.versions] },
+  ];
+  const uploads = [{ path: "models/iris/2", fingerprint: undefined, version: "9" }];
+  assert.deepEqual(exportedNotServed(found, unhashed, digests, uploads), []);
+});
+
 test("a failed (END) version still counts as served: its row shows the error", () => {
   assert.deepEqual(exportedNotServed([exported("iris", "1")], served), []);
 });

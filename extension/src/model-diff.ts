@@ -5,15 +5,41 @@ import type { ExportedVersion, ServedModel, ServedVersion } from "./tokens";
  * does not serve, uploads the listing does not show yet, and whether anything changed.
  */
 
-/** Exported versions whose (name, version) the server does not list. */
+/** An exported folder deployed from the sidebar, and the version the server gave it. */
+export interface Uploaded {
+  readonly path: string;
+  readonly fingerprint: string | undefined;
+  readonly version: string;
+}
+
+/**
+ * Exported versions the server does not serve, told apart by their files: an exported
+ * version is served when a listed version of its model has the same content digest
+ * (`digests`: exported path -> digest). The workspace and the server number versions
+ * apart, so a number says nothing of the content; numbers are compared only where a
+ * digest is missing on either side (a server that lists none, a folder not hashed).
+ * A folder deployed from here counts as served by the version it became while the
+ * listing shows that version not hashed yet.
+ */
 export function exportedNotServed(
   exported: readonly ExportedVersion[],
   served: readonly ServedModel[],
+  digests: ReadonlyMap<string, string> = new Map(),
+  uploaded: readonly Uploaded[] = [],
 ): ExportedVersion[] {
-  const servedIds = new Set(
-    served.flatMap((m) => m.versions.map((v) => `${m.name}\u0000${Number(v.version)}`)),
-  );
-  return exported.filter((e) => !servedIds.has(`${e.name}\u0000${Number(e.version)}`));
+  return exported.filter((e) => {
+    const versions = served.find((m) => m.name === e.name)?.versions ?? [];
+    const upload = uploaded.find((u) => u.path === e.path && u.fingerprint === e.fingerprint);
+    if (upload && versions.some((v) => v.version === upload.version && !v.contentDigest)) {
+      return false;
+    }
+    const digest = digests.get(e.path);
+    const serverHashes = versions.some((v) => v.contentDigest !== undefined);
+    if (digest !== undefined && serverHashes) {
+      return !versions.some((v) => v.contentDigest === digest);
+    }
+    return !versions.some((v) => Number(v.version) === Number(e.version));
+  });
 }
 
 /** A version the server accepted (upload answered) but does not list yet. */

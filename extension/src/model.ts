@@ -1,14 +1,19 @@
 import { Poll } from "@lumino/polling";
 import { Signal, type ISignal } from "@lumino/signaling";
+import type { VersionStateEvent } from "@servable/protocol/wire";
 import {
   exportedNotServed,
   sameJson,
   stillPending,
   withPendingDeploys,
   type PendingDeploy,
+  type Uploaded,
 } from "./model-diff";
+import { ExportedDigests } from "./exported-digests";
 import { readScrape, trafficBetween, versionKey, type Scrape } from "./metrics";
+import { ModelEventsWatcher, type PushStatus } from "./model-events";
 import { NetworkError } from "./request";
+import { automaticRollback } from "./rollout-view";
 import { ServerApi, type InferenceMethod, type SignatureMap } from "./server-api";
 import {
   DEFAULT_SETTINGS,
@@ -16,16 +21,27 @@ import {
   type Connection,
   type ExportedVersion,
   type IServableModel,
+  type Notice,
+  type RolloutChange,
   type ServableSettings,
   type ServedModel,
   type TrafficPoint,
 } from "./tokens";
+import {
+  pushedKey,
+  VersionHistories,
+  withPushedStates,
+  withTransitions,
+  type PushedState,
+} from "./transitions";
 import { MissingFolderError, type ExportedModels } from "./workspace";
 
 /** Points kept per version for its chart. */
 const TRAFFIC_POINTS = 60;
 /** How long an accepted upload is shown before the listing has it. */
 const PENDING_MAX_AGE_MS = 60_000;
+/** Folders deployed from here, remembered until the listing shows their versions hashed. */
+const UPLOADS_KEPT = 50;
 
 export interface ServableModelOptions {
   /** The workspace's exported models; null where there is no Jupyter server. */
@@ -33,13 +49,16 @@ export interface ServableModelOptions {
   readonly settings?: ServableSettings;
   /** Start polling at once (default true). */
   readonly autoStart?: boolean;
+  /** Follow the server's pushed state changes (default true; polling continues beside it). */
+  readonly push?: boolean;
 }
 
 /**
  * What the sidebar shows, kept up to date by polling the serving server (listing and
- * metrics) and the workspace's models folder at the settings' interval. No UI here:
- * views read the getters and listen to the `xxxChanged` signals. A refresh that finds
- * nothing new emits nothing.
+ * metrics) and the workspace's models folder at the settings' interval, and by the
+ * version state changes the server pushes as they happen (model-events.ts), which also
+ * give each version its recent transitions. No UI here: views read the getters and
+ * listen to the `xxxChanged` signals. A refresh that finds nothing new emits nothing.
  */
 export class ServableModel implements IServableModel {
   readonly api: ServerApi;
@@ -47,6 +66,14 @@ export class ServableModel implements IServableModel {
   readonly #exportedModels: ExportedModels | null;
   readonly #poll: Poll;
   #listed: ServedModel[] = [];
+  /** When the listing in #listed was asked for (pushes after it win over it). */
+  #listedAskedAt = 0;
+  readonly #pushed = new Map<string, PushedState>();
+  readonly #histories = new VersionHistories();
+  readonly #watcher: ModelEventsWatcher | undefined;
+  readonly #digests: ExportedDigests | undefined;
+  #exportedDigests = new Map<string, string>();
+  #uploaded: Uploaded[] = [];
   #served: ServedModel[] = [];
   #exportedAll: ExportedVersion[] = [];
   #exported: ExportedVersion[] = [];
@@ -57,6 +84,8 @@ export class ServableModel implements IServableModel {
   readonly #traffic = new Map<string, TrafficPoint[]>();
   readonly #actions = new Map<string, ActionStatus>();
   #selected: ExportedVersion | null = null;
+  #notices: Notice[] = [];
+  #nextNotice = 1;
   /** Refreshes may overlap (poll and on demand): only the newest one's results apply. */
   #refreshes = 0;
   #applied = 0;
@@ -68,14 +97,30 @@ export class ServableModel implements IServableModel {
   readonly #servedChanged = new Signal<IServableModel, readonly ServedModel[]>(this);
   readonly #exportedChanged = new Signal<IServableModel, readonly ExportedVersion[]>(this);
   readonly #connectionChanged = new Signal<IServableModel, Connection>(this);
+  readonly #pushChanged = new Signal<IServableModel, PushStatus>(this);
   readonly #trafficChanged = new Signal<IServableModel, void>(this);
   readonly #actionsChanged = new Signal<IServableModel, void>(this);
   readonly #selectionChanged = new Signal<IServableModel, ExportedVersion | null>(this);
+  readonly #noticesChanged = new Signal<IServableModel, readonly Notice[]>(this);
 
   constructor(options: ServableModelOptions) {
     this.#settings = options.settings ?? DEFAULT_SETTINGS;
     this.#exportedModels = options.exportedModels;
     this.api = new ServerApi(() => this.#settings);
+    this.#digests = options.exportedModels
+      ? new ExportedDigests(options.exportedModels)
+      : undefined;
+    if (options.push ?? true) {
+      this.#watcher = new ModelEventsWatcher(() => this.#settings, {
+        onVersion: (event, live) => this.#onPushed(event, live),
+        onReady: () => this.refreshSoon(),
+        onReset: () => {
+          this.#histories.clear();
+          this.#pushed.clear();
+        },
+        onStatus: (status) => this.#pushChanged.emit(status),
+      });
+    }
     // A refresh never rejects (failures become states), so the poll keeps its interval
     // and keeps trying while the server is down.
     this.#poll = new Poll({
@@ -85,7 +130,7 @@ export class ServableModel implements IServableModel {
       name: "@servable/jupyterlab:models",
       standby: "when-hidden",
     });
-    if (options.autoStart ?? true) void this.#poll.start();
+    if (options.autoStart ?? true) this.start();
   }
 
   get settings(): ServableSettings {
@@ -93,6 +138,9 @@ export class ServableModel implements IServableModel {
   }
   get connection(): Connection {
     return this.#connection;
+  }
+  get push(): PushStatus {
+    return this.#watcher?.status ?? "off";
   }
   get served(): readonly ServedModel[] {
     return this.#served;
@@ -105,6 +153,9 @@ export class ServableModel implements IServableModel {
   }
   get selectedExported(): ExportedVersion | null {
     return this.#selected;
+  }
+  get notices(): readonly Notice[] {
+    return this.#notices;
   }
   get isDisposed(): boolean {
     return this.#disposed;
@@ -119,6 +170,9 @@ export class ServableModel implements IServableModel {
   get connectionChanged(): ISignal<IServableModel, Connection> {
     return this.#connectionChanged;
   }
+  get pushChanged(): ISignal<IServableModel, PushStatus> {
+    return this.#pushChanged;
+  }
   get trafficChanged(): ISignal<IServableModel, void> {
     return this.#trafficChanged;
   }
@@ -128,15 +182,20 @@ export class ServableModel implements IServableModel {
   get selectionChanged(): ISignal<IServableModel, ExportedVersion | null> {
     return this.#selectionChanged;
   }
+  get noticesChanged(): ISignal<IServableModel, readonly Notice[]> {
+    return this.#noticesChanged;
+  }
 
-  /** Starts polling (when the model was made with `autoStart: false`). */
+  /** Starts polling and following pushes (when the model was made with `autoStart: false`). */
   start(): void {
     void this.#poll.start();
+    if (this.#watcher?.status === "off") this.#watcher.start();
   }
 
   /** New settings: a new server forgets the old one's state; the interval applies at once. */
   configure(settings: ServableSettings): void {
     const serverChanged = settings.serverUrl !== this.#settings.serverUrl;
+    const tokenChanged = settings.token !== this.#settings.token;
     this.#settings = settings;
     this.#poll.frequency = {
       interval: this.#intervalMs(),
@@ -146,7 +205,12 @@ export class ServableModel implements IServableModel {
     if (serverChanged) {
       this.#lastScrape = undefined;
       this.#traffic.clear();
+      this.#histories.clear();
+      this.#pushed.clear();
       this.#setConnection({ status: "connecting" });
+    }
+    if ((serverChanged || tokenChanged) && this.#watcher && this.#watcher.status !== "off") {
+      this.#watcher.start();
     }
     void this.refresh();
   }
@@ -194,10 +258,15 @@ export class ServableModel implements IServableModel {
     await this.#run(deployKey(version.name, version.version), async () => {
       if (!this.#exportedModels) throw new Error("No Jupyter workspace to read the model from.");
       const files = await this.#exportedModels.files(version);
-      const answer = await this.api.uploadVersion(version.name, version.version, files);
+      // The server numbers it: the folder's number is the workspace's, not the server's.
+      const answer = await this.api.uploadVersion(version.name, files);
+      this.#uploaded = [
+        ...this.#uploaded.slice(-(UPLOADS_KEPT - 1)),
+        { path: version.path, fingerprint: version.fingerprint, version: answer.version },
+      ];
       this.#pending.push({
         name: version.name,
-        version: version.version,
+        version: answer.version,
         state: answer.state === "LOADING" ? "LOADING" : "START",
         since: Date.now(),
       });
@@ -222,6 +291,28 @@ export class ServableModel implements IServableModel {
     await this.refresh();
   }
 
+  async setRollout(name: string, change: RolloutChange): Promise<void> {
+    await this.#run(rolloutKey(name), () => this.api.setRollout(name, change));
+    await this.refresh();
+  }
+
+  async promote(name: string): Promise<void> {
+    await this.#run(rolloutKey(name), () => this.api.promote(name));
+    await this.refresh();
+  }
+
+  async rollback(name: string, deleteCandidate: boolean): Promise<void> {
+    await this.#run(rolloutKey(name), () => this.api.rollback(name, deleteCandidate));
+    await this.refresh();
+  }
+
+  dismissNotice(id: number): void {
+    const notices = this.#notices.filter((n) => n.id !== id);
+    if (notices.length === this.#notices.length) return;
+    this.#notices = notices;
+    this.#noticesChanged.emit(notices);
+  }
+
   signatures(name: string, version: string): Promise<SignatureMap> {
     return this.api.signatures(name, version);
   }
@@ -234,21 +325,29 @@ export class ServableModel implements IServableModel {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#poll.dispose();
+    this.#watcher?.stop();
     Signal.clearData(this);
   }
 
   async #refreshOnce(): Promise<void> {
     const ticket = ++this.#refreshes;
-    const [listing, exported, metrics] = await Promise.allSettled([
+    const askedAt = Date.now();
+    const exportedList = this.#exportedModels
+      ? this.#exportedModels.list(this.#settings.modelsFolder)
+      : Promise.resolve([]);
+    const [listing, exported, metrics, digests] = await Promise.allSettled([
       this.api.listModels(),
-      this.#exportedModels ? this.#exportedModels.list(this.#settings.modelsFolder) : [],
+      exportedList,
       this.api.metrics(),
+      exportedList.then((all) => this.#digests?.digests(all) ?? new Map<string, string>()),
     ]);
     if (ticket < this.#applied || this.#disposed) return;
     this.#applied = ticket;
+    if (digests.status === "fulfilled") this.#exportedDigests = digests.value;
 
     if (listing.status === "fulfilled") {
       this.#setConnection({ status: "connected" });
+      this.#listedAskedAt = askedAt;
       this.#applyServed(listing.value);
     } else {
       const error: unknown = listing.reason;
@@ -277,20 +376,54 @@ export class ServableModel implements IServableModel {
     if (metrics.status === "fulfilled") this.#applyMetrics(metrics.value);
   }
 
+  /** A pushed state change: kept in the version's history and, when live, drawn at once. */
+  #onPushed(event: VersionStateEvent, live: boolean): void {
+    if (this.#disposed) return;
+    const recorded = this.#histories.record(event);
+    if (live)
+      this.#pushed.set(pushedKey(event.name, event.version), { event, receivedAt: Date.now() });
+    if (live || recorded) this.#applyServed(this.#listed);
+    // Labels, sizes and digests follow from the listing.
+    if (live) this.refreshSoon();
+  }
+
   #applyServed(listed: ServedModel[]): void {
     this.#listed = listed;
-    this.#pending = stillPending(this.#pending, listed, Date.now(), PENDING_MAX_AGE_MS);
-    const served = withPendingDeploys(listed, this.#pending);
+    // Pushes older than the listing are in it already.
+    for (const [key, pushed] of this.#pushed) {
+      if (pushed.receivedAt < this.#listedAskedAt) this.#pushed.delete(key);
+    }
+    const current = withPushedStates(listed, this.#pushed, this.#listedAskedAt);
+    this.#pending = stillPending(this.#pending, current, Date.now(), PENDING_MAX_AGE_MS);
+    const served = withTransitions(withPendingDeploys(current, this.#pending), this.#histories);
     if (!sameJson(served, this.#served)) {
+      this.#noticeRollbacks(this.#served, served);
       this.#served = served;
       this.#servedChanged.emit(served);
     }
     this.#applyExported(this.#exportedAll);
   }
 
+  /** A rollout the server rolled back by itself is news: a notice, until dismissed. */
+  #noticeRollbacks(before: readonly ServedModel[], now: readonly ServedModel[]): void {
+    const added: Notice[] = [];
+    for (const model of now) {
+      const was = before.find((m) => m.name === model.name)?.rollout;
+      if (!automaticRollback(was, model.rollout)) continue;
+      added.push({
+        id: this.#nextNotice++,
+        model: model.name,
+        text: `${model.name}: candidate v${model.rollout!.candidate} was rolled back automatically. ${model.rollout!.reason}`,
+      });
+    }
+    if (added.length === 0) return;
+    this.#notices = [...this.#notices, ...added];
+    this.#noticesChanged.emit(this.#notices);
+  }
+
   #applyExported(all: ExportedVersion[]): void {
     this.#exportedAll = all;
-    const exported = exportedNotServed(all, this.#served);
+    const exported = exportedNotServed(all, this.#served, this.#exportedDigests, this.#uploaded);
     if (!sameJson(exported, this.#exported)) {
       this.#exported = exported;
       this.#exportedChanged.emit(exported);
@@ -345,3 +478,4 @@ export const deployKey = (name: string, version: string): string => `deploy:${na
 export const labelKey = (name: string, version: string): string => `label:${name}/${version}`;
 export const unlabelKey = (name: string, label: string): string => `unlabel:${name}/${label}`;
 export const deleteKey = (name: string, version: string): string => `delete:${name}/${version}`;
+export const rolloutKey = (name: string): string => `rollout:${name}`;

@@ -4,13 +4,16 @@ import {
   type ListedModel,
   type ListedVersion,
   type ModelListResponse,
+  type RollbackRequest,
+  type RolloutRequest,
   type SignatureDef,
   type TensorInfo,
   type VersionChangeResponse,
   type VersionState,
 } from "@servable/protocol/wire";
 import { parseJson, requestServer, ServerResponseError, type ServerAddress } from "./request";
-import type { ServedModel, ServedVersion } from "./tokens";
+import { parseRollout } from "./rollout-view";
+import type { RolloutChange, ServedModel, ServedVersion } from "./tokens";
 
 /**
  * The serving server's calls the sidebar makes: TF Serving's REST API, Servable's listing,
@@ -68,24 +71,30 @@ export class ServerApi {
     return (await requestServer(this.address(), path, { method: "POST", body })).text;
   }
 
-  /** POST /v1/models/{name}/versions?version=N: uploads a version folder's files. */
+  /**
+   * POST /v1/models/{name}/versions: uploads a version folder's files as a new version,
+   * numbered by the server; resolves with its number and state.
+   */
   async uploadVersion(
     name: string,
-    version: string,
     files: readonly VersionFile[],
-  ): Promise<{ state: string }> {
+  ): Promise<{ version: string; state: string }> {
     const form = new FormData();
     for (const file of files) form.append(file.path, file.data, file.path);
-    const path = `v1/models/${encodeURIComponent(name)}/versions?version=${encodeURIComponent(version)}`;
     const answer = parseJson(
-      await requestServer(this.address(), path, {
+      await requestServer(this.address(), `v1/models/${encodeURIComponent(name)}/versions`, {
         method: "POST",
         body: form,
         authorize: true,
         timeoutMs: 300_000,
       }),
     );
-    return { state: stringField<VersionChangeResponse>(answer, "state") ?? "START" };
+    const version = field<VersionChangeResponse>(answer, "version");
+    if (typeof version !== "number") throw malformed("an upload's answer has no version");
+    return {
+      version: String(version),
+      state: stringField<VersionChangeResponse>(answer, "state") ?? "START",
+    };
   }
 
   /** PUT /v1/models/{name}/labels/{label}: points the label at a version. */
@@ -113,6 +122,38 @@ export class ServerApi {
     });
   }
 
+  /** PUT /v1/models/{name}/rollout: starts or changes the rollout. */
+  async setRollout(name: string, change: RolloutChange): Promise<void> {
+    const body: RolloutRequest = {
+      ...(change.candidate !== undefined && { candidate: Number(change.candidate) }),
+      ...(change.share !== undefined && { share: change.share }),
+      ...(change.shadow !== undefined && { shadow: change.shadow }),
+    };
+    await requestServer(this.address(), rolloutPath(name), {
+      method: "PUT",
+      body,
+      authorize: true,
+    });
+  }
+
+  /** POST /v1/models/{name}/rollout:promote */
+  async promote(name: string): Promise<void> {
+    await requestServer(this.address(), `${rolloutPath(name)}:promote`, {
+      method: "POST",
+      authorize: true,
+    });
+  }
+
+  /** POST /v1/models/{name}/rollout:rollback */
+  async rollback(name: string, deleteCandidate: boolean): Promise<void> {
+    const body: RollbackRequest = { delete_candidate: deleteCandidate };
+    await requestServer(this.address(), `${rolloutPath(name)}:rollback`, {
+      method: "POST",
+      body,
+      authorize: true,
+    });
+  }
+
   /** GET /monitoring/prometheus/metrics: Prometheus's text format. */
   async metrics(): Promise<string> {
     return (await requestServer(this.address(), "monitoring/prometheus/metrics")).text;
@@ -123,6 +164,10 @@ export type InferenceMethod = "predict" | "classify" | "regress";
 
 export function versionPath(name: string, version: string): string {
   return `v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
+}
+
+function rolloutPath(name: string): string {
+  return `v1/models/${encodeURIComponent(name)}/rollout`;
 }
 
 function labelPath(name: string, label: string): string {
@@ -138,12 +183,14 @@ export function parseModelList(body: unknown): ServedModel[] {
     if (name === undefined) throw malformed("a listed model has no name");
     const labels = field<ListedModel>(model, "labels");
     const statuses = field<ListedModel>(model, "model_version_status");
+    const rollout = parseRollout(field<ListedModel>(model, "rollout"));
     return {
       name,
       labels: isRecord(labels)
         ? Object.fromEntries(Object.entries(labels).map(([l, v]) => [l, String(v)]))
         : {},
       versions: (Array.isArray(statuses) ? statuses : []).map(parseVersion),
+      ...(rollout && { rollout }),
     };
   });
 }
@@ -154,6 +201,7 @@ function parseVersion(status: unknown): ServedVersion {
   const size = field<ListedVersion>(status, "size_bytes");
   const labels = field<ListedVersion>(status, "labels");
   const since = stringField<ListedVersion>(status, "available_since");
+  const digest = stringField<ListedVersion>(status, "content_digest");
   return {
     version: String(field<ListedVersion>(status, "version") ?? ""),
     state: (VERSION_STATES as readonly string[]).includes(state) ? (state as VersionState) : "END",
@@ -162,6 +210,7 @@ function parseVersion(status: unknown): ServedVersion {
     labels: Array.isArray(labels) ? labels.map(String) : [],
     ...(typeof size === "number" ? { sizeBytes: size } : {}),
     ...(since ? { availableSince: since } : {}),
+    ...(digest ? { contentDigest: digest } : {}),
   };
 }
 

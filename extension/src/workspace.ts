@@ -46,6 +46,10 @@ export class ContentsExportedModels implements ExportedModels {
           version: String(parseVersion(version.name)),
           path: version.path,
           ...(sizes.length ? { sizeBytes: sizes.reduce((a, b) => a + b, 0) } : {}),
+          fingerprint: files
+            .map((f) => `${f.name}:${f.type}:${f.size ?? ""}:${f.last_modified}`)
+            .sort()
+            .join("/"),
         });
       }
     }

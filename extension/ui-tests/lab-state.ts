@@ -36,7 +36,7 @@ const TSLAB = join(ROOT, "node_modules", ".bin", "tslab");
 const LABEXTENSION = join(ROOT, "extension", "servable_jupyterlab", "labextension");
 
 /** The notebooks a user opens, with the files they read beside them. */
-const NOTEBOOKS = ["quickstart.ipynb", "bring-your-model.ipynb"];
+const NOTEBOOKS = ["quickstart.ipynb", "bring-your-model.ipynb", "rollout.ipynb"];
 const NOTEBOOK_FILES = ["churn-xgboost.json", "churn-xgboost.expected.json"];
 
 export interface LabState {

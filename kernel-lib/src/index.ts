@@ -45,6 +45,26 @@ export type {
   VersionState,
   ModelVersionStatus as VersionStatus,
 } from "@servable/protocol";
+export {
+  rollout,
+  shadow,
+  promote,
+  rollback,
+  rolloutStatus,
+  type RolloutOptions,
+  type ShadowOptions,
+  type RollbackOptions,
+  type CardOptions,
+} from "./rollout";
+export type {
+  RolloutView,
+  RolloutGuard,
+  RolloutStats,
+  RolloutVersionStats,
+  RolloutShadowStats,
+  PromoteResponse,
+  RollbackResponse,
+} from "@servable/protocol";
 export type { VersionChoice } from "./client/model-path";
 export type { Model, TensorDescription } from "./model";
 export { ServerError, NetworkError, DeployError } from "./client/errors";

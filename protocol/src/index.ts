@@ -19,4 +19,6 @@ export * from "./names";
 export * from "./version-folders";
 export * from "./rest-wire";
 export * from "./v2-wire";
+export * from "./model-events-wire";
+export * from "./version-digest";
 export * from "./tf-serving-errors";

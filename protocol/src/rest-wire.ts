@@ -36,6 +36,8 @@ export interface ListedVersion extends ModelVersionStatus {
   readonly size_bytes?: number;
   /** When the version last became AVAILABLE (ISO 8601). */
   readonly available_since?: string;
+  /** Its files' digest (version-digest.ts), once the server has read them. */
+  readonly content_digest?: string;
 }
 
 export interface ListedModel {

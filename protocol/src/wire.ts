@@ -4,5 +4,7 @@
  */
 export * from "./rest-wire";
 export * from "./v2-wire";
+export * from "./model-events-wire";
+export * from "./version-digest";
 export type { SignatureDef, SignatureDefMap, TensorInfo, TensorShape } from "./signature";
 export type { DataType } from "./data-type";

@@ -15,6 +15,8 @@ import {
 import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
 import { createRestApp } from "./api/http/rest-app";
+import { ModelEvents } from "./api/http/model-events";
+import { VersionDigests } from "./api/rest/version-digests";
 import { FlagError, type Flags } from "./config/flags";
 import { configFile, modelRepository, singleModel } from "./config/model-config-providers";
 import { prometheusPath } from "./config/monitoring-config";
@@ -169,11 +171,15 @@ export async function startServer(
     { offloadBodyBytes: 1024 * 1024, offloadOutputValues: 256 * 1024 },
     logger,
   );
+  // Pushed version state changes (GET /v1/models:watch), and the listing's content digests.
+  const events = new ModelEvents({ subscribe: (l) => core.subscribe(l), logger });
+  const digests = new VersionDigests(core, logger);
   if (flags.rest_api_port > 0) {
     const app = createRestApp(core, metrics, {
       metricsPath,
-      routers: management ? [management.router] : [],
+      routers: [events.router, ...(management ? [management.router] : [])],
       rolloutOf: (name) => rollouts.view(name),
+      digestOf: (name, version) => digests.of(name, version),
       resolve: (spec) => resolver.resolve(spec),
     });
     const inference = new HttpInference(lifecycle, codecs, {
@@ -210,6 +216,8 @@ export async function startServer(
     restUrl,
     logger,
     async close() {
+      events.close();
+      digests.close();
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();

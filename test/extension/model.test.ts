@@ -14,6 +14,7 @@ import {
 import { ServableModel } from "../../extension/src/model";
 import type { VersionFile } from "../../extension/src/server-api";
 import type { Connection, ExportedVersion, ServableSettings } from "../../extension/src/tokens";
+import { installVersion, linearVersion } from "../support/model-versions";
 import { MissingFolderError, type ExportedModels } from "../../extension/src/workspace";
 
 /**
@@ -64,18 +65,23 @@ let modelUnderTest: ServableModel;
 
 const settings = (): ServableSettings => ({
   serverUrl: `http://127.0.0.1:${port}`,
-  token: "",
+  token: TOKEN,
   modelsFolder: "models",
   pollingInterval: 0.2,
 });
 
+const TOKEN = "model-test-token";
+
 const serve = () =>
-  startServer([
-    `--rest_api_port=${port}`,
-    "--model_repository",
-    join(scratch, "repository"),
-    "--file_system_poll_wait_seconds=1",
-  ]);
+  startServer(
+    [
+      `--rest_api_port=${port}`,
+      "--model_repository",
+      join(scratch, "repository"),
+      "--file_system_poll_wait_seconds=1",
+    ],
+    { env: { SERVABLE_TOKEN: TOKEN, SERVABLE_RUNTIME_DIR: join(scratch, "runtime") } },
+  );
 
 before(async () => {
   scratch = mkdtempSync(join(tmpdir(), "servable-model-"));
@@ -84,7 +90,10 @@ before(async () => {
   cpSync(join(DEMO, "half_plus_two", "1"), join(workspace, "models", "half_plus_two", "1"), {
     recursive: true,
   });
-  cpSync(join(DEMO, "half_plus_two", "1"), join(workspace, "models", "half_plus_two", "7"), {
+  // Another model under a number the server does not have, and the served one's files
+  // under a number it does not have: the numbers say nothing, the files do.
+  await linearVersion(join(workspace, "models", "half_plus_two", "7"), 9);
+  cpSync(join(DEMO, "half_plus_two", "1"), join(workspace, "models", "half_plus_two", "8"), {
     recursive: true,
   });
   port = await freePort();
@@ -114,7 +123,8 @@ test("polling finds the served models and the exported versions not served yet",
   );
   assert.ok((halfPlusTwo.versions[0].sizeBytes ?? 0) > 0);
   assert.ok(halfPlusTwo.versions[0].availableSince);
-  // v1 is served, so only v7 is offered for deploying.
+  // v1's files are served (as v1 and in folder 8), so only folder 7 is offered for deploying.
+  await waitFor(async () => (model().exported.length === 1 ? true : undefined));
   assert.deepEqual(
     model().exported.map((e) => `${e.name}/${e.version}`),
     ["half_plus_two/7"],
@@ -216,4 +226,57 @@ test("a server that is not there: actions reject with the reason and keep it for
   } finally {
     other.dispose();
   }
+});
+
+test("pushed: a new version's load is seen as it happens, LOADING then AVAILABLE, with its timing", async () => {
+  await waitFor(async () => (model().push === "live" ? true : undefined), 15_000);
+  const drawn: string[] = [];
+  const onServed = () => {
+    const v = model()
+      .served.find((m) => m.name === "half_plus_two")
+      ?.versions.find((x) => x.version === "5");
+    if (v && drawn.at(-1) !== v.state) drawn.push(v.state);
+  };
+  model().servedChanged.connect(onServed);
+  try {
+    await installVersion(join(scratch, "repository", "half_plus_two"), 5, (dir) =>
+      linearVersion(dir, 5),
+    );
+    const v5 = await waitFor(async () => {
+      const v = model()
+        .served.find((m) => m.name === "half_plus_two")
+        ?.versions.find((x) => x.version === "5");
+      return v?.state === "AVAILABLE" && v.transitions?.length ? v : undefined;
+    });
+    // Every state the model announced, one signal per pushed change: the poll (0.2 s)
+    // would have seen the load, a few milliseconds long, at most by luck.
+    assert.deepEqual(
+      drawn.filter((s) => s !== "START"),
+      ["LOADING", "AVAILABLE"],
+    );
+    const load = v5.transitions!.find((t) => t.from === "LOADING" && t.to === "AVAILABLE");
+    assert.ok(load, JSON.stringify(v5.transitions));
+    assert.ok(load.ms >= 0 && load.ms < 30_000, `${load.ms} ms`);
+  } finally {
+    model().servedChanged.disconnect(onServed);
+  }
+});
+
+test("Deploy: the server numbers the version; the folder leaves Exported by its files", async () => {
+  const folder = await waitFor(async () => model().exported.find((e) => e.version === "7"));
+  const before = new Set(model().served[0]!.versions.map((v) => Number(v.version)));
+  await model().deploy(folder);
+  const deployed = await waitFor(async () =>
+    model().served[0]!.versions.find(
+      (v) => !before.has(Number(v.version)) && v.state === "AVAILABLE" && v.contentDigest,
+    ),
+  );
+  // The server's next number (the repository holds 1 and 5), not the folder's.
+  assert.equal(deployed.version, "6");
+  const answer = await postJson(
+    `http://127.0.0.1:${port}/v1/models/half_plus_two/versions/6:predict`,
+    { instances: [0.0] },
+  );
+  assert.deepEqual(answer.json, { predictions: [9.0] });
+  await waitFor(async () => (model().exported.length === 0 ? true : undefined));
 });

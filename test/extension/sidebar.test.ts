@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   cpSync,
@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import { promisify } from "node:util";
 import type { Browser, Page, Request } from "playwright-core";
-import { startLab, SYSTEM_PYTHON, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
+import { startLab, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
 import {
   freePort,
   postJson,
@@ -23,7 +23,9 @@ import {
   startServer,
   type ServerProcess,
 } from "../support/server-process";
+import { linearVersion } from "../support/model-versions";
 import { launchChromium } from "./browser";
+import { installWheel } from "./install-wheel";
 
 /**
  * The Servable sidebar in a real JupyterLab 4 (the test app on Debian's Jupyter server),
@@ -31,7 +33,6 @@ import { launchChromium } from "./browser";
  * Debian's Chromium. Screenshots go to test-results/extension/.
  */
 
-const EXTENSION = join(ROOT, "extension");
 const DEMO_VERSION = join(ROOT, "server", "demo", "models", "half_plus_two", "1");
 const SHOTS = join(ROOT, "test-results", "extension");
 const TAB = '.jp-SideBar.jp-mod-left li[data-id="servable-sidebar"]';
@@ -84,28 +85,6 @@ const stateOf = (name: string, v: string) =>
   version(name, v)
     .getAttribute("data-state", { timeout: 1000 })
     .catch(() => null);
-
-/** Builds the wheel, installs it under a prefix, and returns that prefix's Jupyter data dir. */
-function installWheel(prefix: string): string {
-  const wheel = execFileSync("bash", [join(EXTENSION, "scripts", "build-wheel.sh")], {
-    encoding: "utf8",
-  }).trim();
-  execFileSync(
-    SYSTEM_PYTHON,
-    ["-m", "pip", "install", "--no-index", "--no-deps", "--prefix", prefix, wheel],
-    {
-      stdio: "pipe",
-      env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: "1" },
-    },
-  );
-  // Debian's pip puts data under <prefix>/local/share; others under <prefix>/share.
-  const candidates = [join(prefix, "local", "share", "jupyter"), join(prefix, "share", "jupyter")];
-  const dataDir = candidates.find((dir) =>
-    existsSync(join(dir, "labextensions", "@servable", "jupyterlab", "package.json")),
-  );
-  assert.ok(dataDir, `the wheel installed no labextension under ${prefix}`);
-  return dataDir;
-}
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -339,11 +318,16 @@ test("a label on the served version: stable on half_plus_two v1", async () => {
 });
 
 test("export into models/, click Deploy: the version moves to Served, LOADING then AVAILABLE", async () => {
-  // What the kernel library's exportModel(model, "models", {name}) writes.
-  cpSync(DEMO_VERSION, join(workspace, "models", "half_plus_two", "2"), { recursive: true });
+  // What the kernel library's exportModel(model, "models", {name}) writes: a new model
+  // (other weights) under the next folder number, and the served files under a new name.
+  await linearVersion(join(workspace, "models", "half_plus_two", "2"), 4);
   cpSync(DEMO_VERSION, join(workspace, "models", "demo_copy", "1"), { recursive: true });
+  // The served version's files again, under a number the server does not have: served
+  // already, so not offered (told by their files, not their numbers).
+  cpSync(DEMO_VERSION, join(workspace, "models", "half_plus_two", "9"), { recursive: true });
   await exportedRow("half_plus_two", "2").waitFor({ timeout: 20_000 });
   await exportedRow("demo_copy", "1").waitFor();
+  assert.equal(await exportedRow("half_plus_two", "9").count(), 0, "folder 9 is served as v1");
 
   // Every state the row is drawn with, recorded in the page as it renders.
   await page.evaluate((selector) => {
@@ -367,6 +351,16 @@ test("export into models/, click Deploy: the version moves to Served, LOADING th
   assert.ok(
     states.length >= 2 && ["START", "LOADING"].includes(states[0]) && states.at(-1) === "AVAILABLE",
     `states drawn: ${states.join(" → ")}`,
+  );
+  // The load, as the server pushed it: the row says it happened and how long it took.
+  const load = version("half_plus_two", "2").locator(
+    '.jp-Servable-transition[data-from="LOADING"][data-to="AVAILABLE"]',
+  );
+  await load.waitFor({ timeout: 10_000 });
+  assert.match(await load.innerText(), /^LOADING → AVAILABLE in \d+(\.\d)? (ms|s)$/);
+  assert.equal(
+    await page.locator(`${PANEL} .jp-Servable-connection`).getAttribute("data-push"),
+    "live",
   );
   // The labelled version keeps serving beside the new one.
   assert.equal(await stateOf("half_plus_two", "1"), "AVAILABLE");
@@ -411,7 +405,7 @@ test("canary on the new version takes traffic; then stable moves to it", async (
     await page.waitForTimeout(60);
   }
   // One more export waiting under Exported, for the picture.
-  cpSync(DEMO_VERSION, join(workspace, "models", "half_plus_two", "3"), { recursive: true });
+  await linearVersion(join(workspace, "models", "half_plus_two", "3"), 5);
   await exportedRow("half_plus_two", "3").waitFor({ timeout: 20_000 });
   await screenshotPanel("sidebar-canary.png");
 

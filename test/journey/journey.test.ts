@@ -8,7 +8,7 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { launchChromium } from "../extension/browser";
 import { freePort, ROOT } from "../support/server-process";
 import { startLabCommand, type LabCommand } from "./lab-command";
-import { drawnStates, type Snapshot } from "./sidebar-record";
+import { drawnStates, drawnTransitions, type Snapshot } from "./sidebar-record";
 
 /**
  * The whole journey as a person makes it: `npm run lab` (started here, stopped by its PID
@@ -144,12 +144,17 @@ async function errorOutputs(): Promise<string[]> {
 async function recordSidebar(name: string): Promise<void> {
   await page.evaluate(
     ({ panel, model }) => {
-      const snapshots: { at: number; versions: Record<string, string> }[] = [];
+      const snapshots: {
+        at: number;
+        versions: Record<string, string>;
+        transitions: Record<string, string[]>;
+      }[] = [];
       (window as unknown as { servableRecord: typeof snapshots }).servableRecord = snapshots;
       let last = "";
       new MutationObserver(() => {
         // Keyed by version number: no prototype for a key to reach.
         const versions = Object.create(null) as Record<string, string>;
+        const transitions = Object.create(null) as Record<string, string[]>;
         const rows = document.querySelectorAll(
           `${panel} .jp-Servable-version[data-model="${model}"]`,
         );
@@ -157,16 +162,19 @@ async function recordSidebar(name: string): Promise<void> {
           const labels = Array.from(row.querySelectorAll(".jp-Servable-label"))
             .map((l) => l.getAttribute("data-label"))
             .sort();
-          versions[row.getAttribute("data-version")!] = [row.getAttribute("data-state"), ...labels]
-            .join(" ")
-            .trim();
+          const version = row.getAttribute("data-version")!;
+          versions[version] = [row.getAttribute("data-state"), ...labels].join(" ").trim();
+          transitions[version] = Array.from(row.querySelectorAll(".jp-Servable-transition")).map(
+            (t) => t.textContent ?? "",
+          );
         }
-        const text = JSON.stringify(versions);
-        if (text !== last) snapshots.push({ at: performance.now(), versions });
+        const text = JSON.stringify([versions, transitions]);
+        if (text !== last) snapshots.push({ at: performance.now(), versions, transitions });
         last = text;
       }).observe(document.body, {
         subtree: true,
         childList: true,
+        characterData: true,
         attributes: true,
         attributeFilter: ["data-state", "data-label", "data-version"],
       });
@@ -279,6 +287,14 @@ test("meanwhile the sidebar showed iris appear and load, v2 with canary, then st
     ranks.every((r, i) => r >= 0 && (i === 0 || r > ranks[i - 1]!)),
     `v1 drawn ${v1.join(" → ")}`,
   );
+  // The load lasts a few milliseconds: its LOADING may share a frame with its AVAILABLE.
+  // The server pushes both, and the row keeps saying so: LOADING, then AVAILABLE, and when.
+  const v1Loads = drawnTransitions(snapshots, "1");
+  t.diagnostic(`v1's row showed: ${v1Loads.join("; ")}`);
+  assert.ok(
+    v1Loads.some((text) => /^LOADING → AVAILABLE in \d+(\.\d)? (ms|s)$/.test(text)),
+    `v1 drawn LOADING then AVAILABLE: ${v1Loads.join("; ")}`,
+  );
 
   const at = (test: (v: Record<string, string>) => boolean) =>
     snapshots.findIndex((s) => test(s.versions));
@@ -289,36 +305,56 @@ test("meanwhile the sidebar showed iris appear and load, v2 with canary, then st
 });
 
 test("a version exported in a new cell, deployed from the sidebar, called from another cell", async (t) => {
+  // A little more training, then exportModel as a user calls it: the workspace numbers the
+  // folder (2, after the quickstart's 1) while the server already serves a version 2,
+  // another model. The sidebar tells them apart by their files and offers folder 2.
   const exportCell = await runNewCell(
-    'const third = await exportModel(model, "models", {\n' +
-      '  name: "iris",\n  signatures: irisSignatures,\n  version: 3,\n});\n' +
+    "await model.fit(xs, ys, { epochs: 5, batchSize: 30, shuffle: true, verbose: 0 });\n" +
+      'const third = await exportModel(model, "models", { name: "iris", signatures: irisSignatures });\n' +
       "console.log(`exported ${third.path}`);",
   );
   assert.match(
     await exportCell.locator(".jp-OutputArea").innerText(),
-    /exported .*models\/iris\/3/,
+    /exported .*models\/iris\/2/,
   );
 
-  const row = exported("iris", "3");
+  const row = exported("iris", "2");
   await row.waitFor({ timeout: 30_000 });
+  const before = new Set(
+    await page
+      .locator(`${PANEL} .jp-Servable-version[data-model="iris"]`)
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-version"))),
+  );
+  assert.ok(before.has("2"), "the server serves a version 2 of its own");
   await recordSidebar("iris");
   await row.getByRole("button", { name: "Deploy" }).click();
-  await page
-    .locator(
-      `${PANEL} .jp-Servable-version[data-model="iris"][data-version="3"][data-state="AVAILABLE"]`,
-    )
-    .waitFor({ timeout: 60_000 });
-  const v3 = drawnStates(await recorded(), "3");
-  t.diagnostic(`v3 drawn ${v3.join(" → ")}`);
-  assert.ok(["START", "LOADING"].includes(v3[0]!), `v3 drawn ${v3.join(" → ")}`);
-  assert.equal(v3.at(-1), "AVAILABLE");
-  assert.equal(await exported("iris", "3").count(), 0, "v3 left Exported");
+  // The server numbers the deployed version: the one new row.
+  let deployed = "";
+  await until("the deployed version AVAILABLE in Served", 60_000, async () => {
+    const rows = await page
+      .locator(`${PANEL} .jp-Servable-version[data-model="iris"][data-state="AVAILABLE"]`)
+      .evaluateAll((els) => els.map((r) => r.getAttribute("data-version")!));
+    deployed = rows.find((v) => !before.has(v)) ?? "";
+    return deployed !== "";
+  });
+  assert.equal(deployed, "3", "the server's next number");
+  const drawn = drawnStates(await recorded(), deployed);
+  t.diagnostic(`v${deployed} drawn ${drawn.join(" → ")}`);
+  assert.ok(["START", "LOADING"].includes(drawn[0]!), `v${deployed} drawn ${drawn.join(" → ")}`);
+  assert.equal(drawn.at(-1), "AVAILABLE");
+  const load = served("iris", deployed).locator(
+    '.jp-Servable-transition[data-from="LOADING"][data-to="AVAILABLE"]',
+  );
+  await load.waitFor({ timeout: 10_000 });
+  t.diagnostic(`v${deployed}'s row says ${await load.innerText()}`);
+  assert.match(await load.innerText(), /^LOADING → AVAILABLE in \d+(\.\d)? (ms|s)$/);
+  assert.equal(await exported("iris", "2").count(), 0, "folder 2 left Exported");
   await page.locator(PANEL).screenshot({ path: join(SHOTS, "sidebar-deployed-from-sidebar.png") });
 
   const callCell = await runNewCell(
-    'const fromSidebar = await predict("iris", samples, { version: 3 });\n' +
+    `const fromSidebar = await predict("iris", samples, { version: ${deployed} });\n` +
       "const here = (model.predict(tf.tensor2d(samples)) as tf.Tensor).arraySync() as number[][];\n" +
-      "console.log(`version 3 and model.predict differ by ${largestDifference(fromSidebar, here).toExponential(2)}`);",
+      `console.log(\`version ${deployed} and model.predict differ by \${largestDifference(fromSidebar, here).toExponential(2)}\`);`,
   );
   const out = await callCell.locator(".jp-OutputArea").innerText();
   assert.match(out, /prediction/, "the answer shown as a table");

@@ -4,6 +4,8 @@ export interface Snapshot {
   readonly at: number;
   /** version → "STATE label label…" (labels sorted). */
   readonly versions: Record<string, string>;
+  /** version → its transitions as the row shows them ("LOADING → AVAILABLE in 6 ms"). */
+  readonly transitions: Record<string, string[]>;
 }
 
 /** The states a version's row was drawn with, in order, each once per change. */
@@ -17,4 +19,16 @@ export function drawnStates(snapshots: readonly Snapshot[], version: string): st
     if (state && states.at(-1) !== state) states.push(state);
   }
   return states;
+}
+
+/** Every transition text a version's row showed, in the order they first appeared. */
+export function drawnTransitions(snapshots: readonly Snapshot[], version: string): string[] {
+  const seen: string[] = [];
+  for (const snapshot of snapshots) {
+    const drawn = Object.hasOwn(snapshot.transitions, version)
+      ? snapshot.transitions[version]!
+      : [];
+    for (const text of drawn) if (!seen.includes(text)) seen.push(text);
+  }
+  return seen;
 }

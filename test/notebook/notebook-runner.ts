@@ -31,6 +31,27 @@ export interface RunOptions {
   readonly cellTimeoutMs?: number;
   /** Called after each cell, e.g. to log progress. */
   readonly onCell?: (cell: CellRun) => void;
+  /** Awaited before each code cell runs (a test waiting for what earlier cells started). */
+  readonly beforeCell?: (cell: {
+    readonly index: number;
+    readonly source: string;
+  }) => Promise<void>;
+  /**
+   * Every display the kernel sends or replaces, whichever cell it belongs to and whenever
+   * it comes (a live output goes on after its cell has finished).
+   */
+  readonly onDisplay?: (display: DisplayMessage) => void;
+}
+
+/** A display_data or update_display_data with HTML, as the kernel sent it. */
+export interface DisplayMessage {
+  readonly type: "display_data" | "update_display_data";
+  readonly displayId: string | undefined;
+  readonly html: string;
+  /** The execute request it came under (a later cell's, for a live output). */
+  readonly parentMsgId: string;
+  /** Milliseconds since the epoch, when it arrived here. */
+  readonly at: number;
 }
 
 interface NotebookJson {
@@ -61,6 +82,25 @@ export async function runNotebook(
     name: options.kernelName ?? notebook.metadata?.kernelspec?.name ?? "tslab",
   });
   const runs: CellRun[] = [];
+  const onDisplay = options.onDisplay;
+  const listener = (_: unknown, msg: KernelMessage.IIOPubMessage) => {
+    const type = msg.header.msg_type;
+    if (type !== "display_data" && type !== "update_display_data") return;
+    const content = msg.content as {
+      data?: Record<string, unknown>;
+      transient?: { display_id?: string };
+    };
+    const html = content.data?.["text/html"];
+    if (typeof html !== "string") return;
+    onDisplay!({
+      type,
+      displayId: content.transient?.display_id,
+      html,
+      parentMsgId: String((msg.parent_header as { msg_id?: string }).msg_id ?? ""),
+      at: Date.now(),
+    });
+  };
+  if (onDisplay) kernel.iopubMessage.connect(listener);
   try {
     let failed = false;
     for (const [index, cell] of notebook.cells.entries()) {
@@ -70,12 +110,14 @@ export async function runNotebook(
         runs.push({ index, source, status: "skipped", stdout: "", stderr: "", html: [], ms: 0 });
         continue;
       }
+      await options.beforeCell?.({ index, source });
       const run = await runCell(kernel, index, source, options.cellTimeoutMs ?? 180_000);
       runs.push(run);
       options.onCell?.(run);
       failed = run.status === "error";
     }
   } finally {
+    if (onDisplay) kernel.iopubMessage.disconnect(listener);
     await kernel.shutdown().catch(() => undefined);
     manager.dispose();
   }

@@ -4,6 +4,7 @@ import { deployKey } from "../model";
 import type { ExportedVersion, IServableModel, ServedModel } from "../tokens";
 import { formatBytes } from "./format";
 import { useSignals } from "./use-signal";
+import { RolloutRow } from "./RolloutRow";
 import { VersionRow } from "./VersionRow";
 
 export interface ServablePanelProps {
@@ -18,9 +19,11 @@ export function ServablePanel(props: ServablePanelProps) {
     model.servedChanged,
     model.exportedChanged,
     model.connectionChanged,
+    model.pushChanged,
     model.trafficChanged,
     model.actionsChanged,
     model.selectionChanged,
+    model.noticesChanged,
   );
   return (
     <div className="jp-Servable-panel">
@@ -55,6 +58,25 @@ export function ServablePanel(props: ServablePanelProps) {
           {model.settings.pollingInterval} s.
         </div>
       )}
+      {model.notices.map((notice) => (
+        <div
+          key={notice.id}
+          className="jp-Servable-banner jp-Servable-notice"
+          role="alert"
+          data-model={notice.model}
+        >
+          <span>{notice.text}</span>
+          <button
+            type="button"
+            className="jp-Servable-icon-button"
+            title="Dismiss"
+            aria-label="Dismiss"
+            onClick={() => model.dismissNotice(notice.id)}
+          >
+            ×
+          </button>
+        </div>
+      ))}
       <section className="jp-Servable-section" aria-label="Served">
         <h3 className="jp-Servable-section-title">Served</h3>
         <ServedList model={model} />
@@ -70,16 +92,25 @@ export function ServablePanel(props: ServablePanelProps) {
 }
 
 function ConnectionBadge(props: { model: IServableModel }) {
-  const status = props.model.connection.status;
+  const { connection, push, settings } = props.model;
+  const status = connection.status;
   const text = { connecting: "connecting…", connected: "connected", unreachable: "unreachable" }[
     status
   ];
+  const live = status === "connected" && push === "live";
   return (
     <span
       className={`jp-Servable-connection jp-Servable-connection-${status}`}
       data-status={status}
+      data-push={push}
+      title={
+        live
+          ? "The server pushes every version's state change as it happens"
+          : `Polling every ${settings.pollingInterval} s`
+      }
     >
       {text}
+      {live && <span className="jp-Servable-live"> · live</span>}
     </span>
   );
 }
@@ -104,9 +135,11 @@ function ServedList(props: { model: IServableModel }) {
 
 function ModelCard(props: { model: IServableModel; served: ServedModel }) {
   const { served } = props;
+  const available = served.versions.filter((v) => v.state === "AVAILABLE").length;
   return (
     <li className="jp-Servable-model" data-model={served.name}>
       <div className="jp-Servable-model-name">{served.name}</div>
+      {(served.rollout || available >= 2) && <RolloutRow model={props.model} served={served} />}
       <ul className="jp-Servable-versions">
         {served.versions.map((v) => (
           <VersionRow key={v.version} model={props.model} name={served.name} version={v} />
@@ -147,14 +180,23 @@ function ExportedRow(props: { model: IServableModel; exported: ExportedVersion }
     >
       <div className="jp-Servable-version-line">
         <span className="jp-Servable-model-name">{e.name}</span>
-        <span className="jp-Servable-version-number">v{e.version}</span>
+        <span
+          className="jp-Servable-folder"
+          title={`${e.path}: the workspace's number; the server numbers the version it deploys`}
+        >
+          {e.version}/
+        </span>
         <span className="jp-Servable-spacer" />
         <span className="jp-Servable-size">{formatBytes(e.sizeBytes)}</span>
         <button
           type="button"
           className="jp-mod-styled jp-mod-accept"
           disabled={action?.running || offline}
-          title={offline ? "The server is not reachable" : `Upload ${e.path} to the server`}
+          title={
+            offline
+              ? "The server is not reachable"
+              : `Upload ${e.path} as a new version of ${e.name}`
+          }
           onClick={(event) => {
             event.stopPropagation();
             void model.deploy(e).catch(() => undefined);

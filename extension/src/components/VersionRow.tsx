@@ -6,6 +6,7 @@ import { formatBytes, formatSince } from "./format";
 import { LabelEditor } from "./LabelEditor";
 import { Sparkline } from "./Sparkline";
 import { TestForm } from "./TestForm";
+import { Transitions } from "./Transitions";
 
 type Open = "none" | "label" | "test";
 
@@ -75,6 +76,7 @@ export function VersionRow(props: { model: IServableModel; name: string; version
         <span className="jp-Servable-size">{formatBytes(v.sizeBytes)}</span>
       </div>
       {failed && <div className="jp-Servable-error">{v.errorMessage || v.errorCode}</div>}
+      {v.transitions && <Transitions transitions={v.transitions} />}
       {v.state === "AVAILABLE" && (
         <div className="jp-Servable-version-line">
           <span className="jp-Servable-since" title={v.availableSince}>

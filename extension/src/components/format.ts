@@ -33,3 +33,14 @@ export function formatMs(ms: number | null): string {
   if (ms === null) return "–";
   return ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`;
 }
+
+/** A fraction as a percentage: 0.1 → "10 %", 0.995 → "99.5 %"; null → "–". */
+export function formatPercent(fraction: number | null, digits = 1): string {
+  if (fraction === null) return "–";
+  return `${Number((fraction * 100).toFixed(digits))} %`;
+}
+
+/** A difference between two answers: 0, or its order of magnitude (1.2e-6). */
+export function formatDifference(value: number): string {
+  return value === 0 ? "0" : value.toExponential(1);
+}

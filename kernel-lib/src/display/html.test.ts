@@ -4,6 +4,7 @@ import { deployCardHtml } from "./deploy-card";
 import { escapeHtml, formatBytes } from "./html";
 import { modelsHtml } from "./models-table";
 import { classificationsHtml, predictionsHtml } from "./results-table";
+import { rolloutCardHtml, rolloutEndedHtml, rolloutSummary } from "./rollout-card";
 
 test("text is escaped wherever it comes from the server or the user", () => {
   assert.equal(
@@ -120,4 +121,64 @@ test("sizes are written in powers of 1000", () => {
   assert.equal(formatBytes(999), "999 B");
   assert.equal(formatBytes(10_500_000), "10.5 MB");
   assert.equal(formatBytes(undefined), "");
+});
+
+test("the rollout card: both versions side by side, the agreement, a rolled-back reason", () => {
+  const stats = (requests: number, p99: number | null) => ({
+    requests,
+    requests_per_second: requests / 60,
+    errors: 0,
+    error_rate: 0,
+    p50_ms: 1.25,
+    p99_ms: p99,
+  });
+  const view = {
+    name: "iris<b>",
+    stable: 2,
+    candidate: 3,
+    share: 0.1,
+    shadow: 1,
+    state: "running" as const,
+    reason: "",
+    guard: null,
+    updated_at: "",
+    updated_by: "",
+    stats: {
+      window_seconds: 60,
+      stable: stats(1200, 4),
+      candidate: stats(130, null),
+      shadow: {
+        compared: 600,
+        agreement: 0.995,
+        errors: 0,
+        dropped: 2,
+        max_abs_diff: 0.0012,
+        p50_ms: 1.4,
+        p99_ms: 5,
+      },
+    },
+  };
+  const card = rolloutCardHtml({ view, footer: "refreshed 10:00:00" });
+  assert.doesNotMatch(card, /<table|<b>/);
+  assert.match(card, /Rollout of iris&lt;b&gt;/);
+  assert.match(card, /stable v2<\/strong><strong>candidate v3<\/strong>/);
+  assert.match(card, /share<\/span><span>90 %<\/span><span>10 %<\/span>/);
+  assert.match(card, /p99<\/span><span>4\.00 ms<\/span><span>–<\/span>/);
+  assert.match(card, /agreement 99\.5 %<\/strong> of 600 compared/);
+  assert.equal(
+    rolloutSummary(view),
+    "iris<b>: candidate v3 takes 10 % of the traffic beside stable v2, 100 % of stable's requests shadowed",
+  );
+
+  const rolledBack = rolloutCardHtml({
+    view: { ...view, state: "rolled_back", share: 0, shadow: 0, reason: "error_rate: 0.5 > 0.05" },
+    footer: "",
+  });
+  assert.match(rolledBack, /rolled back<\/span>/);
+  assert.match(rolledBack, /error_rate: 0\.5 &gt; 0\.05/);
+  assert.match(rolledBack, /share<\/span><span>100 %<\/span><span>0 %<\/span>/);
+  assert.match(
+    rolloutEndedHtml("iris", "promoted: version 3 is stable"),
+    /Rollout of iris: promoted: version 3 is stable/,
+  );
 });

@@ -233,6 +233,19 @@ export class ServerCore {
     return this.#monitor.availableSince(name, version);
   }
 
+  /**
+   * Calls `listener` on every version state change, as the manager makes it (the state
+   * monitor's source); returns the function that unsubscribes.
+   */
+  subscribe(listener: (state: ServableState) => void): () => void {
+    return this.#manager.subscribe(listener);
+  }
+
+  /** The folder a version is loaded from, while the source lists it. */
+  versionDir(name: string, version: number): string | undefined {
+    return this.#given.get(name)?.get(version)?.path;
+  }
+
   /** Ready to serve (/v2/health/ready): see InitialLoads for the rule. */
   isReady(): boolean {
     return this.#initialLoads.isSettled;

@@ -16,6 +16,8 @@ export interface RestAppOptions {
   readonly routers?: readonly express.Router[];
   /** A model's rollout for the listing (`rollout` on each model that has one). */
   readonly rolloutOf?: (name: string) => RolloutView | undefined;
+  /** The versions' content digests, listed by GET /v1/models. */
+  readonly digestOf?: (name: string, version: number) => string | undefined;
   /** How metadata resolves its version (under a rollout, unversioned is stable); default: the core's rule. */
   readonly resolve?: VersionResolver["resolve"];
 }
@@ -23,6 +25,7 @@ export interface RestAppOptions {
 /**
  * Everything off the inference hot path, on express:
  *   GET /v1/models                                      every model (Servable's listing)
+ *   GET /v1/models:watch                                version state changes, pushed (model-events.ts)
  *   GET /v1/models/{m}[/versions/{v}|/labels/{l}]       TF Serving's model status
  *   GET /v1/models/{m}[/versions/{v}|/labels/{l}]/metadata   signatures
  *   GET /v2/health/live, /v2/health/ready               health without a model name (200, or 400
@@ -65,7 +68,7 @@ export function createRestApp(
     const route = matchStatusRoute(req.path);
     if (!route) throw malformed(req);
     if (!route.spec) {
-      sendBody(res, protobufJson(listModels(core, options.rolloutOf)));
+      sendBody(res, protobufJson(listModels(core, options.rolloutOf, options.digestOf)));
       return;
     }
     const { name, version } = route.spec;

@@ -26,10 +26,14 @@ export function modelStatusBody(states: readonly ServableState[]): string {
   return protobufJson({ model_version_status: states.map(versionStatus) });
 }
 
-/** The body of GET /v1/models: every model, its versions, states, labels and rollout. */
+/**
+ * The body of GET /v1/models: every model, its versions, states, labels and rollout (and
+ * the versions' content digests, when `digestOf` knows them).
+ */
 export function listModels(
   core: ServerCore,
   rolloutOf?: (name: string) => RolloutView | undefined,
+  digestOf?: (name: string, version: number) => string | undefined,
 ): ModelListResponse {
   return {
     models: core.modelNames().map((name): ListedModel => {
@@ -49,6 +53,7 @@ export function listModels(
               .sort(),
             size_bytes: state.diskBytes,
             available_since: since === undefined ? undefined : new Date(since).toISOString(),
+            content_digest: digestOf?.(name, state.id.version),
           };
         }),
         ...(rollout && { rollout }),
