@@ -14,8 +14,8 @@ import {
   predictionClient,
   predictRows,
   repositoryWith,
-  type GrpcClient,
 } from "./rollout-support";
+import type { ServingClient } from "../support/tf-serving-grpc";
 
 /**
  * The traffic split through a real server: version 1 of "hp" (stable) answers y = 0.5x + 2,
@@ -27,7 +27,7 @@ const expected = (version: number, x: number) => 0.5 * x + (version === 1 ? 2 : 
 
 let work: string;
 let server: ServerProcess;
-let grpcClient: GrpcClient;
+let grpcClient: ServingClient;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), "servable-rollout-split-"));
