@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, afterEach, before } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../extension/browser";
+import { freePort, ROOT } from "../support/server-process";
+import { startLabCommand, type LabCommand } from "./lab-command";
+
+/** Where the journey tests put their screenshots. */
+export const SHOTS = join(ROOT, "test-results", "journey");
+/** The notebook in front. */
+export const NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)";
+
+/**
+ * `npm run lab` in a scratch folder of its own, and Debian's Chromium at 1400 x 900 beside
+ * it, for the tests of one file: started before them, stopped after them (the command by
+ * its PID, as Ctrl-C stops it). After each test, no error may have reached the page.
+ */
+export class LabInBrowser {
+  #scratch?: string;
+  #serverPort?: number;
+  #lab?: LabCommand;
+  #browser?: Browser;
+  #page?: Page;
+  readonly #pageErrors: string[] = [];
+
+  constructor(prefix: string) {
+    before(async () => {
+      mkdirSync(SHOTS, { recursive: true });
+      this.#scratch = mkdtempSync(join(tmpdir(), prefix));
+      this.#serverPort = await freePort();
+      this.#lab = await startLabCommand(
+        ["--state", join(this.#scratch, "lab"), "--port", `${await freePort()}`].concat([
+          "--server-port",
+          `${this.#serverPort}`,
+        ]),
+        {
+          env: {
+            // The runtime files of this run's server and kernels stay in this run's folder.
+            SERVABLE_RUNTIME_DIR: join(this.#scratch, "servable-runtime"),
+            JUPYTER_RUNTIME_DIR: join(this.#scratch, "jupyter-runtime"),
+          },
+        },
+      );
+      this.#browser = await launchChromium();
+      this.#page = await this.#browser.newPage({ viewport: { width: 1400, height: 900 } });
+      this.#page.on("pageerror", (error) => this.#pageErrors.push(error.stack ?? error.message));
+    });
+    afterEach(() => {
+      assert.deepEqual(this.#pageErrors.splice(0), [], "errors on the page");
+    });
+    after(async () => {
+      await this.#browser?.close();
+      await this.#lab?.stop();
+      if (this.#scratch) rmSync(this.#scratch, { recursive: true, force: true });
+    });
+  }
+
+  get page(): Page {
+    return this.#page!;
+  }
+  get browser(): Browser {
+    return this.#browser!;
+  }
+  get lab(): LabCommand {
+    return this.#lab!;
+  }
+  get scratch(): string {
+    return this.#scratch!;
+  }
+  get serverPort(): number {
+    return this.#serverPort!;
+  }
+
+  /** Checks a condition until it holds; past `timeoutMs`, a screenshot and a failure. */
+  async until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) {
+        await this.page.screenshot({
+          path: join(SHOTS, `failed-${what.replace(/\W+/g, "-")}.png`),
+        });
+        assert.fail(`Not seen within ${timeoutMs} ms: ${what}`);
+      }
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /** An item of JupyterLab's Run menu, clicked as a person clicks it. */
+  async runFromMenu(item: string): Promise<void> {
+    await this.page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
+    await this.page.locator(".lm-Menu-itemLabel", { hasText: new RegExp(`^${item}$`) }).click();
+  }
+}
