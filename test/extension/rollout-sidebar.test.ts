@@ -6,14 +6,15 @@ import { join } from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import type { Browser, Page, Request } from "playwright-core";
 import { startLab, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
-import { installVersion, linearVersion } from "../support/model-versions";
 import {
+  installVersion,
+  linearVersion,
   postJson,
   ROOT,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 import { launchChromium } from "./browser";
 import { installWheel } from "./install-wheel";
 

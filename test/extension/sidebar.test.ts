@@ -22,8 +22,8 @@ import {
   ROOT,
   startServer,
   type ServerProcess,
-} from "../support/server-process";
-import { linearVersion } from "../support/model-versions";
+  linearVersion,
+} from "../support";
 import { launchChromium } from "./browser";
 import { installWheel } from "./install-wheel";
 

@@ -1,12 +1,12 @@
 import { request as httpRequest } from "node:http";
 import * as grpc from "@grpc/grpc-js";
-import { type ServerProcess } from "../support/server-process";
 import {
+  type ServerProcess,
   servingClient,
   unaryCall,
   type ServiceName,
   type ServingClient,
-} from "../support/tf-serving-grpc";
+} from "../support";
 import type { GrpcRequest } from "./grpc-requests";
 import type { HttpRequest } from "./http-requests";
 import { SEED_REQUESTS } from "./fuzz-models";

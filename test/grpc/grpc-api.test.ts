@@ -6,13 +6,7 @@ import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import protobuf from "protobufjs";
-import {
-  freePort,
-  ROOT,
-  startServer,
-  waitFor,
-  type ServerProcess,
-} from "../support/server-process";
+import { freePort, ROOT, startServer, waitFor, type ServerProcess } from "../support";
 
 /** TF Serving's gRPC API, called by a gRPC client as any TF Serving client calls it. */
 const PROTOS = join(ROOT, "protocol", "protos");

@@ -4,14 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { DEMO_REPOSITORY } from "../support/model-versions";
-import { servingClient, unaryCall, type ServingClient } from "../support/tf-serving-grpc";
 import {
+  DEMO_REPOSITORY,
+  servingClient,
+  unaryCall,
+  type ServingClient,
   freePort,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 
 /**
  * A gRPC call runs until its own deadline, as in TF Serving (the call's deadline is the

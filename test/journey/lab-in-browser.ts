@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, afterEach, before } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../extension/browser";
-import { freePort, ROOT } from "../support/server-process";
+import { freePort, ROOT } from "../support";
 import { startLabCommand, type LabCommand } from "./lab-command";
 
 /** Where the journey tests put their screenshots. */

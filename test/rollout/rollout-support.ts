@@ -2,9 +2,7 @@ import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { RolloutView } from "@servable/protocol";
-import { installVersion } from "../support/model-versions";
-import { servingClient, unaryCall, type ServingClient } from "../support/tf-serving-grpc";
-import { ROOT } from "../support/server-process";
+import { installVersion, servingClient, unaryCall, type ServingClient, ROOT } from "../support";
 
 /**
  * What the rollout tests share: model versions that answer differently (so an answer tells

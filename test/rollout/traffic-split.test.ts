@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { call } from "../support/management-client";
-import { freePort, startServer, type ServerProcess } from "../support/server-process";
+import { call, freePort, startServer, type ServerProcess, type ServingClient } from "../support";
 import {
   affineVersion,
   grpcPredict,
@@ -15,7 +14,6 @@ import {
   predictRows,
   repositoryWith,
 } from "./rollout-support";
-import type { ServingClient } from "../support/tf-serving-grpc";
 
 /**
  * The traffic split through a real server: version 1 of "hp" (stable) answers y = 0.5x + 2,

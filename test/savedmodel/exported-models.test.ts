@@ -11,13 +11,7 @@ import {
   tf1HalfPlusTwo,
   writeSavedModel,
 } from "../../server/src/formats/savedmodel/testing/saved-model-fixtures";
-import {
-  getJson,
-  postJson,
-  startServer,
-  waitFor,
-  type ServerProcess,
-} from "../support/server-process";
+import { getJson, postJson, startServer, waitFor, type ServerProcess } from "../support";
 
 /**
  * SavedModels the project writes itself, served by a real servable-server process (wasm

@@ -7,17 +7,23 @@ import { ROOT } from "./server-process";
  * TF Serving's gRPC services as any TF Serving client has them: stubs from TF Serving's
  * own .proto files (protocol/protos), loaded the way its Python and Node examples load them.
  */
-const definition = grpc.loadPackageDefinition(
-  protoLoader.loadSync("tensorflow_serving.proto", {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: false,
-    oneofs: true,
-    includeDirs: [join(ROOT, "protocol", "protos")],
-  }),
-);
-const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
+let serving: grpc.GrpcObject | undefined;
+
+function servingPackage(): grpc.GrpcObject {
+  serving ??= (
+    grpc.loadPackageDefinition(
+      protoLoader.loadSync("tensorflow_serving.proto", {
+        keepCase: true,
+        longs: String,
+        enums: String,
+        defaults: false,
+        oneofs: true,
+        includeDirs: [join(ROOT, "protocol", "protos")],
+      }),
+    ).tensorflow as grpc.GrpcObject
+  ).serving as grpc.GrpcObject;
+  return serving;
+}
 
 type Callback = (error: grpc.ServiceError | null, response: unknown) => void;
 
@@ -35,7 +41,7 @@ export function servingClient(
   address: string,
   credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
 ): ServingClient {
-  const Client = serving[service] as grpc.ServiceClientConstructor;
+  const Client = servingPackage()[service] as grpc.ServiceClientConstructor;
   return new Client(address, credentials) as ServingClient;
 }
 
