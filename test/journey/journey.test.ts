@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import type { Locator, Page } from "playwright-core";
+import { openLab } from "../extension/browser";
 import { LabInBrowser, NOTEBOOK, SHOTS } from "./lab-in-browser";
 import { drawnStates, drawnTransitions, type Snapshot } from "./sidebar-record";
 
@@ -158,8 +159,7 @@ test("npm run lab prints one address: the quickstart, in JupyterLab, on the Type
     1,
     `one address printed:\n${session.lab.output()}`,
   );
-  await page.goto(session.lab.url);
-  await page.waitForSelector("body[data-lab-restored]", { state: "attached", timeout: 60_000 });
+  await openLab(page, session.lab.url);
   await page.locator(NOTEBOOK).waitFor({ timeout: 30_000 });
   assert.equal(
     await page

@@ -1,10 +1,9 @@
-import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, afterEach, before } from "node:test";
+import { after, before } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../extension/browser";
+import { launchChromium, WatchedPages } from "../extension/browser";
 import { freePort, ROOT } from "../support";
 import { startLabCommand, type LabCommand } from "./lab-command";
 
@@ -24,11 +23,10 @@ export class LabInBrowser {
   #lab?: LabCommand;
   #browser?: Browser;
   #page?: Page;
-  readonly #pageErrors: string[] = [];
+  readonly #pages = new WatchedPages(SHOTS);
 
   constructor(prefix: string) {
     before(async () => {
-      mkdirSync(SHOTS, { recursive: true });
       this.#scratch = mkdtempSync(join(tmpdir(), prefix));
       this.#serverPort = await freePort();
       this.#lab = await startLabCommand(
@@ -45,11 +43,7 @@ export class LabInBrowser {
         },
       );
       this.#browser = await launchChromium();
-      this.#page = await this.#browser.newPage({ viewport: { width: 1400, height: 900 } });
-      this.#page.on("pageerror", (error) => this.#pageErrors.push(error.stack ?? error.message));
-    });
-    afterEach(() => {
-      assert.deepEqual(this.#pageErrors.splice(0), [], "errors on the page");
+      this.#page = await this.#pages.open(this.#browser, { width: 1400, height: 900 });
     });
     after(async () => {
       await this.#browser?.close();
@@ -75,17 +69,8 @@ export class LabInBrowser {
   }
 
   /** Checks a condition until it holds; past `timeoutMs`, a screenshot and a failure. */
-  async until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) {
-        await this.page.screenshot({
-          path: join(SHOTS, `failed-${what.replace(/\W+/g, "-")}.png`),
-        });
-        assert.fail(`Not seen within ${timeoutMs} ms: ${what}`);
-      }
-      await this.page.waitForTimeout(200);
-    }
+  until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+    return this.#pages.until(this.page, what, check, timeoutMs);
   }
 
   /** An item of JupyterLab's Run menu, clicked as a person clicks it. */

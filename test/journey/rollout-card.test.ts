@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import type { Page } from "playwright-core";
+import { openLab } from "../extension/browser";
 import { LabInBrowser, NOTEBOOK, SHOTS } from "./lab-in-browser";
 
 /**
@@ -28,8 +29,7 @@ const errors = () =>
     .allInnerTexts();
 
 test("the rolloutStatus card refreshes in place after its cell, then shows the promote", async (t) => {
-  await page.goto(session.lab.url.replace("/quickstart.ipynb", "/rollout.ipynb"));
-  await page.waitForSelector("body[data-lab-restored]", { state: "attached", timeout: 60_000 });
+  await openLab(page, session.lab.url.replace("/quickstart.ipynb", "/rollout.ipynb"));
   await page.locator(NOTEBOOK).waitFor({ timeout: 30_000 });
   // The notebook names the TypeScript kernel (tslab): it opens with it.
   await session.until("the notebook's TypeScript kernel idle", 60_000, async () => {
