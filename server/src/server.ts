@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { GrpcApi } from "./api/grpc/grpc-server";
+import { replayWarmupRecord } from "./api/grpc/warmup-replay";
 import { createHttpServer } from "./api/http/http-server";
 import { HttpInference } from "./api/http/http-inference";
 import { JsonCodecs } from "./api/http/json-codecs";
@@ -114,6 +115,10 @@ export async function startServer(
         batching,
         onBatch: (id, batch) => metrics.recordBatch(id, batch),
         engine: { onnx: onnxSettings(flags, replicas) },
+        warmup: flags.enable_model_warmup
+          ? { iterations: flags.num_request_iterations_for_warmup, replay: replayWarmupRecord }
+          : undefined,
+        onWarmup: (_id, outcome) => metrics.recordWarmup(outcome),
       },
       logger,
     }),
