@@ -13,6 +13,7 @@ import {
   waitFor,
   type ServerProcess,
 } from "../support/server-process";
+import { metricsText, metricValue } from "../support/prometheus-text";
 import { floatTensor, predictLog, writeWarmupFile } from "../support/warmup-files";
 
 /**
@@ -39,17 +40,8 @@ async function stateOf(url: string, model: string, state: string) {
   return found?.state === state ? found : undefined;
 }
 
-/** A metric's value for the labels given, from the Prometheus text; undefined when absent. */
-function metric(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (ok) return Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return undefined;
-}
-
-const metrics = async (url: string) => (await getJson(`${url}/monitoring/prometheus/metrics`)).text;
+const metric = metricValue;
+const metrics = metricsText;
 
 /** y = 0.5 x + 2 as an ONNX graph, input x of shape [batch]. */
 async function onnxVersion(dir: string): Promise<void> {
