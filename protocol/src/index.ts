@@ -24,3 +24,4 @@ export * from "./version-digest";
 export * from "./tf-serving-errors";
 export * from "./tfrecord";
 export * from "./protobuf/prediction-log";
+export * from "./request-log-files";

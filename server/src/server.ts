@@ -15,6 +15,7 @@ import {
 } from "./execution/batching/batching-parameters";
 import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
+import { RequestLogger } from "./api/request-log/request-logger";
 import { createRestApp } from "./api/http/rest-app";
 import { ModelEvents } from "./api/http/model-events";
 import { VersionDigests } from "./api/rest/version-digests";
@@ -161,7 +162,17 @@ export async function startServer(
   }
   // Every API's inference requests take one lifecycle: resolve, decode, run, encode, release.
   const resolver = new CoreVersionResolver(core, rollouts);
-  const lifecycle = new InferenceLifecycle(resolver, metrics, logger);
+  const requestLog = new RequestLogger(
+    (name) => core.modelConfig(name)?.logging,
+    {
+      maxFileBytes: flags.request_log_max_file_bytes,
+      maxFiles: flags.request_log_max_files,
+      maxPendingBytes: 64 * 1024 * 1024,
+    },
+    metrics,
+    logger,
+  );
+  const lifecycle = new InferenceLifecycle(resolver, metrics, logger, requestLog);
   let grpcApi: GrpcApi | undefined;
   if (flags.port > 0) {
     grpcApi = new GrpcApi(core, lifecycle, resolver, metrics, logger);
@@ -231,6 +242,7 @@ export async function startServer(
       await management?.close();
       await grpcApi?.close();
       await codecs.close();
+      await requestLog.close();
       await core.stop();
       await repositoryState?.close();
       await workers?.close();
