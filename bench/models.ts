@@ -13,7 +13,14 @@ export async function makeModelRepository(root: string, demoRepository: string):
 
 /** A dense 784-512-512-10 classifier with fixed pseudo-random weights, saved as a TF.js layers model. */
 async function writeMlp(dir: string): Promise<void> {
-  const model = tf.sequential({
+  const model = mlpModel();
+  await writeTfjsModel(model, dir);
+  model.dispose();
+}
+
+/** The dense 784-512-512-10 classifier with fixed pseudo-random weights. */
+export function mlpModel(): tf.Sequential {
+  return tf.sequential({
     layers: [
       tf.layers.dense({
         inputShape: [MLP_INPUT],
@@ -33,12 +40,14 @@ async function writeMlp(dir: string): Promise<void> {
       }),
     ],
   });
-  await writeTfjsModel(model, dir);
-  model.dispose();
 }
 
 /** One MLP row (784 values in [0, 1)) as the JSON body of a row-format predict request. */
 export function mlpRequestBody(): string {
-  const row = Array.from({ length: MLP_INPUT }, (_, i) => ((i * 7919) % 1000) / 1000);
-  return JSON.stringify({ instances: [row] });
+  return JSON.stringify({ instances: [mlpRow()] });
+}
+
+/** The MLP row the benchmarks send. */
+export function mlpRow(): number[] {
+  return Array.from({ length: MLP_INPUT }, (_, i) => ((i * 7919) % 1000) / 1000);
 }

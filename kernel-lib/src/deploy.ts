@@ -21,6 +21,7 @@ import {
 } from "@servable/protocol";
 import { modelPath } from "./client/model-path";
 import { checkName, listFiles } from "./version-folder";
+import type { WarmupRequest } from "./warmup-requests";
 
 export interface DeployOptions extends ServerOptions {
   /** The model's name on the server. */
@@ -35,6 +36,8 @@ export interface DeployOptions extends ServerOptions {
   readonly version?: number;
   /** "tfjs" (default) or "savedmodel", for a TF.js model. */
   readonly format?: "tfjs" | "savedmodel";
+  /** Requests the server replays while it loads the version (see exportModel's `warmup`). */
+  readonly warmup?: readonly WarmupRequest[];
   /** Longest wait for AVAILABLE, in milliseconds (default 5 minutes). */
   readonly timeoutMs?: number;
   /** Show upload progress for large models (default: yes). */
@@ -142,6 +145,7 @@ async function versionFolder(
       version: 1,
       ...(options.signatures !== undefined && { signatures: options.signatures }),
       ...(options.format !== undefined && { format: options.format }),
+      ...(options.warmup !== undefined && { warmup: options.warmup }),
     });
     return { dir: exported.path, cleanup };
   } catch (error) {

@@ -3,8 +3,10 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeSavedModel, writeTfjsModel } from "@servable/convert";
 import { isModel, type Model } from "./model";
-import { signatureFile, type Signatures } from "./signatures";
+import type { SignatureDef } from "@servable/protocol";
+import { signatureFile, signatures as builders, type Signatures } from "./signatures";
 import { checkName, listFiles, nextVersion } from "./version-folder";
+import { writeWarmupRequests, type WarmupRequest } from "./warmup-requests";
 
 export interface ExportOptions {
   /** The model's name: the folder under `baseDir`, and its name on the server. */
@@ -14,6 +16,12 @@ export interface ExportOptions {
   readonly signatures?: Signatures;
   /** "tfjs" (model.json and weight shards, the default) or "savedmodel". */
   readonly format?: "tfjs" | "savedmodel";
+  /**
+   * Requests the server replays while it loads the version, before it serves any client
+   * (`:predict` bodies: `{instances: [...]}` or `{inputs: {...}}`): written as TF Serving's
+   * `assets.extra/tf_serving_warmup_requests`. At most 1000.
+   */
+  readonly warmup?: readonly WarmupRequest[];
 }
 
 /** Where a version was written. */
@@ -30,8 +38,8 @@ export interface ExportedModel {
 /**
  * Writes a model as version folder `<baseDir>/<name>/<version>/`, the layout the server's
  * Source loads and the JupyterLab sidebar lists: `model.json`, its weight shards and, when
- * signatures are given, `signatures.json`. The folder appears whole or not at all (it is
- * written under a temporary name, then renamed).
+ * signatures are given, `signatures.json`; with `warmup`, TF Serving's warmup file. The
+ * folder appears whole or not at all (it is written under a temporary name, then renamed).
  *
  * `model` may also be a model file (`.onnx`, an XGBoost JSON dump) to import.
  */
@@ -42,7 +50,12 @@ export async function exportModel(
 ): Promise<ExportedModel> {
   checkName(options.name);
   const modelDir = resolve(baseDir, options.name);
-  if (typeof model === "string") return importFile(model, baseDir, options);
+  if (typeof model === "string") {
+    if (options.warmup) {
+      throw new Error("exportModel writes warmup requests for TF.js models, not for model files");
+    }
+    return importFile(model, baseDir, options);
+  }
   if (!isModel(model)) {
     throw new Error("exportModel takes a TF.js LayersModel or GraphModel, or a model file path");
   }
@@ -51,8 +64,18 @@ export async function exportModel(
   try {
     await mkdir(staging);
     const signatures = options.signatures && signatureFile(options.signatures);
-    if (options.format === "savedmodel") await writeSavedModel(model, staging, signatures);
-    else await writeTfjsModel(model, staging, signatures);
+    let written: Record<string, SignatureDef>;
+    if (options.format === "savedmodel") {
+      written = (await writeSavedModel(model, staging, signatures)).signatures;
+    } else {
+      await writeTfjsModel(model, staging, signatures);
+      // Without a signature file the server derives serving_default as this does.
+      written = (signatures ?? signatureFile({ serving_default: predictSignature(model) }))
+        .signature_def;
+    }
+    if (options.warmup) {
+      await writeWarmupRequests(staging, options.name, options.warmup, written);
+    }
     const version = options.version ?? (await nextVersion(modelDir));
     const path = join(modelDir, String(version));
     if (await exists(path)) throw new Error(`${path} exists already: choose another version`);
@@ -81,6 +104,8 @@ async function importFile(
     ...(await listFiles(imported.path)),
   };
 }
+
+const predictSignature = (model: Model) => builders.predict(model);
 
 async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined)) !== undefined;

@@ -69,3 +69,5 @@ export type { VersionChoice } from "./client/model-path";
 export type { Model, TensorDescription } from "./model";
 export { ServerError, NetworkError, DeployError } from "./client/errors";
 export { DEFAULT_SERVER_URL, type ServerOptions } from "./client/server-address";
+export { writeWarmupRequests, type WarmupRequest } from "./warmup-requests";
+export { readRequestLog, type LoggedRequest } from "./request-log";

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { GrpcApi } from "./api/grpc/grpc-server";
+import { replayWarmupRecord } from "./api/grpc/warmup-replay";
 import { createHttpServer } from "./api/http/http-server";
 import { HttpInference } from "./api/http/http-inference";
 import { JsonCodecs } from "./api/http/json-codecs";
@@ -14,6 +15,7 @@ import {
 } from "./execution/batching/batching-parameters";
 import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
+import { RequestLogger } from "./api/request-log/request-logger";
 import { createRestApp } from "./api/http/rest-app";
 import { ModelEvents } from "./api/http/model-events";
 import { VersionDigests } from "./api/rest/version-digests";
@@ -114,6 +116,10 @@ export async function startServer(
         batching,
         onBatch: (id, batch) => metrics.recordBatch(id, batch),
         engine: { onnx: onnxSettings(flags, replicas) },
+        warmup: flags.enable_model_warmup
+          ? { iterations: flags.num_request_iterations_for_warmup, replay: replayWarmupRecord }
+          : undefined,
+        onWarmup: (_id, outcome) => metrics.recordWarmup(outcome),
       },
       logger,
     }),
@@ -156,7 +162,17 @@ export async function startServer(
   }
   // Every API's inference requests take one lifecycle: resolve, decode, run, encode, release.
   const resolver = new CoreVersionResolver(core, rollouts);
-  const lifecycle = new InferenceLifecycle(resolver, metrics, logger);
+  const requestLog = new RequestLogger(
+    (name) => core.modelConfig(name)?.logging,
+    {
+      maxFileBytes: flags.request_log_max_file_bytes,
+      maxFiles: flags.request_log_max_files,
+      maxPendingBytes: 64 * 1024 * 1024,
+    },
+    metrics,
+    logger,
+  );
+  const lifecycle = new InferenceLifecycle(resolver, metrics, logger, requestLog);
   let grpcApi: GrpcApi | undefined;
   if (flags.port > 0) {
     grpcApi = new GrpcApi(core, lifecycle, resolver, metrics, logger);
@@ -226,6 +242,7 @@ export async function startServer(
       await management?.close();
       await grpcApi?.close();
       await codecs.close();
+      await requestLog.close();
       await core.stop();
       await repositoryState?.close();
       await workers?.close();

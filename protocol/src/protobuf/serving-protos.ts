@@ -5,13 +5,13 @@ import { parseTextProto, TextFormatError } from "./text-format";
 
 /**
  * TF Serving's messages (protocol/protos/tensorflow_serving.proto): its gRPC API and its
- * config files, with proto field names kept.
+ * config files, with proto field names kept; and its request logs (prediction_log.proto).
  */
 const ROOT = new protobuf.Root();
 ROOT.resolvePath = (_origin, target) =>
   // protobufjs carries google/protobuf/*.proto itself.
   target.startsWith("google/") ? target : join(PROTO_DIR, target);
-ROOT.loadSync("tensorflow_serving.proto", { keepCase: true });
+ROOT.loadSync(["tensorflow_serving.proto", "prediction_log.proto"], { keepCase: true });
 
 /** The protobufjs type of a TF Serving message ("tensorflow.serving.X"). */
 export function servingType(name: string): protobuf.Type {

@@ -7,6 +7,7 @@ import {
 } from "prom-client";
 import type { BatchRecord } from "../execution/batching/batching-servable";
 import type { ServableId } from "../core/servable-id";
+import type { WarmupOutcome } from "../execution/warmup/model-warmup";
 
 /**
  * Prometheus metrics under TF Serving's names (servables/tensorflow/util.cc), exported in
@@ -22,6 +23,9 @@ export const METRIC_NAMES = {
   inputBatchSize: ":tensorflow:serving:batching_session:input_batch_size",
   processedBatchSize: ":tensorflow:serving:batching_session:processed_batch_size",
   paddingSize: ":tensorflow:serving:batching_session:padding_size",
+  warmupLatency: ":tensorflow:serving:model_warmup_latency",
+  warmupRecordsRead: ":tensorflow:serving:model_warmup_records_read",
+  requestLogCount: ":tensorflow:serving:request_log_count",
 } as const;
 
 /** TF Serving's latency buckets in microseconds: 10 x 1.8^i, 33 of them. */
@@ -99,6 +103,25 @@ export class ServingMetrics {
     [0, ...BATCH_SIZE_BUCKETS],
   );
 
+  // TF Serving's saved_model_warmup_util.cc: labelled by version folder and outcome.
+  readonly #warmupLatency = this.#histogram(
+    METRIC_NAMES.warmupLatency,
+    "Distribution of wall time (in microseconds) for warming up the model.",
+    ["model_path", "status"],
+    LATENCY_BUCKETS_US,
+  );
+  readonly #warmupRecordsRead = this.#counter(
+    METRIC_NAMES.warmupRecordsRead,
+    "Total number of warmup records read during model warmup.",
+    ["model_path", "status"],
+  );
+  // TF Serving's request_logger.cc.
+  readonly #requestLogCount = this.#counter(
+    METRIC_NAMES.requestLogCount,
+    "The total number of requests logged from the model server sliced down by model_name and status code.",
+    ["model_name", "status_code"],
+  );
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -121,6 +144,16 @@ export class ServingMetrics {
     this.#observe(this.#inputBatchSize, batch.rows, id.name, version);
     this.#observe(this.#processedBatchSize, batch.paddedRows, id.name, version);
     this.#observe(this.#paddingSize, batch.paddedRows - batch.rows, id.name, version);
+  }
+
+  recordWarmup(outcome: WarmupOutcome): void {
+    this.#warmupLatency.labels(outcome.modelPath, outcome.status).observe(outcome.latencyUs);
+    this.#warmupRecordsRead.labels(outcome.modelPath, outcome.status).inc(outcome.records);
+  }
+
+  /** A sampled request written to (status "OK") or lost from its model's request log. */
+  recordRequestLog(model: string, statusCode: string): void {
+    this.#count(this.#requestLogCount, model, statusCode);
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

@@ -244,6 +244,32 @@ export const FLAGS = [
     help: "BatchingParameters in text format.",
   },
   {
+    name: "enable_model_warmup",
+    type: "bool",
+    default: true,
+    help: "Replay a version's assets.extra/tf_serving_warmup_requests (TFRecord of PredictionLog, at most 1000) before it becomes AVAILABLE, to reduce first request latency.",
+  },
+  {
+    name: "num_request_iterations_for_warmup",
+    type: "int",
+    default: 0,
+    help: "Times each warmup request runs during warmup replay (used only if > 0; otherwise once).",
+  },
+  {
+    name: "request_log_max_file_bytes",
+    type: "int",
+    default: 64 * 1024 * 1024,
+    help: "Size at which a request log file (logging_config in --model_config_file) is closed and the next one started.",
+    servable: true,
+  },
+  {
+    name: "request_log_max_files",
+    type: "int",
+    default: 10,
+    help: "Request log files kept per filename_prefix; the oldest is deleted when a new one starts (0 = keep all).",
+    servable: true,
+  },
+  {
     name: "monitoring_config_file",
     type: "string",
     default: "",

@@ -99,3 +99,38 @@ test("monitoring config: Prometheus path, default path, or off", () => {
   );
   assert.equal(prometheusPath("prometheus_config { enable: false }"), undefined);
 });
+
+test("ModelServerConfig: logging_config names the log's prefix and sampling rate", () => {
+  const [config] = parseModelServerConfig(`
+    model_config_list {
+      config {
+        name: "iris"
+        base_path: "/models/iris"
+        logging_config {
+          log_collector_config { type: "" filename_prefix: "/var/log/servable/iris" }
+          sampling_config { sampling_rate: 0.25 }
+        }
+      }
+    }
+  `);
+  assert.deepEqual(config?.logging, {
+    filenamePrefix: "/var/log/servable/iris",
+    samplingRate: 0.25,
+  });
+  const parse = (logging: string) => () =>
+    parseModelServerConfig(
+      `model_config_list { config { name: "m" base_path: "/m" logging_config { ${logging} } } }`,
+    );
+  assert.throws(
+    parse(`log_collector_config { type: "kafka" filename_prefix: "/l" }`),
+    /ModelConfig m: Cannot find LogCollector::Factory for type: kafka/,
+  );
+  assert.throws(
+    parse(`sampling_config { sampling_rate: 1 }`),
+    /logging_config needs log_collector_config \{ filename_prefix/,
+  );
+  assert.throws(
+    parse(`log_collector_config { filename_prefix: "/l" } sampling_config { sampling_rate: 1.5 }`),
+    /sampling_rate must be in \[0, 1\], got 1.5/,
+  );
+});

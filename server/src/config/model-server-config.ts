@@ -12,7 +12,25 @@ export interface ModelConfig {
   readonly versionPolicy: ServableVersionPolicy;
   /** label -> version */
   readonly versionLabels: Readonly<Record<string, number>>;
+  /** Where and how often its requests are logged (`logging_config`), if they are. */
+  readonly logging?: RequestLoggingConfig;
 }
+
+/**
+ * A model's request log (TF Serving's LoggingConfig): a share of its requests, with their
+ * answers, written as PredictionLog records to TFRecord files named from the prefix.
+ */
+export interface RequestLoggingConfig {
+  readonly filenamePrefix: string;
+  /** The share of requests logged, 0 to 1, each drawn at random. */
+  readonly samplingRate: number;
+}
+
+/**
+ * The log collector types this server has (TF Serving registers collectors by type and
+ * ships none): "" and "tfrecord" both write TFRecord files of PredictionLog records.
+ */
+const LOG_COLLECTOR_TYPES = new Set(["", "tfrecord"]);
 
 /** TF Serving's ModelServerConfig message, as its text form or gRPC hands it over. */
 export interface ModelServerConfigMessage {
@@ -30,12 +48,16 @@ interface ModelConfigMessage {
     specific?: { versions?: (string | number)[] };
   };
   version_labels?: Record<string, string | number>;
+  logging_config?: {
+    log_collector_config?: { type?: string; filename_prefix?: string };
+    sampling_config?: { sampling_rate?: number };
+  };
 }
 
 /**
  * Reads a `--model_config_file` (TF Serving's ModelServerConfig in text format):
  * `model_config_list { config { name base_path model_platform model_version_policy
- * version_labels } ... }`. Each config replaces the previous one entirely.
+ * version_labels logging_config } ... }`. Each config replaces the previous one entirely.
  * @throws Error with TF Serving's "Error parsing text-format ..." prefix, or saying which
  * model is wrong.
  */
@@ -79,7 +101,33 @@ function readModelConfig(config: ModelConfigMessage): ModelConfig {
         Number(version),
       ]),
     ),
+    ...(config.logging_config && { logging: readLoggingConfig(config.logging_config, name) }),
   };
+}
+
+function readLoggingConfig(
+  logging: NonNullable<ModelConfigMessage["logging_config"]>,
+  model: string,
+): RequestLoggingConfig {
+  const type = logging.log_collector_config?.type ?? "";
+  if (!LOG_COLLECTOR_TYPES.has(type)) {
+    throw invalidArgument(
+      `ModelConfig ${model}: Cannot find LogCollector::Factory for type: ${type} (this server has "" and "tfrecord")`,
+    );
+  }
+  const filenamePrefix = logging.log_collector_config?.filename_prefix ?? "";
+  if (!filenamePrefix) {
+    throw invalidArgument(
+      `ModelConfig ${model}: logging_config needs log_collector_config { filename_prefix: "..." }`,
+    );
+  }
+  const samplingRate = logging.sampling_config?.sampling_rate ?? 0;
+  if (!(samplingRate >= 0 && samplingRate <= 1)) {
+    throw invalidArgument(
+      `ModelConfig ${model}: sampling_rate must be in [0, 1], got ${samplingRate}`,
+    );
+  }
+  return { filenamePrefix, samplingRate };
 }
 
 function readVersionPolicy(

@@ -15,6 +15,7 @@ import { ReplicaPool } from "./replicas/replica-pool";
 import type { WarmWorkers } from "./replicas/warm-workers";
 import { startRunner } from "./start-runner";
 import type { EngineSettings, VersionRunner } from "./version-runner";
+import { runModelWarmup, type WarmupOutcome, type WarmupSettings } from "./warmup/model-warmup";
 
 /** How versions execute: in this thread or in worker replicas, batched or not. */
 export interface ExecutionOptions {
@@ -26,6 +27,9 @@ export interface ExecutionOptions {
   readonly batching?: BatchingParameters;
   readonly onBatch?: (id: ServableId, record: BatchRecord) => void;
   readonly engine?: EngineSettings;
+  /** Replays a version's warmup requests before it is AVAILABLE (--enable_model_warmup). */
+  readonly warmup?: WarmupSettings;
+  readonly onWarmup?: (id: ServableId, outcome: WarmupOutcome) => void;
 }
 
 /** Where a version's files are read from and how, and how it then runs. */
@@ -42,8 +46,8 @@ export const RESOURCE_ESTIMATE_RAM_MULTIPLIER = 1.2;
 /**
  * The Loader of one version directory: it detects the directory's format, has the
  * format load it — here, or in each of the version's worker replicas, which are told the
- * format rather than detecting it again — starts the engine that runs it, and puts the
- * batcher in front when batching is on. Whatever a format throws comes out classified:
+ * format rather than detecting it again — starts the engine that runs it, replays its
+ * warmup requests on every copy, and puts the batcher in front when batching is on. Whatever a format throws comes out classified:
  * UNAVAILABLE (retried) for transient I/O, a permanent error otherwise.
  */
 export class VersionDirectoryLoader implements Loader {
@@ -70,7 +74,11 @@ export class VersionDirectoryLoader implements Loader {
       const format = await detectFormat(this.dir, this.options.formats);
       signal?.throwIfAborted();
       this.#running = await this.#start(format, signal);
+      signal?.throwIfAborted();
+      await this.#warmup(this.#running);
     } catch (error) {
+      // A version whose warmup failed frees what it loaded; the load's error is the story.
+      await this.unload().catch(() => undefined);
       throw signal?.aborted ? loadCancelled() : classifyLoadFailure(error, this.dir);
     }
     const { batching, onBatch } = this.options.execution;
@@ -83,6 +91,29 @@ export class VersionDirectoryLoader implements Loader {
     const running = this.#running;
     this.#running = undefined;
     await running?.close();
+  }
+
+  async #warmup(running: VersionRunner): Promise<void> {
+    const { warmup, onWarmup } = this.options.execution;
+    if (!warmup) return;
+    const id = this.id;
+    const outcome = await runModelWarmup(
+      this.dir,
+      running,
+      running.eachCopy?.() ?? [running.run.bind(running)],
+      warmup,
+      onWarmup && ((o) => onWarmup(id, o)),
+    );
+    if (!outcome) return;
+    this.options.logger.info(
+      {
+        model: id.name,
+        version: id.version,
+        warmupRecords: outcome.records,
+        warmupMs: outcome.latencyUs / 1000,
+      },
+      `Finished reading warmup data for model at ${outcome.path}. Number of warmup records read: ${outcome.records}. Elapsed time (microseconds): ${outcome.latencyUs}.`,
+    );
   }
 
   async #start(format: ModelFormat, signal: AbortSignal | undefined): Promise<VersionRunner> {

@@ -5,6 +5,11 @@ import type { OnnxSettings } from "./onnxruntime/session-options";
 export interface VersionRunner extends Servable {
   /** Frees the engine's copy of the model (tensors, session). */
   close(): Promise<void>;
+  /**
+   * One `run` per copy of the model the runner holds (a replica pool's workers), for the
+   * work each copy must do itself (warmup); absent when the runner is its only copy.
+   */
+  eachCopy?(): readonly Servable["run"][];
 }
 
 /** Engine settings a version runs with, the same in every thread. */

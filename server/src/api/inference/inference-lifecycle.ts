@@ -1,9 +1,18 @@
 import type { Logger } from "pino";
-import { toServingError, type ServingError, type TensorMap } from "@servable/protocol";
+import {
+  EXAMPLES_INPUT,
+  own,
+  takesSerializedExamples,
+  toServingError,
+  type ServingError,
+  type SignatureDef,
+  type TensorMap,
+} from "@servable/protocol";
 import type { Servable } from "../../core/servable";
 import type { ServableHandle } from "../../core/servable-handle";
 import type { ModelSpec } from "../../core/server-core";
 import type { RequestRecord, ServingMetrics } from "../metrics";
+import type { RequestLog } from "../request-log/request-log";
 import type { RequestDeadline } from "./request-deadline";
 import { copyTensors } from "./tensor-map";
 import type { RoutedOutcome, RoutedRequest, VersionResolver } from "./version-resolver";
@@ -14,6 +23,7 @@ import type { RoutedOutcome, RoutedRequest, VersionResolver } from "./version-re
  *
  *   resolve the version → decode the request against it → run (until the deadline)
  *   → encode the outputs → record the metrics → release the version
+ *   (→ write the request log, when its model logs this request: after the answer)
  *
  * A protocol contributes only its codec (`InferenceCall.decode` and `encode`). Errors are
  * ServingErrors; the caller turns them into its protocol's status, in one place each.
@@ -61,6 +71,7 @@ export class InferenceLifecycle {
     private readonly resolver: VersionResolver,
     private readonly metrics: ServingMetrics,
     private readonly logger: Logger,
+    private readonly requestLog?: RequestLog,
   ) {}
 
   /** @throws ServingError: the request's error, with TF Serving's code and text. */
@@ -125,6 +136,8 @@ export class InferenceLifecycle {
       const servable = handle.servable;
       // The runner may take the inputs (to a worker thread): a shadow run needs its own.
       const shadowInputs = rollout.routed?.shadowed ? copyTensors(plan.inputs) : undefined;
+      const logging = call.api === "infer" ? undefined : this.requestLog?.sample(handle.id.name);
+      const loggedInputs = logging && copyTensors(plan.inputs);
       const t0 = performance.now();
       running = servable.run(plan.signatureName, plan.inputs, {
         deadline: call.deadline?.at,
@@ -147,7 +160,31 @@ export class InferenceLifecycle {
         };
       }
       call.deadline?.throwIfExpired();
-      return await call.encode(outputs, plan, handle);
+      // The encoder may take the outputs (to a worker thread) as well.
+      const loggedOutputs = logging && copyTensors(outputs);
+      const answer = await call.encode(outputs, plan, handle);
+      if (logging && loggedInputs && loggedOutputs) {
+        const example = call.api === "predict" ? undefined : (plan as unknown as ExamplePlan);
+        this.requestLog!.write(logging, {
+          api: call.api as "predict" | "classify" | "regress",
+          model: handle.id.name,
+          version: handle.id.version,
+          signatureName: plan.signatureName,
+          inputs: loggedInputs,
+          outputs: loggedOutputs,
+          outputKeys: plan.outputKeys,
+          signature: example?.signature,
+          numExamples: example?.numExamples,
+          serializedExamples:
+            example !== undefined &&
+            own(loggedInputs, EXAMPLES_INPUT)?.dtype === "DT_STRING" &&
+            (servable.parsesExamples === true || takesSerializedExamples(example.signature)),
+          classLabels: own(servable.classLabels, plan.signatureName),
+          samplingRate: logging.samplingRate,
+          timestampSecs: Math.floor(Date.now() / 1000),
+        });
+      }
+      return answer;
     } finally {
       // A request its deadline answered still holds the version until the model is done.
       if (handle) {
@@ -164,4 +201,10 @@ interface RolloutProgress {
   routed?: RoutedRequest;
   failedWhileRunning: boolean;
   shadow?: RoutedOutcome["shadow"];
+}
+
+/** What a classify or regress plan holds besides its tensors (example-inference.ts). */
+interface ExamplePlan {
+  readonly signature: SignatureDef;
+  readonly numExamples: number;
 }

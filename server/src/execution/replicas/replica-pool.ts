@@ -103,7 +103,18 @@ export class ReplicaPool implements VersionRunner {
   }
 
   async run(signatureName: string, inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
-    const replica = await this.#pick(options?.deadline);
+    return this.#runOn(await this.#pick(options?.deadline), signatureName, inputs);
+  }
+
+  /** A `run` on each replica as started (a replacement after a crash is not among them). */
+  eachCopy(): ((signatureName: string, inputs: TensorMap) => Promise<TensorMap>)[] {
+    return this.#replicas.map((replica) => (signatureName, inputs) => {
+      if (!replica?.ready) throw unavailable("The model replica stopped");
+      return this.#runOn(replica, signatureName, inputs);
+    });
+  }
+
+  #runOn(replica: Replica, signatureName: string, inputs: TensorMap): Promise<TensorMap> {
     const id = this.#nextId++;
     return new Promise<TensorMap>((resolve, reject) => {
       replica.pending.set(id, { resolve, reject });
