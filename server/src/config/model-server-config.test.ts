@@ -53,7 +53,9 @@ test("ModelServerConfig: names, base paths, version policies, labels", () => {
       versionLabels: {},
     },
   ]);
-  assert.deepEqual(parseModelServerConfig(""), []);
+  assert.equal(parseModelServerConfig(""), undefined);
+  assert.equal(parseModelServerConfig("# no models\n"), undefined);
+  assert.deepEqual(parseModelServerConfig("model_config_list {}"), []);
 });
 
 test("bad configs are refused with a message that says why", () => {

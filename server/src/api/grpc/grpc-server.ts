@@ -92,7 +92,7 @@ export class GrpcApi {
         this.#status(call.request),
       ),
       HandleReloadConfigRequest: this.#unary((call: Call<{ config?: ModelServerConfigMessage }>) =>
-        this.#reload(call.request),
+        this.#reload(call),
       ),
     });
   }
@@ -217,9 +217,25 @@ export class GrpcApi {
     };
   }
 
-  async #reload(request: { config?: ModelServerConfigMessage }): Promise<unknown> {
-    if (!request.config) throw invalidArgument("ReloadConfigRequest needs a config");
-    await this.core.replaceConfig(modelConfigsFrom(request.config));
+  /** TF Serving's HandleReloadConfigRequest: answers once the new models serve (or failed). */
+  async #reload(call: Call<{ config?: ModelServerConfigMessage }>): Promise<unknown> {
+    const config = call.request.config;
+    if (!config?.model_config_list) {
+      throw invalidArgument(
+        "ServerModelConfig type not supported by HandleReloadConfigRequest. Only ModelConfigList is currently supported",
+      );
+    }
+    const gone = new AbortController();
+    const abandon = () => gone.abort();
+    call.once("cancelled", abandon);
+    try {
+      await this.core.replaceConfig(modelConfigsFrom(config), gone.signal);
+    } catch (error) {
+      this.logger.error({ err: (error as Error).message }, "ReloadConfig failed");
+      throw error;
+    } finally {
+      call.off("cancelled", abandon);
+    }
     return { status: { error_code: "OK", error_message: "" } };
   }
 
