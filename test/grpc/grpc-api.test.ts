@@ -185,7 +185,8 @@ test("GetModelStatus and errors with TF Serving's codes", async () => {
       inputs: { z: floats([1], [1]) },
     }),
     (e: grpc.ServiceError) =>
-      e.code === grpc.status.INVALID_ARGUMENT && /alias not found/.test(e.details),
+      e.code === grpc.status.INVALID_ARGUMENT &&
+      /Signature input alias: x\(feed name: x:0\) not found in request/.test(e.details),
   );
   await assert.rejects(
     call(models, "GetModelStatus", {
@@ -218,7 +219,7 @@ test("names that are JavaScript internals and shapes far past their values are t
       inputs: Object.fromEntries([["constructor", floats([1], [1, 1])]]),
     },
     grpc.status.INVALID_ARGUMENT,
-    /input tensor alias not found in signature: constructor/,
+    /Inputs expected to be in the request \{constructor\}/,
   );
   await rejected(
     { model_spec: { name: "half_plus_two" }, inputs: { x: floats([1], [1 << 20, 1 << 20]) } },

@@ -83,16 +83,40 @@ export function responseSpec(handle: ServableHandle, signatureName: string): Mod
   };
 }
 
+/**
+ * A PredictRequest against the version's signature, with TF Serving's checks in its order
+ * and its texts (predict_util.cc RunPredict and PreProcessPrediction, and TensorFlow's
+ * saved_model::GetInputValues, which it calls).
+ */
 export function decodePredict(request: PredictRequestMessage, model: ModelView): InferencePlan {
   const signatureName = request.model_spec?.signature_name || DEFAULT_SIGNATURE;
   const signature = own(model.signatures.signature_def, signatureName);
   if (!signature) throw failedPrecondition(`Serving signature key "${signatureName}" not found.`);
+  const sent = request.inputs ?? {};
+  const defaults = (signature.defaults ?? {}) as Record<string, TensorProto>;
+  const sentKeys = Object.keys(sent).sort();
+  const expected = Object.keys(signature.inputs).sort();
+  if (
+    sentKeys.length > expected.length ||
+    (sentKeys.length < expected.length && Object.keys(defaults).length === 0)
+  ) {
+    const extra = sentKeys.filter((k) => !own(signature.inputs, k));
+    const missing = expected.filter((k) => !own(sent, k));
+    throw invalidArgument(
+      `input size does not match signature: ${sentKeys.length}!=${expected.length} ` +
+        `len({${sentKeys.join(",")}}) != len({${expected.join(",")}}). ` +
+        `Sent extra: {${extra.join(",")}}. Missing but required: {${missing.join(",")}}.`,
+    );
+  }
   const inputs = newTensorMap();
-  for (const [key, proto] of Object.entries(request.inputs ?? {})) {
-    const info = own(signature.inputs, key);
-    if (!info) {
+  for (const key of expected) {
+    const info = signature.inputs[key]!;
+    const proto = own(sent, key) ?? own(defaults, key);
+    if (!proto) {
       throw invalidArgument(
-        `input tensor alias not found in signature: ${key}. Inputs expected to be in the set {${Object.keys(signature.inputs).join(",")}}.`,
+        `Signature input alias: ${key}(feed name: ${info.name}) not found in request and no ` +
+          `default value provided. Inputs expected to be in the request {${sentKeys.join(",")}}, ` +
+          `or default input alias set: ${Object.keys(defaults).sort().join(",")}`,
       );
     }
     const tensor = requestTensor(proto, key);
@@ -103,12 +127,16 @@ export function decodePredict(request: PredictRequestMessage, model: ModelView):
     }
     inputs[key] = tensor;
   }
-  const missing = Object.keys(signature.inputs).filter((k) => !own(inputs, k));
-  if (missing.length > 0) throw invalidArgument(`Missing input tensors: ${missing.join(",")}`);
   const filter = request.output_filter?.length ? request.output_filter : undefined;
+  const seen = new Set<string>();
   for (const key of filter ?? []) {
-    if (!own(signature.outputs, key))
-      throw invalidArgument(`output tensor alias not found in signature: ${key}`);
+    if (!own(signature.outputs, key)) {
+      throw invalidArgument(
+        `output tensor alias not found in signature: ${key} Outputs expected to be in the set {${Object.keys(signature.outputs).sort().join(",")}}.`,
+      );
+    }
+    if (seen.has(key)) throw invalidArgument(`duplicate output tensor alias: ${key}`);
+    seen.add(key);
   }
   return { signatureName, inputs, outputKeys: filter };
 }
@@ -175,8 +203,9 @@ function requestTensor(proto: TensorProto, key: string): TensorMap[string] {
   }
   try {
     return tensorFromProto(proto, `Input ${key}`);
-  } catch (error) {
-    throw invalidArgument(error instanceof Error ? error.message : String(error));
+  } catch {
+    // TensorFlow's Tensor::FromProto says no more than that it failed.
+    throw invalidArgument(`tensor parsing error: ${key}`);
   }
 }
 

@@ -162,12 +162,17 @@ export class GrpcApi {
     });
   }
 
+  /** TF Serving's GetModelMetadataImpl: its checks, in its order, then the signatures. */
   async #metadata(request: MetadataRequest): Promise<unknown> {
+    if (!request.model_spec) throw invalidArgument("Missing ModelSpec");
     const fields = request.metadata_field ?? [];
-    if (fields.length !== 1 || fields[0] !== "signature_def") {
-      throw invalidArgument(
-        "Metadata field signature_def is the one supported; request exactly it",
-      );
+    if (fields.length === 0) {
+      throw invalidArgument("GetModelMetadataRequest must specify at least one metadata_field");
+    }
+    for (const field of fields) {
+      if (field !== "signature_def") {
+        throw invalidArgument(`Metadata field ${field} is not supported`);
+      }
     }
     const started = performance.now();
     const spec = modelSpecOf(request.model_spec);
