@@ -22,6 +22,11 @@ import {
   type ExampleRequest,
 } from "../inference/example-inference";
 import type { InferencePlan, ModelView } from "../inference/inference-lifecycle";
+import {
+  multiInferencePlan,
+  taskOutputs,
+  type MultiInferencePlan,
+} from "../inference/multi-inference";
 import { newTensorMap } from "../inference/tensor-map";
 
 /**
@@ -57,6 +62,11 @@ export interface ExampleRequestMessage {
     example_list?: { examples?: ExampleMessage[] };
     example_list_with_context?: { examples?: ExampleMessage[]; context?: ExampleMessage };
   };
+}
+
+export interface MultiInferenceRequestMessage {
+  tasks?: { model_spec?: ModelSpecMessage; method_name?: string }[];
+  input?: ExampleRequestMessage["input"];
 }
 
 /** The model, and version or label, a request's ModelSpec names. */
@@ -183,6 +193,51 @@ export function encodeExamples(
   return {
     model_spec,
     result: { classifications: classifications.map((classes) => ({ classes })) },
+  };
+}
+
+/** The version a MultiInferenceRequest runs on: its first task's (TF Serving's). */
+export function multiInferenceSpec(request: MultiInferenceRequestMessage): ModelSpec {
+  const first = request.tasks?.[0]?.model_spec;
+  if (!first?.name) throw invalidArgument("ModelSpec has no name specified.");
+  return modelSpecOf(first);
+}
+
+export function decodeMultiInference(
+  request: MultiInferenceRequestMessage,
+  model: ModelView,
+): MultiInferencePlan {
+  const tasks = (request.tasks ?? []).map((task) => ({
+    modelName: task.model_spec?.name ?? "",
+    signatureName: task.model_spec?.signature_name ?? "",
+    methodName: task.method_name ?? "",
+  }));
+  return multiInferencePlan(() => exampleList(request.input), tasks, model);
+}
+
+export function encodeMultiInference(
+  outputs: TensorMap,
+  plan: MultiInferencePlan,
+  handle: ServableHandle,
+): unknown {
+  return {
+    results: plan.tasks.map((task, index) => {
+      const model_spec = responseSpec(handle, task.request.signatureName);
+      const mine = taskOutputs(outputs, index);
+      if (task.method === "regress") {
+        const values = regressionResults(mine, task.request);
+        return {
+          model_spec,
+          regression_result: { regressions: Array.from(values, (value) => ({ value })) },
+        };
+      }
+      const labels = own(handle.servable.classLabels, task.request.signatureName);
+      const classifications = classificationResults(mine, task.request, labels);
+      return {
+        model_spec,
+        classification_result: { classifications: classifications.map((classes) => ({ classes })) },
+      };
+    }),
   };
 }
 

@@ -13,19 +13,25 @@ import {
   servingType,
   type SignatureDefMap,
 } from "@servable/protocol";
-import type { ServerCore } from "../../core/server-core";
+import type { ModelSpec, ServerCore } from "../../core/server-core";
 import type { ExampleMethod, ExampleRequest } from "../inference/example-inference";
 import type {
+  InferenceApi,
   InferenceLifecycle,
   InferencePlan,
   InferenceCall,
 } from "../inference/inference-lifecycle";
+import { runTasks, type MultiInferencePlan } from "../inference/multi-inference";
 import { deadlineAfter, type RequestDeadline } from "../inference/request-deadline";
 import type { VersionResolver } from "../inference/version-resolver";
 import type { ServingMetrics } from "../metrics";
 import {
   decodeExamples,
+  decodeMultiInference,
   decodePredict,
+  encodeMultiInference,
+  multiInferenceSpec,
+  type MultiInferenceRequestMessage,
   encodeExamples,
   encodePredict,
   modelSpecOf,
@@ -53,8 +59,8 @@ interface MetadataRequest {
 type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
 
 /**
- * TF Serving's gRPC API on `--port`: PredictionService (Predict, Classify, Regress through
- * the inference lifecycle, under the call's deadline; GetModelMetadata) and ModelService
+ * TF Serving's gRPC API on `--port`: PredictionService (Predict, Classify, Regress and
+ * MultiInference through the inference lifecycle, under the call's deadline; GetModelMetadata) and ModelService
  * (GetModelStatus, HandleReloadConfigRequest). Errors carry TF Serving's codes, which are
  * gRPC's (grpc-status.ts).
  */
@@ -76,7 +82,7 @@ export class GrpcApi {
     this.#signatureDefMap = servingType("SignatureDefMap");
     this.#server.addService((serving.PredictionService as grpc.ServiceClientConstructor).service, {
       Predict: this.#unary((call: Call<PredictRequestMessage>) =>
-        this.#infer<InferencePlan>(call, "predict", {
+        this.#infer<InferencePlan>(call, "predict", modelSpecOf(call.request.model_spec), {
           decode: (servable) => servable && decodePredict(call.request, servable),
           encode: encodePredict,
         }),
@@ -85,6 +91,13 @@ export class GrpcApi {
         this.#examples(call, "classify"),
       ),
       Regress: this.#unary((call: Call<ExampleRequestMessage>) => this.#examples(call, "regress")),
+      MultiInference: this.#unary((call: Call<MultiInferenceRequestMessage>) =>
+        this.#infer<MultiInferencePlan>(call, "multi_inference", multiInferenceSpec(call.request), {
+          decode: (servable) => servable && decodeMultiInference(call.request, servable),
+          encode: encodeMultiInference,
+          run: runTasks,
+        }),
+      ),
       GetModelMetadata: this.#unary((call: Call<MetadataRequest>) => this.#metadata(call.request)),
     });
     this.#server.addService((serving.ModelService as grpc.ServiceClientConstructor).service, {
@@ -136,11 +149,11 @@ export class GrpcApi {
 
   /** An inference call through the lifecycle, with the codec given, under the call's deadline. */
   #infer<P extends InferencePlan>(
-    call: Call<{ model_spec?: ModelSpecMessage }>,
-    api: "predict" | ExampleMethod,
-    codec: Pick<InferenceCall<P, unknown>, "decode" | "encode">,
+    call: Call<unknown>,
+    api: InferenceApi,
+    spec: ModelSpec,
+    codec: Pick<InferenceCall<P, unknown>, "decode" | "encode" | "run">,
   ): Promise<unknown> {
-    const spec = modelSpecOf(call.request.model_spec);
     const deadline = callDeadline(call);
     const [routingKey] = call.metadata.get(ROUTING_KEY_METADATA);
     return this.lifecycle
@@ -156,7 +169,7 @@ export class GrpcApi {
   }
 
   #examples(call: Call<ExampleRequestMessage>, method: ExampleMethod): Promise<unknown> {
-    return this.#infer<ExampleRequest>(call, method, {
+    return this.#infer<ExampleRequest>(call, method, modelSpecOf(call.request.model_spec), {
       decode: (servable) => servable && decodeExamples(call.request, method, servable),
       encode: (outputs, plan, handle) => encodeExamples(outputs, plan, method, handle),
     });

@@ -76,7 +76,11 @@ function feedsSerializedExamples(signature: SignatureDef, servable: ModelView): 
  * regression's. A signature that fits neither fails with the first of TF Serving's checks
  * it fails, in TF Serving's order, quoting it as TF Serving does.
  */
-function checkSignature(signature: SignatureDef, servable: ModelView, method: ExampleMethod): void {
+export function checkSignature(
+  signature: SignatureDef,
+  servable: ModelView,
+  method: ExampleMethod,
+): void {
   const inputs = Object.keys(signature.inputs).length;
   const outputs = Object.keys(signature.outputs).length;
   const hasOutput = (key: string) => own(signature.outputs, key) !== undefined;
