@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   type ServerProcess,
   servingClient,
-  unaryCall,
+  unary,
   type ServiceName,
   type ServingClient,
 } from "../support";
@@ -87,7 +87,7 @@ export class GrpcClients {
   /** The call's status code (OK = 0) and details. */
   async send(req: GrpcRequest): Promise<{ code: number; details: string }> {
     try {
-      await unaryCall(this.#clients.get(req.service)!, req.method, req.message, {
+      await unary(this.#clients.get(req.service)!, req.method, req.message, {
         deadlineMs: 30_000,
       });
       return { code: 0, details: "" };

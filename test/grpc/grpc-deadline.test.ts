@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   DEMO_REPOSITORY,
   servingClient,
-  unaryCall,
+  unary,
   type ServingClient,
   freePort,
   startServer,
@@ -47,7 +47,7 @@ after(async () => {
 });
 
 const predict = (deadlineMs: number) =>
-  unaryCall(
+  unary(
     prediction,
     "Predict",
     {

@@ -2,7 +2,7 @@ import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { RolloutView } from "@servable/protocol";
-import { installVersion, servingClient, unaryCall, type ServingClient, ROOT } from "../support";
+import { installVersion, servingClient, unary, type ServingClient, ROOT } from "../support";
 
 /**
  * What the rollout tests share: model versions that answer differently (so an answer tells
@@ -153,7 +153,7 @@ export async function grpcPredict(
       x: { dtype: "DT_FLOAT", tensor_shape: { dim: [{ size: 1 }, { size: 1 }] }, float_val: [x] },
     },
   };
-  const r = await unaryCall<{
+  const r = await unary<{
     model_spec: { version: { value: string } };
     outputs: { y: { float_val: number[] } };
   }>(client, "Predict", request, { metadata });

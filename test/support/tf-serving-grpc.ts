@@ -3,12 +3,12 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ROOT } from "./server-process";
 
-/**
- * TF Serving's gRPC services as any TF Serving client has them: stubs from TF Serving's
- * own .proto files (protocol/protos), loaded the way its Python and Node examples load them.
- */
+/** TF Serving's .proto files, as its own clients are generated from them. */
+export const PROTOS = join(ROOT, "protocol", "protos");
+
 let serving: grpc.GrpcObject | undefined;
 
+/** TF Serving's gRPC services, loaded the way its Python and Node examples load them. */
 function servingPackage(): grpc.GrpcObject {
   serving ??= (
     grpc.loadPackageDefinition(
@@ -18,7 +18,7 @@ function servingPackage(): grpc.GrpcObject {
         enums: String,
         defaults: false,
         oneofs: true,
-        includeDirs: [join(ROOT, "protocol", "protos")],
+        includeDirs: [PROTOS],
       }),
     ).tensorflow as grpc.GrpcObject
   ).serving as grpc.GrpcObject;
@@ -40,23 +40,89 @@ export function servingClient(
   service: ServiceName,
   address: string,
   credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
 ): ServingClient {
   const Client = servingPackage()[service] as grpc.ServiceClientConstructor;
-  return new Client(address, credentials) as ServingClient;
+  return new Client(address, credentials, options) as ServingClient;
 }
 
-/** One unary call: its response, or the call's error (a grpc.ServiceError). */
-export function unaryCall<T>(
+export interface Clients {
+  readonly prediction: ServingClient;
+  readonly models: ServingClient;
+  close(): void;
+}
+
+/** PredictionService and ModelService clients on one address. */
+export function connect(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): Clients {
+  const prediction = servingClient("PredictionService", address, credentials, options);
+  const models = servingClient("ModelService", address, credentials, options);
+  return {
+    prediction,
+    models,
+    close() {
+      prediction.close();
+      models.close();
+    },
+  };
+}
+
+/** One unary call, with the metadata and deadline a client sets: its response, or its error. */
+export function unary<T>(
   client: ServingClient,
   method: string,
   request: unknown,
-  options: { metadata?: grpc.Metadata; deadlineMs?: number } = {},
+  extra: { metadata?: grpc.Metadata | Record<string, string>; deadlineMs?: number } = {},
 ): Promise<T> {
-  const callOptions: grpc.CallOptions =
-    options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
+  let metadata = extra.metadata;
+  if (!(metadata instanceof grpc.Metadata)) {
+    const entries = Object.entries(metadata ?? {});
+    metadata = new grpc.Metadata();
+    for (const [key, value] of entries) metadata.set(key, value);
+  }
+  const options: grpc.CallOptions =
+    extra.deadlineMs === undefined ? {} : { deadline: Date.now() + extra.deadlineMs };
   return new Promise((resolve, reject) =>
-    client[method]!(request, options.metadata ?? new grpc.Metadata(), callOptions, (e, r) =>
-      e ? reject(e) : resolve(r as T),
-    ),
+    client[method]!(request, metadata, options, (e, r) => (e ? reject(e) : resolve(r as T))),
   );
+}
+/** A float tensor as a TensorProto with typed values. */
+export const floats = (values: number[], shape: number[]) => ({
+  dtype: "DT_FLOAT",
+  tensor_shape: { dim: shape.map((size) => ({ size })) },
+  float_val: values,
+});
+
+/** A tf.Example with float features. */
+export const example = (features: Record<string, number>) => ({
+  features: {
+    feature: Object.fromEntries(
+      Object.entries(features).map(([k, v]) => [k, { float_list: { value: [v] } }]),
+    ),
+  },
+});
+
+/**
+ * Asserts that `promise` fails with exactly this gRPC code and text; returns the error.
+ */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: grpc.status,
+  details: string,
+): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    if (e.code !== code || e.details !== details) {
+      throw new Error(
+        `Expected ${grpc.status[code]} ${JSON.stringify(details)}, got ${grpc.status[e.code]} ${JSON.stringify(e.details)}`,
+      );
+    }
+    return e;
+  }
+  throw new Error(`Expected ${grpc.status[code]} ${JSON.stringify(details)}, the call succeeded`);
 }

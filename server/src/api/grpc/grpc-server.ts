@@ -13,19 +13,25 @@ import {
   servingType,
   type SignatureDefMap,
 } from "@servable/protocol";
-import type { ServerCore } from "../../core/server-core";
+import type { ModelSpec, ServerCore } from "../../core/server-core";
 import type { ExampleMethod, ExampleRequest } from "../inference/example-inference";
 import type {
+  InferenceApi,
   InferenceLifecycle,
   InferencePlan,
   InferenceCall,
 } from "../inference/inference-lifecycle";
+import { runTasks, type MultiInferencePlan } from "../inference/multi-inference";
 import { deadlineAfter, type RequestDeadline } from "../inference/request-deadline";
 import type { VersionResolver } from "../inference/version-resolver";
 import type { ServingMetrics } from "../metrics";
 import {
   decodeExamples,
+  decodeMultiInference,
   decodePredict,
+  encodeMultiInference,
+  multiInferenceSpec,
+  type MultiInferenceRequestMessage,
   encodeExamples,
   encodePredict,
   modelSpecOf,
@@ -53,8 +59,8 @@ interface MetadataRequest {
 type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
 
 /**
- * TF Serving's gRPC API on `--port`: PredictionService (Predict, Classify, Regress through
- * the inference lifecycle, under the call's deadline; GetModelMetadata) and ModelService
+ * TF Serving's gRPC API on `--port`: PredictionService (Predict, Classify, Regress and
+ * MultiInference through the inference lifecycle, under the call's deadline; GetModelMetadata) and ModelService
  * (GetModelStatus, HandleReloadConfigRequest). Errors carry TF Serving's codes, which are
  * gRPC's (grpc-status.ts).
  */
@@ -76,7 +82,7 @@ export class GrpcApi {
     this.#signatureDefMap = servingType("SignatureDefMap");
     this.#server.addService((serving.PredictionService as grpc.ServiceClientConstructor).service, {
       Predict: this.#unary((call: Call<PredictRequestMessage>) =>
-        this.#infer<InferencePlan>(call, "predict", {
+        this.#infer<InferencePlan>(call, "predict", modelSpecOf(call.request.model_spec), {
           decode: (servable) => servable && decodePredict(call.request, servable),
           encode: encodePredict,
         }),
@@ -85,6 +91,13 @@ export class GrpcApi {
         this.#examples(call, "classify"),
       ),
       Regress: this.#unary((call: Call<ExampleRequestMessage>) => this.#examples(call, "regress")),
+      MultiInference: this.#unary((call: Call<MultiInferenceRequestMessage>) =>
+        this.#infer<MultiInferencePlan>(call, "multi_inference", multiInferenceSpec(call.request), {
+          decode: (servable) => servable && decodeMultiInference(call.request, servable),
+          encode: encodeMultiInference,
+          run: runTasks,
+        }),
+      ),
       GetModelMetadata: this.#unary((call: Call<MetadataRequest>) => this.#metadata(call.request)),
     });
     this.#server.addService((serving.ModelService as grpc.ServiceClientConstructor).service, {
@@ -92,7 +105,7 @@ export class GrpcApi {
         this.#status(call.request),
       ),
       HandleReloadConfigRequest: this.#unary((call: Call<{ config?: ModelServerConfigMessage }>) =>
-        this.#reload(call.request),
+        this.#reload(call),
       ),
     });
   }
@@ -136,11 +149,11 @@ export class GrpcApi {
 
   /** An inference call through the lifecycle, with the codec given, under the call's deadline. */
   #infer<P extends InferencePlan>(
-    call: Call<{ model_spec?: ModelSpecMessage }>,
-    api: "predict" | ExampleMethod,
-    codec: Pick<InferenceCall<P, unknown>, "decode" | "encode">,
+    call: Call<unknown>,
+    api: InferenceApi,
+    spec: ModelSpec,
+    codec: Pick<InferenceCall<P, unknown>, "decode" | "encode" | "run">,
   ): Promise<unknown> {
-    const spec = modelSpecOf(call.request.model_spec);
     const deadline = callDeadline(call);
     const [routingKey] = call.metadata.get(ROUTING_KEY_METADATA);
     return this.lifecycle
@@ -156,18 +169,23 @@ export class GrpcApi {
   }
 
   #examples(call: Call<ExampleRequestMessage>, method: ExampleMethod): Promise<unknown> {
-    return this.#infer<ExampleRequest>(call, method, {
+    return this.#infer<ExampleRequest>(call, method, modelSpecOf(call.request.model_spec), {
       decode: (servable) => servable && decodeExamples(call.request, method, servable),
       encode: (outputs, plan, handle) => encodeExamples(outputs, plan, method, handle),
     });
   }
 
+  /** TF Serving's GetModelMetadataImpl: its checks, in its order, then the signatures. */
   async #metadata(request: MetadataRequest): Promise<unknown> {
+    if (!request.model_spec) throw invalidArgument("Missing ModelSpec");
     const fields = request.metadata_field ?? [];
-    if (fields.length !== 1 || fields[0] !== "signature_def") {
-      throw invalidArgument(
-        "Metadata field signature_def is the one supported; request exactly it",
-      );
+    if (fields.length === 0) {
+      throw invalidArgument("GetModelMetadataRequest must specify at least one metadata_field");
+    }
+    for (const field of fields) {
+      if (field !== "signature_def") {
+        throw invalidArgument(`Metadata field ${field} is not supported`);
+      }
     }
     const started = performance.now();
     const spec = modelSpecOf(request.model_spec);
@@ -217,9 +235,25 @@ export class GrpcApi {
     };
   }
 
-  async #reload(request: { config?: ModelServerConfigMessage }): Promise<unknown> {
-    if (!request.config) throw invalidArgument("ReloadConfigRequest needs a config");
-    await this.core.replaceConfig(modelConfigsFrom(request.config));
+  /** TF Serving's HandleReloadConfigRequest: answers once the new models serve (or failed). */
+  async #reload(call: Call<{ config?: ModelServerConfigMessage }>): Promise<unknown> {
+    const config = call.request.config;
+    if (!config?.model_config_list) {
+      throw invalidArgument(
+        "ServerModelConfig type not supported by HandleReloadConfigRequest. Only ModelConfigList is currently supported",
+      );
+    }
+    const gone = new AbortController();
+    const abandon = () => gone.abort();
+    call.once("cancelled", abandon);
+    try {
+      await this.core.replaceConfig(modelConfigsFrom(config), gone.signal);
+    } catch (error) {
+      this.logger.error({ err: (error as Error).message }, "ReloadConfig failed");
+      throw error;
+    } finally {
+      call.off("cancelled", abandon);
+    }
     return { status: { error_code: "OK", error_message: "" } };
   }
 
