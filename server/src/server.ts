@@ -24,6 +24,7 @@ import { AvailabilityPreservingPolicy } from "./core/availability-preserving-pol
 import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
 import { onnxSettings } from "./execution/onnxruntime/session-options";
+import type { TfjsEngine } from "./execution/tfjs-engine/tfjs-engine";
 import { VersionDirectoryAdapter } from "./execution/version-directory-adapter";
 import { createLogger } from "./logger";
 import { WarmWorkers } from "./execution/replicas/warm-workers";
@@ -113,7 +114,10 @@ export async function startServer(
         replicas,
         batching,
         onBatch: (id, batch) => metrics.recordBatch(id, batch),
-        engine: { onnx: onnxSettings(flags, replicas) },
+        engine: {
+          onnx: onnxSettings(flags, replicas),
+          tfjsEngine: flags.tfjs_engine as TfjsEngine,
+        },
       },
       logger,
     }),
