@@ -26,6 +26,7 @@ import { AvailabilityPreservingPolicy } from "./core/availability-preserving-pol
 import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
 import { onnxSettings } from "./execution/onnxruntime/session-options";
+import type { TfjsEngine } from "./execution/tfjs-engine/tfjs-engine";
 import { VersionDirectoryAdapter } from "./execution/version-directory-adapter";
 import { createLogger } from "./logger";
 import { WarmWorkers } from "./execution/replicas/warm-workers";
@@ -115,7 +116,10 @@ export async function startServer(
         replicas,
         batching,
         onBatch: (id, batch) => metrics.recordBatch(id, batch),
-        engine: { onnx: onnxSettings(flags, replicas) },
+        engine: {
+          onnx: onnxSettings(flags, replicas),
+          tfjsEngine: flags.tfjs_engine as TfjsEngine,
+        },
         warmup: flags.enable_model_warmup
           ? { iterations: flags.num_request_iterations_for_warmup, replay: replayWarmupRecord }
           : undefined,

@@ -1,4 +1,5 @@
 import { GRAPH_OPTIMIZATION_LEVELS } from "../execution/onnxruntime/session-options";
+import { TFJS_ENGINES } from "../execution/tfjs-engine/tfjs-engine";
 import { BACKENDS, type BackendChoice } from "../execution/tfjs/tfjs-backend";
 
 /**
@@ -207,6 +208,14 @@ export const FLAGS = [
     default: "auto",
     choices: BACKENDS,
     help: "TensorFlow.js backend: auto (tensorflow if @tensorflow/tfjs-node is installed, else wasm, else cpu).",
+    servable: true,
+  },
+  {
+    name: "tfjs_engine",
+    type: "string",
+    default: "auto",
+    choices: TFJS_ENGINES,
+    help: "Engine of TF.js layers models: auto (compiled to ONNX and run on ONNX Runtime when every layer maps, onnxruntime-node is installed and both engines agree on a sample input; else TF.js, and the version's status says why), tfjs, or onnxruntime (a model that does not compile fails its load).",
     servable: true,
   },
   {

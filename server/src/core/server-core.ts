@@ -557,9 +557,11 @@ export class ServerCore {
     const { name, version } = state.id;
     const fields = { model: name, version, state: state.state };
     if (state.state === "AVAILABLE") {
+      const on = state.runtime ? ` on ${state.runtime}` : "";
+      const why = state.engineReason ? ` (${state.engineReason})` : "";
       this.#log.info(
-        fields,
-        `Successfully loaded servable version {name: ${name} version: ${version}}`,
+        { ...fields, runtime: state.runtime, engine_reason: state.engineReason },
+        `Successfully loaded servable version {name: ${name} version: ${version}}${on}${why}`,
       );
     } else if (state.state === "END" && state.error?.code === "CANCELLED") {
       this.#log.info(

@@ -1,5 +1,6 @@
 import type { Servable } from "../core/servable";
 import type { OnnxSettings } from "./onnxruntime/session-options";
+import type { TfjsEngine } from "./tfjs-engine/tfjs-engine";
 
 /** A loaded version running on an engine: a Servable that can be stopped. */
 export interface VersionRunner extends Servable {
@@ -15,4 +16,6 @@ export interface VersionRunner extends Servable {
 /** Engine settings a version runs with, the same in every thread. */
 export interface EngineSettings {
   readonly onnx?: OnnxSettings;
+  /** The engine of TF.js layers models (--tfjs_engine); "tfjs" when unset. */
+  readonly tfjsEngine?: TfjsEngine;
 }

@@ -60,6 +60,7 @@ export class ReplicaPool implements VersionRunner {
     readonly signatures: SignatureDefMap,
     readonly classLabels: Readonly<Record<string, readonly string[]>> | undefined,
     readonly runtime: string,
+    readonly engineReason: string | undefined,
     readonly parsesExamples: boolean | undefined,
   ) {
     this.#replicas = new Array<Replica | undefined>(size).fill(undefined);
@@ -96,6 +97,7 @@ export class ReplicaPool implements VersionRunner {
       first.signatures,
       first.classLabels,
       first.runtime,
+      first.engineReason,
       first.parsesExamples,
     );
     loaded.forEach((w, i) => pool.#adopt(i, w.worker));

@@ -44,6 +44,7 @@ async function load(spec: ReplicaSpec): Promise<void> {
       signatures: runner.signatures,
       classLabels: runner.classLabels,
       runtime: runner.runtime,
+      engineReason: runner.engineReason,
       parsesExamples: runner.parsesExamples,
     });
   } catch (error) {
