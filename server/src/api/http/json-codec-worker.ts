@@ -2,6 +2,7 @@ import { parentPort } from "node:worker_threads";
 import { ServingError, type TensorMap } from "@servable/protocol";
 import { decodeJsonBody, encodeJsonAnswer } from "./json-codec";
 import type { CodecJob, CodecReply } from "./json-codec-protocol";
+import { nameThisThread, THREAD_NAMES } from "../../execution/thread-name";
 
 /**
  * The worker thread of JsonCodecs: decodes big request bodies and encodes big answers, so
@@ -10,6 +11,7 @@ import type { CodecJob, CodecReply } from "./json-codec-protocol";
  */
 const port = parentPort;
 if (!port) throw new Error("json-codec-worker runs as a worker thread");
+nameThisThread(THREAD_NAMES.jsonCodec);
 
 port.on("message", (job: CodecJob) => {
   let reply: CodecReply;
