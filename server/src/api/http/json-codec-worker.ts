@@ -18,11 +18,14 @@ port.on("message", (job: CodecJob) => {
   let transfer: ArrayBuffer[] = [];
   try {
     if (job.op === "decode") {
-      const plan = decodeJsonBody(job.method, job.body, job.model);
+      const plan = decodeJsonBody(job.method, job.body, job.model, job.headers);
       reply = { id: job.id, plan };
       if (plan) transfer = transferable(plan.inputs);
     } else {
-      const bytes = Buffer.from(encodeJsonAnswer(job.plan, job.outputs, job.context), "utf8");
+      const answer = encodeJsonAnswer(job.plan, job.outputs, job.context);
+      // JsonCodecs keeps answers with binary outputs on its own thread (they need no formatting).
+      if (typeof answer !== "string") throw new Error("A binary answer was sent to the worker");
+      const bytes = Buffer.from(answer, "utf8");
       reply = { id: job.id, bytes };
       if (ownsBuffer(bytes)) transfer = [bytes.buffer as ArrayBuffer];
     }
