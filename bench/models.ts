@@ -37,8 +37,10 @@ async function writeMlp(dir: string): Promise<void> {
   model.dispose();
 }
 
-/** One MLP row (784 values in [0, 1)) as the JSON body of a row-format predict request. */
-export function mlpRequestBody(): string {
-  const row = Array.from({ length: MLP_INPUT }, (_, i) => ((i * 7919) % 1000) / 1000);
-  return JSON.stringify({ instances: [row] });
+/** One MLP row: 784 values in [0, 1) with three decimals, as a client's JSON carries them. */
+export function mlpValues(): number[] {
+  return Array.from({ length: MLP_INPUT }, (_, i) => ((i * 7919) % 1000) / 1000);
 }
+
+/** The same row as float32, as binary protocols carry it. */
+export const mlpRow = (): Float32Array => Float32Array.from(mlpValues());
