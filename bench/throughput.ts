@@ -18,20 +18,17 @@
  * Environment: BENCH_SECONDS (per run, default 8), BENCH_CONNECTIONS (default 32; a
  * comma-separated list runs each).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import autocannon from "autocannon";
 import { replicaCount } from "../server/src/execution/replicas/replica-count";
+import { freePort, node, ready, ROOT, servable, stop } from "./bench-processes";
 import { grpcLoad, tensorContentRequest } from "./grpc-load";
 import { makeModelRepository, mlpRow, mlpValues } from "./models";
 import { cpuBetween, sampleThreads, type CpuByGroup } from "./thread-cpu";
 
-const ROOT = join(__dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? "32").split(",").map(Number);
 const WARM_UP_SECONDS = Math.min(2, SECONDS);
@@ -119,14 +116,14 @@ async function main(): Promise<void> {
       name: "naive-express",
       cases: rest,
       start: (port) =>
-        node(join(__dirname, "servers", "naive-express.ts"), String(port), repository),
+        node(join(__dirname, "servers", "naive-express.ts"), [String(port), repository]),
       models: false,
     },
     ...rest.map((c) => ({
       name: "node-http-fixed",
       cases: [c],
       start: (port: number, _grpc: number, answer: (workload: string) => string) =>
-        node(join(__dirname, "servers", "fixed-answer.ts"), String(port), answer(c.workload)),
+        node(join(__dirname, "servers", "fixed-answer.ts"), [String(port), answer(c.workload)]),
       models: false,
     })),
   ];
@@ -136,7 +133,7 @@ async function main(): Promise<void> {
       const grpcPort = await freePort();
       const child = server.start(port, grpcPort, (w) => answers.get(w)!);
       try {
-        await ready(child, port, server.models);
+        await ready(child, port, server.models ? ["half_plus_two", "mlp"] : []);
         if (server.name === "servable") {
           // The first server gives the right answers (the ceiling's) and the MLP's names.
           for (const c of rest) answers.set(c.workload, await referenceAnswer(port, c.workload));
@@ -155,10 +152,7 @@ async function main(): Promise<void> {
           }
         }
       } finally {
-        child.kill("SIGTERM");
-        await new Promise((resolve) =>
-          child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve),
-        );
+        await stop(child);
       }
     }
   } finally {
@@ -168,60 +162,6 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table}\n`);
   await mkdir(join(__dirname, "results"), { recursive: true });
   await writeFile(join(__dirname, "results", "latest.md"), table);
-}
-
-const node = (script: string, ...args: string[]) =>
-  spawn(process.execPath, [script, ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    // The bench scripts are TypeScript; the server runs as built, as `npm start` runs it.
-    env: { ...process.env, NODE_OPTIONS: script.endsWith(".ts") ? "--import tsx" : "" },
-  });
-
-function servable(repository: string, port: number, grpcPort: number, extra: string[]) {
-  const cli = join(ROOT, "server", "dist", "cli.js");
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
-  return node(
-    cli,
-    `--model_repository=${repository}`,
-    `--rest_api_port=${port}`,
-    "--rest_api_host=127.0.0.1",
-    `--port=${grpcPort}`,
-    "--log_level=warn",
-    "--file_system_poll_wait_seconds=0",
-    ...extra,
-  );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Up, and for Servable, both models AVAILABLE (V2's model readiness). */
-async function ready(child: ChildProcess, port: number, models: boolean): Promise<void> {
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  createInterface({ input: child.stdout! }).on("line", () => undefined);
-  const paths = models ? ["/v2/models/half_plus_two/ready", "/v2/models/mlp/ready"] : ["/"];
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
-    try {
-      const statuses = await Promise.all(
-        paths.map((p) => fetch(`http://127.0.0.1:${port}${p}`).then((r) => r.status)),
-      );
-      if (!models || statuses.every((s) => s === 200)) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server on ${port} did not become ready: ${stderr}`);
 }
 
 async function referenceAnswer(port: number, workload: string): Promise<string> {
