@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { GrpcApi } from "./api/grpc/grpc-server";
@@ -26,9 +26,10 @@ import { AvailabilityPreservingPolicy } from "./core/availability-preserving-pol
 import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
 import { onnxSettings } from "./execution/onnxruntime/session-options";
-import type { TfjsEngine } from "./execution/tfjs-engine/tfjs-engine";
+import type { TfjsEngine } from "./execution/version-runner";
 import { VersionDirectoryAdapter } from "./execution/version-directory-adapter";
 import { createLogger } from "./logger";
+import { replicaCount } from "./execution/replicas/replica-count";
 import { WarmWorkers } from "./execution/replicas/warm-workers";
 import { initTfjsBackend } from "./execution/tfjs/tfjs-backend";
 import { ServerCore, type ModelConfigProvider } from "./core/server-core";
@@ -70,9 +71,13 @@ export async function startServer(
       : defaultBatchingParameters()
     : undefined;
   // By default model math never runs on the thread that answers HTTP (health probes
-  // included): one worker per version, or one per batch thread with batching.
-  const replicas =
-    flags.model_replicas >= 0 ? flags.model_replicas : (batching?.numBatchThreads ?? 1);
+  // included): one worker per version, or one per batch thread with batching, up to the
+  // cores left after the REST thread.
+  const replicas = replicaCount({
+    requested: flags.model_replicas,
+    numBatchThreads: batching?.numBatchThreads,
+    cores: availableParallelism(),
+  });
   // Replicas start from warm workers: a new version skips the runtime's start-up.
   const workers = replicas > 0 ? new WarmWorkers({ backend }) : undefined;
   const metrics = new ServingMetrics();

@@ -1,5 +1,5 @@
 import { GRAPH_OPTIMIZATION_LEVELS } from "../execution/onnxruntime/session-options";
-import { TFJS_ENGINES } from "../execution/tfjs-engine/tfjs-engine";
+import { TFJS_ENGINES } from "../execution/version-runner";
 import { BACKENDS, type BackendChoice } from "../execution/tfjs/tfjs-backend";
 
 /**
@@ -243,7 +243,7 @@ export const FLAGS = [
     name: "model_replicas",
     type: "int",
     default: -1,
-    help: "Worker threads per model version, each with its own runtime and copy of the model (0 = run it on the REST thread; -1 = num_batch_threads with --enable_batching, else 1).",
+    help: "Worker threads per model version, each with its own runtime and copy of the model (0 = run it on the REST thread; -1 = 1, or num_batch_threads with --enable_batching but never more than the cores left after the REST thread: os.availableParallelism() - 1, at least 1). A number given here is used as it is.",
     servable: true,
   },
   {

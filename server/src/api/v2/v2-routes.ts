@@ -32,7 +32,7 @@ export function v2Router(
   const version = serverVersion();
 
   router.get("/v2", (_req, res) => {
-    json(res, 200, { name: "servable", version, extensions: [] });
+    json(res, 200, { name: "servable", version, extensions: ["binary_tensor_data"] });
   });
 
   // Matched here rather than by express's route params: those decode the name before
