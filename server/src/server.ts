@@ -12,12 +12,14 @@ import {
   defaultBatchingParameters,
   parseBatchingParameters,
 } from "./execution/batching/batching-parameters";
+import { resolveToken } from "./api/management/auth-token";
 import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
 import { createRestApp } from "./api/http/rest-app";
 import { ModelEvents } from "./api/http/model-events";
 import { VersionDigests } from "./api/rest/version-digests";
 import { FlagError, type Flags } from "./config/flags";
+import { parseGrpcChannelArguments } from "./config/grpc-channel-arguments";
 import { configFile, modelRepository, singleModel } from "./config/model-config-providers";
 import { prometheusPath } from "./config/monitoring-config";
 import { AvailabilityPreservingPolicy } from "./core/availability-preserving-policy";
@@ -159,7 +161,11 @@ export async function startServer(
   const lifecycle = new InferenceLifecycle(resolver, metrics, logger);
   let grpcApi: GrpcApi | undefined;
   if (flags.port > 0) {
-    grpcApi = new GrpcApi(core, lifecycle, resolver, metrics, logger);
+    grpcApi = new GrpcApi(core, lifecycle, resolver, metrics, logger, {
+      token: await grpcToken(flags, management, logger),
+      requireAuthForReads: flags.require_auth_for_reads,
+      serverOptions: parseGrpcChannelArguments(flags.grpc_channel_arguments),
+    });
     const port = await grpcApi.listen(flags.rest_api_host, flags.port);
     logger.info({ port }, `Running gRPC ModelServer at ${flags.rest_api_host}:${port} ...`);
   }
@@ -237,6 +243,30 @@ export async function startServer(
     throw error;
   });
   return running;
+}
+
+/**
+ * The token gRPC calls that need one are checked against: the management API's, or without
+ * a REST port one from --auth_token_file or SERVABLE_TOKEN (a generated one could reach no
+ * client: it is written to the runtime file only with the REST port).
+ */
+async function grpcToken(
+  flags: Flags,
+  management: ManagementApi | undefined,
+  logger: Logger,
+): Promise<string | undefined> {
+  if (management) return management.token.value;
+  const token = await resolveToken(flags.auth_token_file);
+  if (token.source !== "generated") return token.value;
+  if (flags.require_auth_for_reads) {
+    throw new FlagError(
+      "--require_auth_for_reads with --rest_api_port=0 needs --auth_token_file or SERVABLE_TOKEN: no client could learn a generated token",
+    );
+  }
+  logger.warn(
+    "gRPC HandleReloadConfigRequest needs the token: with --rest_api_port=0 give --auth_token_file or SERVABLE_TOKEN",
+  );
+  return undefined;
 }
 
 function modelConfigProvider(flags: Flags): ModelConfigProvider {

@@ -13,6 +13,7 @@ import {
   waitFor,
   type ServerProcess,
 } from "../support/server-process";
+import { unary, type Client as TfServingClient } from "../support/tf-serving-grpc";
 
 /** TF Serving's gRPC API, called by a gRPC client as any TF Serving client calls it. */
 const PROTOS = join(ROOT, "protocol", "protos");
@@ -44,11 +45,14 @@ before(async () => {
   await cp(join(ROOT, "server", "demo", "models"), join(work, "models"), { recursive: true });
   const port = await freePort();
   // One model from --model_base_path: nothing re-reads a config that a reload replaces.
-  server = await startServer([
-    "--model_name=half_plus_two",
-    `--model_base_path=${join(work, "models", "half_plus_two")}`,
-    `--port=${port}`,
-  ]);
+  server = await startServer(
+    [
+      "--model_name=half_plus_two",
+      `--model_base_path=${join(work, "models", "half_plus_two")}`,
+      `--port=${port}`,
+    ],
+    { env: { SERVABLE_TOKEN: "grpc-api-token" } },
+  );
   const address = `127.0.0.1:${port}`;
   const credentials = grpc.credentials.createInsecure();
   prediction = new (serving.PredictionService as grpc.ServiceClientConstructor)(
@@ -244,10 +248,14 @@ test("HandleReloadConfigRequest replaces the served models; labels follow once t
     base_path: join(work, "models", "copy"),
     model_platform: "tensorflow",
   };
+  // A reload changes what serves: it carries the server's token, as gRPC metadata.
   const reload = (config: unknown) =>
-    call<{ status: { error_code?: string } }>(models, "HandleReloadConfigRequest", {
-      config: { model_config_list: { config: [config] } },
-    });
+    unary<{ status: { error_code?: string } }>(
+      models as unknown as TfServingClient,
+      "HandleReloadConfigRequest",
+      { config: { model_config_list: { config: [config] } } },
+      { metadata: { authorization: "Bearer grpc-api-token" } },
+    );
   assert.equal((await reload(copy)).status.error_code ?? "OK", "OK");
   // As in TF Serving, a label may point only at a version that serves: a second reload.
   assert.equal(
