@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { grpcCredentials } from "./api/grpc/grpc-credentials";
 import { GrpcApi } from "./api/grpc/grpc-server";
 import { createHttpServer } from "./api/http/http-server";
 import { HttpInference } from "./api/http/http-inference";
@@ -20,6 +21,7 @@ import { ModelEvents } from "./api/http/model-events";
 import { VersionDigests } from "./api/rest/version-digests";
 import { FlagError, type Flags } from "./config/flags";
 import { parseGrpcChannelArguments } from "./config/grpc-channel-arguments";
+import { httpsOptions, readSslConfig } from "./config/ssl-config";
 import { configFile, modelRepository, singleModel } from "./config/model-config-providers";
 import { prometheusPath } from "./config/monitoring-config";
 import { AvailabilityPreservingPolicy } from "./core/availability-preserving-policy";
@@ -156,6 +158,10 @@ export async function startServer(
   if (flags.port > 0 && flags.port === flags.rest_api_port) {
     throw new FlagError("--port and --rest_api_port must differ");
   }
+  if (flags.rest_api_ssl && !flags.ssl_config_file) {
+    throw new FlagError("--rest_api_ssl needs --ssl_config_file (the key and certificate)");
+  }
+  const ssl = flags.ssl_config_file ? await readSslConfig(flags.ssl_config_file) : undefined;
   // Every API's inference requests take one lifecycle: resolve, decode, run, encode, release.
   const resolver = new CoreVersionResolver(core, rollouts);
   const lifecycle = new InferenceLifecycle(resolver, metrics, logger);
@@ -165,6 +171,7 @@ export async function startServer(
       token: await grpcToken(flags, management, logger),
       requireAuthForReads: flags.require_auth_for_reads,
       serverOptions: parseGrpcChannelArguments(flags.grpc_channel_arguments),
+      credentials: ssl && grpcCredentials(ssl),
     });
     const port = await grpcApi.listen(flags.rest_api_host, flags.port);
     logger.info({ port }, `Running gRPC ModelServer at ${flags.rest_api_host}:${port} ...`);
@@ -199,6 +206,7 @@ export async function startServer(
         basePath: flags.rest_api_base_path,
         cors: flags.rest_api_enable_cors_support,
         readGuard: management?.readGuard,
+        tls: flags.rest_api_ssl && ssl ? httpsOptions(ssl) : undefined,
         limits: {
           headersTimeoutMs: flags.rest_api_headers_timeout_in_ms,
           maxConnections: flags.rest_api_max_connections,
@@ -212,7 +220,8 @@ export async function startServer(
     });
     const { port } = server.address() as AddressInfo;
     const host = flags.rest_api_host === "0.0.0.0" ? "localhost" : flags.rest_api_host;
-    restUrl = `http://${host}:${port}${flags.rest_api_base_path.replace(/\/+$/, "")}`;
+    const scheme = flags.rest_api_ssl ? "https" : "http";
+    restUrl = `${scheme}://${host}:${port}${flags.rest_api_base_path.replace(/\/+$/, "")}`;
     await management?.announce(port, restUrl);
     logger.info({ url: restUrl, port }, `Exporting HTTP/REST API at:${host}:${port} ...`);
   }
