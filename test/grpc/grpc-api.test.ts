@@ -4,67 +4,50 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import protobuf from "protobufjs";
-import { freePort, ROOT, startServer, waitFor, type ServerProcess } from "../support";
+import {
+  connect,
+  floats,
+  freePort,
+  PROTOS,
+  ROOT,
+  startServer,
+  unary,
+  waitFor,
+  type Clients,
+  type ServerProcess,
+  type ServingClient,
+} from "../support";
 
 /** TF Serving's gRPC API, called by a gRPC client as any TF Serving client calls it. */
-const PROTOS = join(ROOT, "protocol", "protos");
-const definition = grpc.loadPackageDefinition(
-  protoLoader.loadSync("tensorflow_serving.proto", {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: false,
-    oneofs: true,
-    includeDirs: [PROTOS],
-  }),
-);
-const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
-type Client = grpc.Client &
-  Record<string, (req: unknown, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
-
 let server: ServerProcess;
 let work: string;
-let prediction: Client;
-let models: Client;
-const call = <T>(client: Client, method: string, request: unknown): Promise<T> =>
-  new Promise((resolve, reject) =>
-    client[method]!(request, (e, r) => (e ? reject(e) : resolve(r as T))),
-  );
+let clients: Clients;
+let prediction: ServingClient;
+let models: ServingClient;
+const call = <T>(client: ServingClient, method: string, request: unknown) =>
+  unary<T>(client, method, request);
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), "servable-grpc-"));
   await cp(join(ROOT, "server", "demo", "models"), join(work, "models"), { recursive: true });
   const port = await freePort();
   // One model from --model_base_path: nothing re-reads a config that a reload replaces.
-  server = await startServer([
-    "--model_name=half_plus_two",
-    `--model_base_path=${join(work, "models", "half_plus_two")}`,
-    `--port=${port}`,
-  ]);
-  const address = `127.0.0.1:${port}`;
-  const credentials = grpc.credentials.createInsecure();
-  prediction = new (serving.PredictionService as grpc.ServiceClientConstructor)(
-    address,
-    credentials,
-  ) as Client;
-  models = new (serving.ModelService as grpc.ServiceClientConstructor)(
-    address,
-    credentials,
-  ) as Client;
+  server = await startServer(
+    [
+      "--model_name=half_plus_two",
+      `--model_base_path=${join(work, "models", "half_plus_two")}`,
+      `--port=${port}`,
+    ],
+    { env: { SERVABLE_TOKEN: "grpc-api-token" } },
+  );
+  clients = connect(`127.0.0.1:${port}`);
+  ({ prediction, models } = clients);
 });
 after(async () => {
-  prediction.close();
-  models.close();
+  clients.close();
   await server.stop();
   await rm(work, { recursive: true, force: true });
-});
-
-const floats = (values: number[], shape: number[]) => ({
-  dtype: "DT_FLOAT",
-  tensor_shape: { dim: shape.map((size) => ({ size })) },
-  float_val: values,
 });
 
 test("Predict answers half_plus_two with typed values and the version it ran", async () => {
@@ -238,10 +221,14 @@ test("HandleReloadConfigRequest replaces the served models; labels follow once t
     base_path: join(work, "models", "copy"),
     model_platform: "tensorflow",
   };
+  // A reload changes what serves: it carries the server's token, as gRPC metadata.
   const reload = (config: unknown) =>
-    call<{ status: { error_code?: string } }>(models, "HandleReloadConfigRequest", {
-      config: { model_config_list: { config: [config] } },
-    });
+    unary<{ status: { error_code?: string } }>(
+      models,
+      "HandleReloadConfigRequest",
+      { config: { model_config_list: { config: [config] } } },
+      { metadata: { authorization: "Bearer grpc-api-token" } },
+    );
   assert.equal((await reload(copy)).status.error_code ?? "OK", "OK");
   // As in TF Serving, a label may point only at a version that serves: a second reload.
   assert.equal(

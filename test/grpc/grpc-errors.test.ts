@@ -2,15 +2,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { freePort, ROOT, startServer, type ServerProcess } from "../support/server-process";
 import {
+  freePort,
+  ROOT,
+  startServer,
+  type ServerProcess,
   connect,
   example,
   floats,
   rejectsWith,
   unary,
   type Clients,
-} from "../support/tf-serving-grpc";
+} from "../support";
 
 /**
  * The gRPC API's errors, code and text, as TF Serving's gRPC path writes them

@@ -2,8 +2,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { freePort, ROOT, startServer, type ServerProcess } from "../support/server-process";
-import { connect, example, rejectsWith, unary, type Clients } from "../support/tf-serving-grpc";
+import {
+  freePort,
+  ROOT,
+  startServer,
+  type ServerProcess,
+  connect,
+  example,
+  rejectsWith,
+  unary,
+  type Clients,
+} from "../support";
 
 /**
  * PredictionService.MultiInference as TF Serving serves it (multi_inference.cc): classify

@@ -4,8 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { freePort, ROOT, startServer, type ServerProcess } from "../support/server-process";
-import { connect, floats, rejectsWith, unary, type Clients } from "../support/tf-serving-grpc";
+import {
+  freePort,
+  ROOT,
+  startServer,
+  type ServerProcess,
+  connect,
+  floats,
+  rejectsWith,
+  unary,
+  type Clients,
+} from "../support";
 
 /**
  * ModelService.HandleReloadConfigRequest as TF Serving's ServerCore::ReloadConfig answers
@@ -27,10 +36,16 @@ const model = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 const twoVersions = (labels: Record<string, number>) =>
   model("two_versions", { model_version_policy: { all: {} }, version_labels: labels });
+/** A reload changes what serves: it carries the server's token. */
+const TOKEN = "reload-test-token";
+const AUTH = { metadata: { authorization: `Bearer ${TOKEN}` } };
 const reload = (configs: unknown[]) =>
-  unary<{ status: { error_code?: string } }>(grpcClients.models, "HandleReloadConfigRequest", {
-    config: { model_config_list: { config: configs } },
-  });
+  unary<{ status: { error_code?: string } }>(
+    grpcClients.models,
+    "HandleReloadConfigRequest",
+    { config: { model_config_list: { config: configs } } },
+    AUTH,
+  );
 const predict = (spec: Record<string, unknown>) =>
   unary<{ model_spec: { version: { value: string } }; outputs: { y: { float_val: number[] } } }>(
     grpcClients.prediction,
@@ -56,7 +71,9 @@ before(async () => {
     }`,
   );
   const port = await freePort();
-  server = await startServer([`--model_config_file=${config}`, `--port=${port}`]);
+  server = await startServer([`--model_config_file=${config}`, `--port=${port}`], {
+    env: { SERVABLE_TOKEN: TOKEN },
+  });
   grpcClients = connect(`127.0.0.1:${port}`);
 });
 after(async () => {
@@ -139,13 +156,13 @@ test("a label may only point at a version that serves; a refused reload changes 
 test("a reload without a model_config_list is INVALID_ARGUMENT and every model keeps serving", async () => {
   for (const config of [{}, { custom_model_config: { type_url: "x", value: Buffer.alloc(0) } }]) {
     await rejectsWith(
-      unary(grpcClients.models, "HandleReloadConfigRequest", { config }),
+      unary(grpcClients.models, "HandleReloadConfigRequest", { config }, AUTH),
       grpc.status.INVALID_ARGUMENT,
       "ServerModelConfig type not supported by HandleReloadConfigRequest. Only ModelConfigList is currently supported",
     );
   }
   await rejectsWith(
-    unary(grpcClients.models, "HandleReloadConfigRequest", {}),
+    unary(grpcClients.models, "HandleReloadConfigRequest", {}, AUTH),
     grpc.status.INVALID_ARGUMENT,
     "ServerModelConfig type not supported by HandleReloadConfigRequest. Only ModelConfigList is currently supported",
   );

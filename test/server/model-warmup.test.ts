@@ -5,14 +5,15 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { onnxHelper } from "@servable/convert";
 import { ElementType, encodeModel } from "@servable/protocol";
-import { installVersion, linearVersion } from "../support/model-versions";
 import {
+  installVersion,
+  linearVersion,
   getJson,
   postJson,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 import { metricsText, metricValue } from "../support/prometheus-text";
 import { floatTensor, predictLog, writeWarmupFile } from "../support/warmup-files";
 

@@ -7,8 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ListedVersion, ModelListResponse } from "@servable/protocol";
 import { exportModel, signatures } from "../../kernel-lib/src";
 import { makeModelRepository, MLP_INPUT } from "../../bench/models";
-import { DEMO_REPOSITORY } from "../support/model-versions";
-import { getJson, postJson, startServer, type ServerProcess } from "../support/server-process";
+import { DEMO_REPOSITORY, getJson, postJson, startServer, type ServerProcess } from "../support";
 import { cnn, dense, nested, scorer, twoInputs } from "../support/tfjs-test-models";
 
 /**

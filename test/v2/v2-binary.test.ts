@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { writeFuzzRepository } from "../fuzz/fuzz-models";
-import { getJson, startServer, type ServerProcess } from "../support/server-process";
+import { getJson, startServer, type ServerProcess } from "../support";
 
 /**
  * KServe V2's binary tensor data extension, as Triton's and KServe's clients speak it: the

@@ -27,6 +27,24 @@ export const FLAGS = [
     help: "Port for TF Serving's gRPC API (PredictionService, ModelService; 0 = none).",
   },
   {
+    name: "grpc_channel_arguments",
+    type: "string",
+    default: "",
+    help: "Comma-separated key=value gRPC server arguments, integers as numbers (e.g. grpc.max_connection_age_ms=2000,grpc.max_concurrent_streams=100).",
+  },
+  {
+    name: "grpc_max_threads",
+    type: "int",
+    default: 0,
+    help: "Accepted for compatibility (TF Serving's default: 4 x CPUs); gRPC calls are answered on the event loop and run on the model replicas, so there are no gRPC threads to size.",
+  },
+  {
+    name: "ssl_config_file",
+    type: "string",
+    default: "",
+    help: "SSLConfig in text format (server_key, server_cert, custom_ca as PEM text; client_verify): the gRPC port speaks TLS, and the REST port too with --rest_api_ssl.",
+  },
+  {
     name: "rest_api_port",
     type: "int",
     default: 8501,
@@ -37,6 +55,13 @@ export const FLAGS = [
     type: "string",
     default: "0.0.0.0",
     help: "Address the REST and gRPC APIs listen on.",
+    servable: true,
+  },
+  {
+    name: "rest_api_ssl",
+    type: "bool",
+    default: false,
+    help: "Serve the REST port over HTTPS with --ssl_config_file's key, certificate and client_verify (so the token never crosses a network in clear text).",
     servable: true,
   },
   {

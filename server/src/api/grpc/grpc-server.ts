@@ -8,6 +8,7 @@ import {
   invalidArgument,
   ServingError,
   toServingError,
+  unauthenticated,
   PROTO_DIR,
   ROUTING_KEY_METADATA,
   servingType,
@@ -24,6 +25,7 @@ import type {
 import { runTasks, type MultiInferencePlan } from "../inference/multi-inference";
 import { deadlineAfter, type RequestDeadline } from "../inference/request-deadline";
 import type { VersionResolver } from "../inference/version-resolver";
+import { checkBearerValue } from "../management/bearer-auth";
 import type { ServingMetrics } from "../metrics";
 import {
   decodeExamples,
@@ -51,6 +53,20 @@ const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
+/** What a call may do: read (inference, status, metadata) or change what serves. */
+type Access = "read" | "manage";
+
+export interface GrpcOptions {
+  /** The server's token: HandleReloadConfigRequest always needs it, reads with the flag. */
+  readonly token?: string;
+  /** --require_auth_for_reads: every call needs the token. */
+  readonly requireAuthForReads: boolean;
+  /** grpc-js server options (--grpc_channel_arguments, --grpc_max_threads' limits). */
+  readonly serverOptions?: grpc.ServerOptions;
+  /** TLS (--ssl_config_file); plaintext without. */
+  readonly credentials?: grpc.ServerCredentials;
+}
+
 interface MetadataRequest {
   model_spec?: ModelSpecMessage;
   metadata_field?: string[];
@@ -65,7 +81,7 @@ type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
  * gRPC's (grpc-status.ts).
  */
 export class GrpcApi {
-  readonly #server = new grpc.Server({ "grpc.max_receive_message_length": 256 * 1024 * 1024 });
+  readonly #server: grpc.Server;
   readonly #signatureDefMap: protobuf.Type;
 
   constructor(
@@ -74,7 +90,12 @@ export class GrpcApi {
     private readonly resolver: VersionResolver,
     private readonly metrics: ServingMetrics,
     private readonly logger: Logger,
+    private readonly options: GrpcOptions = { requireAuthForReads: false },
   ) {
+    this.#server = new grpc.Server({
+      "grpc.max_receive_message_length": 256 * 1024 * 1024,
+      ...options.serverOptions,
+    });
     const definition = grpc.loadPackageDefinition(
       protoLoader.loadSync("tensorflow_serving.proto", LOADER_OPTIONS),
     );
@@ -104,8 +125,9 @@ export class GrpcApi {
       GetModelStatus: this.#unary((call: Call<{ model_spec?: ModelSpecMessage }>) =>
         this.#status(call.request),
       ),
-      HandleReloadConfigRequest: this.#unary((call: Call<{ config?: ModelServerConfigMessage }>) =>
-        this.#reload(call),
+      HandleReloadConfigRequest: this.#unary(
+        (call: Call<{ config?: ModelServerConfigMessage }>) => this.#reload(call),
+        "manage",
       ),
     });
   }
@@ -115,7 +137,7 @@ export class GrpcApi {
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(
         `${host}:${port}`,
-        grpc.ServerCredentials.createInsecure(),
+        this.options.credentials ?? grpc.ServerCredentials.createInsecure(),
         (error, bound) => (error ? reject(error) : resolve(bound)),
       );
     });
@@ -125,11 +147,15 @@ export class GrpcApi {
     return new Promise((resolve) => this.#server.tryShutdown(() => resolve()));
   }
 
-  /** A unary handler: the answer, or the error as its gRPC status (logged when it is ours). */
-  #unary<Req>(handler: (call: Call<Req>) => Promise<unknown>) {
+  /**
+   * A unary handler: the answer, or the error as its gRPC status (logged when it is ours).
+   * The caller's token is checked first where the call needs it.
+   */
+  #unary<Req>(handler: (call: Call<Req>) => Promise<unknown>, access: Access = "read") {
     return (call: Call<Req>, callback: grpc.sendUnaryData<unknown>) => {
       let answer: Promise<unknown>;
       try {
+        this.#authorize(call, access);
         answer = handler(call);
       } catch (error) {
         answer = Promise.reject(error);
@@ -145,6 +171,30 @@ export class GrpcApi {
         },
       );
     };
+  }
+
+  /**
+   * A call that changes what serves needs the server's token (as the REST management API
+   * does); with --require_auth_for_reads every call does. gRPC carries it as the metadata
+   * entry `authorization: Bearer <token>`.
+   * @throws ServingError UNAUTHENTICATED
+   */
+  #authorize(call: Call<unknown>, access: Access): void {
+    if (access === "read" && !this.options.requireAuthForReads) return;
+    const token = this.options.token;
+    if (token === undefined) {
+      throw unauthenticated(
+        "This server has no token for gRPC calls that need one: start it with --auth_token_file or SERVABLE_TOKEN",
+      );
+    }
+    const [value] = call.metadata.get("authorization");
+    if (typeof value !== "string" || !value) {
+      throw unauthenticated(
+        "Missing authorization metadata: this call needs 'authorization: Bearer <token>'",
+      );
+    }
+    const refused = checkBearerValue(value, token);
+    if (refused) throw refused;
   }
 
   /** An inference call through the lifecycle, with the codec given, under the call's deadline. */
