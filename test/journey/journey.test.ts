@@ -20,7 +20,10 @@ const PANEL = ".jp-Servable-panel";
 
 const session = new LabInBrowser("servable-journey-");
 let page: Page;
-before(() => ({ page } = session));
+before(async () => {
+  await session.start();
+  page = session.page;
+});
 
 const code = (text: string) => page.locator(`${NOTEBOOK} .jp-CodeCell`, { hasText: text });
 const served = (name: string, v: string) =>

@@ -24,32 +24,46 @@ export class LabInBrowser {
   #browser?: Browser;
   #page?: Page;
   readonly #pages = new WatchedPages(SHOTS);
+  readonly #prefix: string;
+  #starting?: Promise<void>;
 
   constructor(prefix: string) {
-    before(async () => {
-      this.#scratch = mkdtempSync(join(tmpdir(), prefix));
-      this.#serverPort = await freePort();
-      this.#lab = await startLabCommand(
-        ["--state", join(this.#scratch, "lab"), "--port", `${await freePort()}`].concat([
-          "--server-port",
-          `${this.#serverPort}`,
-        ]),
-        {
-          env: {
-            // The runtime files of this run's server and kernels stay in this run's folder.
-            SERVABLE_RUNTIME_DIR: join(this.#scratch, "servable-runtime"),
-            JUPYTER_RUNTIME_DIR: join(this.#scratch, "jupyter-runtime"),
-          },
-        },
-      );
-      this.#browser = await launchChromium();
-      this.#page = await this.#pages.open(this.#browser, { width: 1400, height: 900 });
-    });
+    this.#prefix = prefix;
+    before(() => this.start());
     after(async () => {
       await this.#browser?.close();
       await this.#lab?.stop();
       if (this.#scratch) rmSync(this.#scratch, { recursive: true, force: true });
     });
+  }
+
+  /**
+   * Starts the lab and the page, once, whoever asks first: Node runs a file's top-level
+   * before() hooks side by side, so a hook that needs the page awaits this.
+   */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#scratch = mkdtempSync(join(tmpdir(), this.#prefix));
+    this.#serverPort = await freePort();
+    this.#lab = await startLabCommand(
+      ["--state", join(this.#scratch, "lab"), "--port", `${await freePort()}`].concat([
+        "--server-port",
+        `${this.#serverPort}`,
+      ]),
+      {
+        env: {
+          // The runtime files of this run's server and kernels stay in this run's folder.
+          SERVABLE_RUNTIME_DIR: join(this.#scratch, "servable-runtime"),
+          JUPYTER_RUNTIME_DIR: join(this.#scratch, "jupyter-runtime"),
+        },
+      },
+    );
+    this.#browser = await launchChromium();
+    this.#page = await this.#pages.open(this.#browser, { width: 1400, height: 900 });
   }
 
   get page(): Page {

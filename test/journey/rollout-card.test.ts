@@ -15,7 +15,10 @@ import { LabInBrowser, NOTEBOOK, SHOTS } from "./lab-in-browser";
 
 const session = new LabInBrowser("servable-rollout-card-");
 let page: Page;
-before(() => ({ page } = session));
+before(async () => {
+  await session.start();
+  page = session.page;
+});
 
 const cell = (text: string) => page.locator(`${NOTEBOOK} .jp-CodeCell`, { hasText: text });
 
