@@ -1,6 +1,8 @@
 /**
  * Where the REST thread's time goes, on the MLP with batching at 32 connections (never part
- * of CI; `npm run bench` does not run it; BENCH_WORKLOAD=half_plus_two for the seed request).
+ * of CI; `npm run bench` does not run it; BENCH_WORKLOAD=half_plus_two for the seed request,
+ * BENCH_PROTOCOL=grpc for the MLP over gRPC Predict with tensor_content, which the same
+ * thread serves).
  *
  *   node --import tsx bench/profile-rest-thread.ts profile
  *     servable-server --enable_batching under `node --cpu-prof`, loaded for BENCH_SECONDS
@@ -19,7 +21,8 @@ import { loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import autocannon from "autocannon";
 import { freePort, ready, ROOT, servable, stop } from "./bench-processes";
-import { makeModelRepository, mlpValues } from "./models";
+import { grpcLoad, tensorContentRequest } from "./grpc-load";
+import { makeModelRepository, MLP_INPUT, mlpRow, mlpValues } from "./models";
 import { cpuBetween, sampleThreads } from "./thread-cpu";
 
 const CONNECTIONS = 32;
@@ -37,9 +40,26 @@ interface Run {
   totalUs: number;
 }
 
-async function load(port: number, seconds: number): Promise<{ rps: number; ok: number }> {
+const GRPC = process.env.BENCH_PROTOCOL === "grpc";
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly grpcPort: number;
+}
+
+async function load(server: Server, seconds: number): Promise<{ rps: number; ok: number }> {
+  if (GRPC) {
+    const meta = (await (await fetch(`http://127.0.0.1:${server.port}/v2/models/mlp`)).json()) as {
+      inputs: { name: string }[];
+    };
+    const request = tensorContentRequest("mlp", meta.inputs[0]!.name, [1, MLP_INPUT], mlpRow());
+    const result = await grpcLoad(`127.0.0.1:${server.grpcPort}`, request, CONNECTIONS, seconds);
+    if (result.errors > 0) throw new Error(`${result.errors} failed calls`);
+    return result;
+  }
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}/v1/models/${WORKLOAD}:predict`,
+    url: `http://127.0.0.1:${server.port}/v1/models/${WORKLOAD}:predict`,
     method: "POST",
     headers: { "content-type": "application/json" },
     body: BODY,
@@ -51,32 +71,37 @@ async function load(port: number, seconds: number): Promise<{ rps: number; ok: n
   return { rps: result.requests.average, ok: result["2xx"] };
 }
 
-async function measured(child: ChildProcess, port: number, seconds: number): Promise<Run> {
+async function measured(server: Server, seconds: number): Promise<Run> {
+  const { child } = server;
   const before = sampleThreads(child.pid!);
-  const { rps, ok } = await load(port, seconds);
+  const { rps, ok } = await load(server, seconds);
   const cpu = cpuBetween(child.pid!, before, sampleThreads(child.pid!));
   return { rps, restUs: cpu.rest / ok, totalUs: (cpu.rest + cpu.models + cpu.other) / ok };
 }
 
-async function started(repository: string, options: { cli?: string; nodeFlags?: string[] }) {
+async function started(
+  repository: string,
+  options: { cli?: string; nodeFlags?: string[] },
+): Promise<Server> {
   const port = await freePort();
-  const child = servable(repository, port, 0, ["--enable_batching"], options);
+  const grpcPort = await freePort();
+  const child = servable(repository, port, grpcPort, ["--enable_batching"], options);
   await ready(child, port, ["half_plus_two", "mlp"]);
-  return { child, port };
+  return { child, port, grpcPort };
 }
 
 async function profile(repository: string, work: string): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const dir = join(work, "profiles");
-  const { child, port } = await started(repository, {
+  const server = await started(repository, {
     nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"],
   });
   let run: Run;
   try {
-    await load(port, 2);
-    run = await measured(child, port, seconds);
+    await load(server, 2);
+    run = await measured(server, seconds);
   } finally {
-    await stop(child);
+    await stop(server.child);
   }
   // Node names a profile CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; the main thread is 0.
   const files = (await readdir(dir)).filter((f) => f.split(".")[4] === "0");
@@ -87,7 +112,7 @@ async function profile(repository: string, work: string): Promise<void> {
   const total = [...selfTimes.values()].reduce((a, b) => a + b, 0);
   const idle = selfTimes.get("(idle)") ?? 0;
   process.stdout.write(
-    `REST thread, ${WORKLOAD} with batching at ${CONNECTIONS} connections, ${seconds} s: ${run.rps.toFixed(0)} req/s, ` +
+    `REST thread, ${GRPC ? "mlp over gRPC" : WORKLOAD} with batching at ${CONNECTIONS} connections, ${seconds} s: ${run.rps.toFixed(0)} req/s, ` +
       `REST thread ${run.restUs.toFixed(0)} µs/request, server ${run.totalUs.toFixed(0)} µs/request; ` +
       `load average ${loadavg()
         .map((l) => l.toFixed(2))
@@ -131,11 +156,10 @@ async function compare(repository: string): Promise<void> {
   const runs: Record<keyof typeof servers, Run[]> = { base: [], this: [] };
   const loads: number[] = [];
   try {
-    for (const s of Object.values(servers)) await load(s.port, 2);
+    for (const s of Object.values(servers)) await load(s, 2);
     for (let round = 0; round < rounds; round++) {
       for (const name of ["base", "this"] as const) {
-        const { child, port } = servers[name];
-        const run = await measured(child, port, seconds);
+        const run = await measured(servers[name], seconds);
         runs[name].push(run);
         loads.push(loadavg()[0]!);
         process.stdout.write(

@@ -5,6 +5,8 @@
  *                      recommendation; replicas sized to the machine)
  *   servable-tfs       --enable_batching with TF Serving's usual batching parameters
  *                      (max_batch_size 64, batch_timeout_micros 1000, num_batch_threads 2)
+ *   servable-inline    --enable_batching --model_replicas=0: the model on the REST thread
+ *                      (half_plus_two only)
  *   naive-express      express + express.json + model.predict per request (TF.js wasm)
  *   node-http-fixed    node:http answering the right JSON from memory (the ceiling)
  * and loads each at 32 connections on half_plus_two's seed request and on one-row requests
@@ -110,6 +112,14 @@ async function main(): Promise<void> {
           "--enable_batching",
           `--batching_parameters_file=${batchingFile}`,
         ]),
+      models: true,
+    },
+    {
+      // For a model this small the hop to a worker costs more than the model.
+      name: "servable-inline",
+      cases: [{ workload: "half_plus_two", protocol: "REST" }],
+      start: (port, grpcPort) =>
+        servable(repository, port, grpcPort, ["--enable_batching", "--model_replicas=0"]),
       models: true,
     },
     {
@@ -307,7 +317,8 @@ function report(results: Measurement[], loadBefore: number[], loadAfter: number[
     "",
     `servable: \`--enable_batching\` with its defaults (${replicas} model replica(s) on this machine); ` +
       `servable-tfs: \`--enable_batching\` with max_batch_size 64, batch_timeout_micros 1000, ` +
-      `num_batch_threads 2 (${tfsReplicas} replica(s)). CPU is the server's, in µs per answered ` +
+      `num_batch_threads 2 (${tfsReplicas} replica(s)); servable-inline: \`--enable_batching --model_replicas=0\` ` +
+      "(the model on the REST thread). CPU is the server's, in µs per answered " +
       "request, from /proc/<pid>/task/*/stat over the run: the REST thread (the process's first " +
       "thread; for naive-express, everything it does), the model workers (threads named " +
       "servable-model) and the other threads (libuv, V8's compiler and GC helpers).",
@@ -380,6 +391,12 @@ function report(results: Measurement[], loadBefore: number[], loadAfter: number[
       fixed?.rps,
       "≥ 0.6×",
       (x) => x >= 0.6,
+    );
+    ratio(
+      "half_plus_two req/s: servable-inline / node-http-fixed",
+      find("half_plus_two", "servable-inline", "REST", c)?.rps,
+      fixed?.rps,
+      "-",
     );
     ratio("MLP req/s: V2 binary / V2 JSON", v2bin?.rps, v2json?.rps, "≥ 2×", (x) => x >= 2);
     ratio("MLP req/s: V2 binary / REST JSON", v2bin?.rps, mlp?.rps, "-");
