@@ -24,7 +24,7 @@ import { AvailabilityPreservingPolicy } from "./core/availability-preserving-pol
 import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
 import { onnxSettings } from "./execution/onnxruntime/session-options";
-import type { TfjsEngine } from "./execution/tfjs-engine/tfjs-engine";
+import type { TfjsEngine } from "./execution/tfjs-engine/engine-choice";
 import { VersionDirectoryAdapter } from "./execution/version-directory-adapter";
 import { createLogger } from "./logger";
 import { WarmWorkers } from "./execution/replicas/warm-workers";

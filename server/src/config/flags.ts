@@ -1,5 +1,5 @@
 import { GRAPH_OPTIMIZATION_LEVELS } from "../execution/onnxruntime/session-options";
-import { TFJS_ENGINES } from "../execution/tfjs-engine/tfjs-engine";
+import { TFJS_ENGINES } from "../execution/tfjs-engine/engine-choice";
 import { BACKENDS, type BackendChoice } from "../execution/tfjs/tfjs-backend";
 
 /**

@@ -1,6 +1,6 @@
 import type { Servable } from "../core/servable";
 import type { OnnxSettings } from "./onnxruntime/session-options";
-import type { TfjsEngine } from "./tfjs-engine/tfjs-engine";
+import type { TfjsEngine } from "./tfjs-engine/engine-choice";
 
 /** A loaded version running on an engine: a Servable that can be stopped. */
 export interface VersionRunner extends Servable {

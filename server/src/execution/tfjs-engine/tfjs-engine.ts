@@ -18,9 +18,6 @@ import { engineDisagreement } from "./engine-agreement";
  * - "onnxruntime": the same steps, but a version that fails one of them fails its load,
  *   saying why: serving a model on the engine asked for, or not at all.
  */
-export const TFJS_ENGINES = ["auto", "tfjs", "onnxruntime"] as const;
-export type TfjsEngine = (typeof TFJS_ENGINES)[number];
-
 export async function startTfjsVersion(
   version: TfjsVersion,
   settings: EngineSettings,
