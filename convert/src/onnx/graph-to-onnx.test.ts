@@ -158,3 +158,56 @@ test("a node the signature does not feed, or an op not written, is the reason, n
     reason: "node x (Placeholder): the signature does not feed it",
   });
 });
+
+test("a convolutional graph: Conv2D, the depthwise and fused ones, pools, Mean and Max, ConcatV2", async () => {
+  const window = (strides: number[], padding: string) => ({
+    T: FLOAT,
+    strides: { list: { i: strides.map(String) } },
+    padding: { s: b64(padding) },
+    data_format: { s: b64("NHWC") },
+    dilations: { list: { i: ["1", "1", "1", "1"] } },
+  });
+  const ramp = (n: number, scale: number) =>
+    Array.from({ length: n }, (_, i) => Math.cos(i * scale) * 0.5);
+  const model = await graphModel(
+    [
+      placeholder("x", [-1, 7, 6, 2]),
+      constNode("f1"),
+      constNode("f2"),
+      constNode("f3"),
+      constNode("b3"),
+      constNode("axes", { type: "DT_INT32" }),
+      constNode("axis", { type: "DT_INT32" }),
+      op("c1", "Conv2D", ["x", "f1"], {
+        ...window([1, 1, 1, 1], "VALID"),
+        dilations: { list: { i: ["1", "2", "1", "1"] } },
+      }),
+      op("c2", "DepthwiseConv2dNative", ["c1", "f2"], window([1, 1, 1, 1], "VALID")),
+      op("c3", "_FusedConv2D", ["c2", "f3", "b3"], {
+        ...window([1, 1, 1, 1], "SAME"),
+        fused_ops: { list: { s: [b64("BiasAdd"), b64("Relu")] } },
+        num_args: { i: "1" },
+      }),
+      op("p1", "MaxPool", ["c3"], {
+        ...window([1, 2, 1, 1], "SAME"),
+        ksize: { list: { i: ["1", "2", "2", "1"] } },
+      }),
+      op("p2", "AvgPool", ["p1"], {
+        ...window([1, 2, 2, 1], "SAME"),
+        ksize: { list: { i: ["1", "3", "2", "1"] } },
+      }),
+      op("mean", "Mean", ["p2", "axes"], { T: FLOAT, keep_dims: { b: false } }),
+      op("max", "Max", ["p2", "axes"], { T: FLOAT, keep_dims: { b: false } }),
+      op("y", "ConcatV2", ["mean", "max", "axis"], { T: FLOAT, N: { i: "2" } }),
+    ],
+    {
+      f1: { shape: [3, 2, 2, 3], values: ramp(36, 0.7) },
+      f2: { shape: [2, 2, 3, 2], values: ramp(24, 1.3) },
+      f3: { shape: [3, 3, 6, 2], values: ramp(108, 0.4) },
+      b3: { shape: [2], values: [0.1, -0.1] },
+      axes: { shape: [2], values: [1, 2], dtype: "int32" },
+      axis: { shape: [], values: [-1], dtype: "int32" },
+    },
+  );
+  await agree(model, [{ name: "x:0", shape: [2, 7, 6, 2] }], ["y:0", "c2:0"]);
+});

@@ -1,6 +1,6 @@
 import { ElementType, encodeModel, own, type DataType } from "@servable/protocol";
 import { UnexportableLayerError } from "../tfjs/tfjs-model";
-import { float, int, ints, tensorValue } from "./onnx-builder";
+import { float, int, ints, string, tensorValue } from "./onnx-builder";
 import { OnnxGraphBuilder } from "./onnx-graph-builder";
 import { COMPILED_OPSET, type OnnxCompilation } from "./tfjs-to-onnx";
 
@@ -8,9 +8,11 @@ import { COMPILED_OPSET, type OnnxCompilation } from "./tfjs-to-onnx";
  * A TF.js graph model (or a SavedModel read into one) compiled to ONNX for one set of
  * feeds and fetches, named as the model's tensors are ("x:0", "y:0"): the graph's inputs
  * are the fed tensors, whatever node makes them, and its outputs the fetched ones.
- * Only the nodes between them are compiled, and each must be an op written here (dense
- * arithmetic: MatMul, the fused MatMul TF.js's converter writes, BiasAdd, element-wise
- * ops and activations, Reshape); any other op makes the result a reason naming it.
+ * Only the nodes between them are compiled, and each must be an op written here (MatMul
+ * and the fused MatMul TF.js's converter writes, BiasAdd, element-wise ops and
+ * activations, Reshape, NHWC convolutions (plain, depthwise, fused) and pools through
+ * NCHW transposes, Mean and Max over constant axes, ConcatV2); any other op makes the
+ * result a reason naming it.
  *
  * ONNX Runtime wants every graph input fed on every run, so a model whose signatures
  * feed different tensors compiles once per set of feeds.
@@ -46,7 +48,8 @@ interface AttrJson {
   readonly s?: string;
   readonly b?: boolean;
   readonly f?: number;
-  readonly list?: { readonly s?: readonly string[] };
+  readonly i?: string | number;
+  readonly list?: { readonly s?: readonly string[]; readonly i?: readonly (string | number)[] };
 }
 
 const FEED_TYPES: ReadonlyMap<DataType, number> = new Map([
@@ -187,6 +190,56 @@ function compile(
       }
       case "Rsqrt":
         return g.add("Reciprocal", [g.add("Sqrt", inputs(), node.name)], node.name);
+      case "Conv2D":
+      case "DepthwiseConv2dNative":
+      case "_FusedConv2D": {
+        const [x, filter, ...args] = dataInputs;
+        const depthwise = node.op === "DepthwiseConv2dNative";
+        const weight = filterOf(filter!, depthwise);
+        const nchw = g.add("Transpose", [tensor(x!)], node.name, { perm: ints(TO_NCHW) });
+        const conv = g.add("Conv", [nchw, weight.name], node.name, {
+          ...windowAttributes(attr, fail),
+          kernel_shape: ints(weight.kernel),
+          group: int(weight.group),
+        });
+        let y = g.add("Transpose", [conv], node.name, { perm: ints(TO_NHWC) });
+        if (node.op === "_FusedConv2D") {
+          for (const step of (attr.fused_ops?.list?.s ?? []).map(decodeAttrString)) {
+            if (step === "BiasAdd")
+              y = g.add("Add", [y, tensor(args[0] ?? fail("no bias"))], node.name);
+            else if (step === "Relu") y = g.add("Relu", [y], node.name);
+            else if (step === "Relu6") y = clip(g, y, 0, 6, node.name);
+            else fail(`fused op ${step} is not compiled`);
+          }
+        }
+        return y;
+      }
+      case "MaxPool":
+      case "AvgPool": {
+        const ksize = listInts(attr.ksize);
+        if (ksize.length !== 4 || ksize[0] !== 1 || ksize[3] !== 1)
+          fail("only 2D windows are compiled");
+        const nchw = g.add("Transpose", inputs(), node.name, { perm: ints(TO_NCHW) });
+        const pooled = g.add(node.op === "MaxPool" ? "MaxPool" : "AveragePool", [nchw], node.name, {
+          ...windowAttributes(attr, fail),
+          kernel_shape: ints([ksize[1]!, ksize[2]!]),
+        });
+        return g.add("Transpose", [pooled], node.name, { perm: ints(TO_NHWC) });
+      }
+      case "Mean":
+      case "Max": {
+        const [x, axes] = dataInputs;
+        const values = constValues(axes ?? fail("no axes"), nodes, model, fail);
+        return g.add(node.op === "Mean" ? "ReduceMean" : "ReduceMax", [tensor(x!)], node.name, {
+          axes: ints(values),
+          keepdims: int(attr.keep_dims?.b ? 1 : 0),
+        });
+      }
+      case "ConcatV2": {
+        const parts = dataInputs.slice(0, -1);
+        const [axis] = constValues(dataInputs.at(-1) ?? fail("no axis"), nodes, model, fail);
+        return g.add("Concat", parts.map(tensor), node.name, { axis: int(axis!) });
+      }
       case "Reshape": {
         const [x, shape] = dataInputs;
         const values = constValues(shape ?? fail("no shape"), nodes, model, fail);
@@ -195,6 +248,35 @@ function compile(
       default:
         return fail(`the op ${node.op} is not compiled to ONNX`);
     }
+  };
+
+  /** A Const filter of TF's layout as ONNX's [out, in / group, kh, kw]. */
+  const filterOf = (reference: string, depthwise: boolean) => {
+    const [name] = splitName(canonical(reference));
+    const node = nodes.get(name);
+    const value = node?.op === "Const" ? own(model.weights, node.name)?.[0] : undefined;
+    if (!value || value.shape.length !== 4) {
+      throw new UnexportableLayerError(`node ${name}: a convolution's filter must be a constant`);
+    }
+    const [kh, kw, inC, outC] = value.shape as [number, number, number, number];
+    const data = value.dataSync();
+    const out = depthwise ? inC * outC : outC;
+    const perGroup = depthwise ? 1 : inC;
+    const onnx = new Float32Array(out * perGroup * kh * kw);
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++)
+        for (let c = 0; c < inC; c++)
+          for (let o = 0; o < outC; o++) {
+            const to = depthwise
+              ? (c * outC + o) * kh * kw + i * kw + j
+              : ((o * inC + c) * kh + i) * kw + j;
+            onnx[to] = data[((i * kw + j) * inC + c) * outC + o]!;
+          }
+    return {
+      name: g.floats(`${name}/onnx`, [out, perGroup, kh, kw], onnx),
+      kernel: [kh, kw],
+      group: depthwise ? inC : 1,
+    };
   };
 
   const computed = fetchNames.map(tensor);
@@ -227,6 +309,34 @@ function valueOf(t: GraphTensor) {
   return dims === undefined
     ? { name: t.name, type: { tensorType: { elemType: type } } }
     : tensorValue(t.name, type, dims);
+}
+
+/** NHWC (TF's) to NCHW (ONNX's convolutions and pools) and back. */
+const TO_NCHW = [0, 3, 1, 2];
+const TO_NHWC = [0, 2, 3, 1];
+
+const listInts = (value: AttrJson | undefined): number[] => (value?.list?.i ?? []).map(Number);
+
+/**
+ * Strides, dilations and padding of an NHWC convolution or pool: TF's SAME puts the odd
+ * padded cell at the end, which is ONNX's SAME_UPPER (computed when the input's size is known).
+ */
+function windowAttributes(attr: Readonly<Record<string, AttrJson>>, fail: (why: string) => never) {
+  if (attr.data_format && !isNhwc(attr)) fail("only NHWC data is supported");
+  const strides = listInts(attr.strides);
+  const dilations = listInts(attr.dilations);
+  const padding = decodeAttrString(attr.padding?.s ?? "");
+  if (padding !== "SAME" && padding !== "VALID") fail(`padding ${padding} is not compiled`);
+  const dilated = dilations.length === 4 && (dilations[1] !== 1 || dilations[2] !== 1);
+  // ONNX Runtime computes SAME padding only without dilation (the input's size is not
+  // known here to write the pads out).
+  if (dilated && padding === "SAME") fail("dilated windows with SAME padding are not compiled");
+  return {
+    strides: ints(strides.length === 4 ? [strides[1]!, strides[2]!] : [1, 1]),
+    // Written only when not 1: ONNX's AveragePool takes no dilations before opset 19.
+    ...(dilated && { dilations: ints([dilations[1]!, dilations[2]!]) }),
+    auto_pad: string(padding === "SAME" ? "SAME_UPPER" : "VALID"),
+  };
 }
 
 function matMul(g: OnnxGraphBuilder, node: GraphNodeJson, [a, b]: string[]): string {
