@@ -20,7 +20,8 @@ test("the listing of docs/management-api.md reads as served models", () => {
             size_bytes: 10135,
             available_since: "2026-11-24T09:21:49.166Z",
             engine: "tfjs",
-            engine_reason: "TF.js graph models are not compiled to ONNX",
+            engine_reason:
+              "layer memory (SimpleRNN): no ONNX operators are written for SimpleRNN layers",
           },
           {
             version: "2",
@@ -46,7 +47,8 @@ test("the listing of docs/management-api.md reads as served models", () => {
           sizeBytes: 10135,
           availableSince: "2026-11-24T09:21:49.166Z",
           engine: "tfjs",
-          engineReason: "TF.js graph models are not compiled to ONNX",
+          engineReason:
+            "layer memory (SimpleRNN): no ONNX operators are written for SimpleRNN layers",
         },
         {
           version: "2",

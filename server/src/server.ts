@@ -30,7 +30,7 @@ import { AvailabilityPreservingPolicy } from "./core/availability-preserving-pol
 import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
 import { onnxSettings } from "./execution/onnxruntime/session-options";
-import type { TfjsEngine } from "./execution/version-runner";
+import type { TfjsEngine } from "./execution/tfjs-engine/engine-choice";
 import { VersionDirectoryAdapter } from "./execution/version-directory-adapter";
 import { createLogger } from "./logger";
 import { replicaCount } from "./execution/replicas/replica-count";

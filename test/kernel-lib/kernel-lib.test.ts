@@ -280,7 +280,9 @@ describe("errors carry the server's message", () => {
   test("bad requests keep the server's text; a closed port is a NetworkError", async () => {
     await assert.rejects(
       predict("iris", [[1, 2]]),
-      (e: unknown) => e instanceof ServerError && e.status === 400 && /Input/.test(e.serverMessage),
+      // TF.js says "Input 0 is incompatible...", ONNX Runtime "invalid dimensions for input".
+      (e: unknown) =>
+        e instanceof ServerError && e.status === 400 && /input/i.test(e.serverMessage),
     );
     await assert.rejects(
       predict("nope", X),

@@ -160,9 +160,18 @@ async function bothAgree(path: string, body: unknown): Promise<unknown> {
   return autoAnswer.json;
 }
 
-const COMPILED = ["dense", "cnn", "two_inputs", "scorer", "mlp", "iris", "scorer_regress"];
+const COMPILED = [
+  "half_plus_two",
+  "dense",
+  "cnn",
+  "two_inputs",
+  "scorer",
+  "mlp",
+  "iris",
+  "scorer_regress",
+];
 
-describe("every TF.js layers model runs on ONNX Runtime under auto and answers as on TF.js", () => {
+describe("every TF.js test model runs on ONNX Runtime under auto and answers as on TF.js", () => {
   for (const name of COMPILED) {
     test(name, async () => {
       const auto = await listed(onAuto, name);
@@ -181,6 +190,26 @@ describe("every TF.js layers model runs on ONNX Runtime under auto and answers a
   }
 
   test.skip("nested: TF.js itself cannot run a model used as a layer once saved and loaded again (its execute() says the inner model 'has multiple inbound nodes'), so there is no TF.js answer to compare with, and auto keeps it on TF.js", () => {});
+
+  test("the demo graph model: TF Serving's documented request, and each signature's feeds", async () => {
+    const answer = await bothAgree("/v1/models/half_plus_two:predict", {
+      instances: [1.0, 2.0, 5.0],
+    });
+    assert.deepEqual(answer, { predictions: [2.5, 3.0, 4.5] });
+    // x2 feeds other signatures than x: a graph of its own on ONNX Runtime.
+    await bothAgree("/v1/models/half_plus_two:regress", {
+      signature_name: "regress_x2_to_y3",
+      examples: [{ x2: 1.5 }, { x2: -4.25 }],
+    });
+    await bothAgree("/v1/models/half_plus_two:regress", {
+      signature_name: "regress_x_to_y2",
+      examples: [{ x: 1.5 }, { x: -4.25 }],
+    });
+    await bothAgree("/v1/models/half_plus_two:classify", {
+      signature_name: "classify_x_to_y",
+      examples: [{ x: 0.5 }],
+    });
+  });
 
   test("iris: predict and classify (labels and scores)", async () => {
     await bothAgree("/v1/models/iris:predict", { instances: INSTANCES.dense });

@@ -18,7 +18,7 @@ test("server and model metadata, readiness", async () => {
   assert.deepEqual(model.json, {
     name: "half_plus_two",
     versions: ["1"],
-    platform: "tfjs-wasm",
+    platform: "onnxruntime",
     inputs: [{ name: "x", datatype: "FP32", shape: [-1, 1] }],
     outputs: [{ name: "y", datatype: "FP32", shape: [-1, 1] }],
   });

@@ -1,5 +1,5 @@
 import { GRAPH_OPTIMIZATION_LEVELS } from "../execution/onnxruntime/session-options";
-import { TFJS_ENGINES } from "../execution/version-runner";
+import { TFJS_ENGINES } from "../execution/tfjs-engine/engine-choice";
 import { BACKENDS, type BackendChoice } from "../execution/tfjs/tfjs-backend";
 
 /**
@@ -240,7 +240,7 @@ export const FLAGS = [
     type: "string",
     default: "auto",
     choices: TFJS_ENGINES,
-    help: "Engine of TF.js layers models: auto (compiled to ONNX and run on ONNX Runtime when every layer maps, onnxruntime-node is installed and both engines agree on a sample input; else TF.js, and the version's status says why), tfjs, or onnxruntime (a model that does not compile fails its load).",
+    help: "Engine of TF.js models (layers, graph, SavedModels read into TF.js): auto (compiled to ONNX and run on ONNX Runtime when every layer or op maps, onnxruntime-node is installed and both engines agree on a sample input; else TF.js, and the version's status says why), tfjs, or onnxruntime (a model that does not compile fails its load).",
     servable: true,
   },
   {

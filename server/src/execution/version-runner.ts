@@ -1,5 +1,6 @@
 import type { Servable } from "../core/servable";
 import type { OnnxSettings } from "./onnxruntime/session-options";
+import type { TfjsEngine } from "./tfjs-engine/engine-choice";
 
 /** A loaded version running on an engine: a Servable that can be stopped. */
 export interface VersionRunner extends Servable {
@@ -11,10 +12,6 @@ export interface VersionRunner extends Servable {
    */
   eachCopy?(): readonly Servable["run"][];
 }
-
-/** How a TF.js layers model may run (--tfjs_engine; tfjs-engine/tfjs-engine.ts says how). */
-export const TFJS_ENGINES = ["auto", "tfjs", "onnxruntime"] as const;
-export type TfjsEngine = (typeof TFJS_ENGINES)[number];
 
 /** Engine settings a version runs with, the same in every thread. */
 export interface EngineSettings {

@@ -1,23 +1,23 @@
 import { badModel, ServingError } from "@servable/protocol";
-import type { TfjsVersion } from "../../formats/loaded-version";
+import type { OnnxVersion, TfjsVersion } from "../../formats/loaded-version";
 import { onnxRuntime } from "../onnxruntime/onnx-runtime";
 import { OnnxSessionRunner } from "../onnxruntime/session-runner";
 import { TfjsSignatureRunner } from "../tfjs/signature-runner";
 import type { EngineSettings, VersionRunner } from "../version-runner";
+import { CompiledSessions } from "./compiled-sessions";
 import { compileTfjsVersion } from "./compiled-version";
 import { engineDisagreement } from "./engine-agreement";
 
 /**
  * The engine of a TF.js version (--tfjs_engine):
  * - "tfjs": the TF.js signature runner, always.
- * - "auto": the layers model is compiled to ONNX (compiled-version.ts); when every layer
+ * - "auto": the model is compiled to ONNX (compiled-version.ts); when every layer or op
  *   compiles, ONNX Runtime is installed and loads the graph, and both engines answer a
  *   sample input alike (engine-agreement.ts), the version runs on ONNX Runtime and its
  *   TF.js copy is freed; otherwise it runs on TF.js, and the runner carries the reason.
  * - "onnxruntime": the same steps, but a version that fails one of them fails its load,
  *   saying why: serving a model on the engine asked for, or not at all.
  */
-
 export async function startTfjsVersion(
   version: TfjsVersion,
   settings: EngineSettings,
@@ -39,12 +39,15 @@ export async function startTfjsVersion(
     if (forced) throw error;
     return onTfjs("onnxruntime-node is not installed");
   }
-  let onnx: OnnxSessionRunner;
+  const sessions: OnnxSessionRunner[] = [];
   try {
-    onnx = await OnnxSessionRunner.start(compiled, settings.onnx);
+    for (const graph of compiled)
+      sessions.push(await OnnxSessionRunner.start(graph, settings.onnx));
   } catch (error) {
+    await Promise.all(sessions.map((s) => s.close()));
     return onTfjs(`ONNX Runtime cannot load the compiled graph: ${messageOf(error)}`);
   }
+  const onnx = sessions.length === 1 ? sessions[0]! : routed(sessions, compiled, version);
   const tfjs = new TfjsSignatureRunner(version);
   let disagreement: string | undefined;
   try {
@@ -61,6 +64,19 @@ export async function startTfjsVersion(
   }
   await tfjs.close();
   return onnx;
+}
+
+/** One runner over several compiled graphs, each signature on the graph compiled for it. */
+function routed(
+  sessions: readonly OnnxSessionRunner[],
+  compiled: readonly OnnxVersion[],
+  version: TfjsVersion,
+): CompiledSessions {
+  const bySignature = new Map<string, OnnxSessionRunner>();
+  compiled.forEach((graph, i) => {
+    for (const name of graph.bindings.keys()) bySignature.set(name, sessions[i]!);
+  });
+  return new CompiledSessions(bySignature, version);
 }
 
 const messageOf = (error: unknown): string =>
