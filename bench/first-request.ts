@@ -19,7 +19,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deploy, writeWarmupRequests, type WarmupRequest } from "../kernel-lib/src";
-import { mlpModel, mlpRow } from "./models";
+import { mlpModel, mlpValues } from "./models";
 
 const ROOT = join(__dirname, "..");
 const CLI = join(ROOT, "server", "dist", "cli.js");
@@ -111,7 +111,7 @@ const demo: Case = {
 
 const mlp: Case = {
   label: "MLP 784-512-512-10 (TF.js layers)",
-  body: { instances: [mlpRow()] },
+  body: { instances: [mlpValues()] },
   async deploy(server, name, warmup) {
     const model = mlpModel();
     try {

@@ -42,12 +42,10 @@ export function mlpModel(): tf.Sequential {
   });
 }
 
-/** One MLP row (784 values in [0, 1)) as the JSON body of a row-format predict request. */
-export function mlpRequestBody(): string {
-  return JSON.stringify({ instances: [mlpRow()] });
-}
-
-/** The MLP row the benchmarks send. */
-export function mlpRow(): number[] {
+/** One MLP row: 784 values in [0, 1) with three decimals, as a client's JSON carries them. */
+export function mlpValues(): number[] {
   return Array.from({ length: MLP_INPUT }, (_, i) => ((i * 7919) % 1000) / 1000);
 }
+
+/** The same row as float32, as binary protocols carry it. */
+export const mlpRow = (): Float32Array => Float32Array.from(mlpValues());

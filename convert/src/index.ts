@@ -8,12 +8,13 @@
  *   savedmodel/  TF.js layers model -> frozen TensorFlow SavedModel (GraphDef builder,
  *                TensorFlow's OpDefs, one writer per layer kind)
  *   onnx/        ONNX graphs: building them (onnx.helper's constructors), reading their
- *                interface, element types, ZipMap outputs, signatures of a model file
+ *                interface, element types, ZipMap outputs, signatures of a model file;
+ *                TF.js layers models compiled to ONNX (tfjs-to-onnx, one writer per layer
+ *                kind in onnx-layers)
  *   xgboost/     XGBoost JSON model -> ONNX tree ensembles
  *
  * A converter reads one source (tfjs/, xgboost/) and builds one target (savedmodel/,
- * onnx/); a new one (TF.js -> ONNX) is a folder beside them that follows a layers model
- * with tfjs/ and builds with onnx/.
+ * onnx/); TF.js -> ONNX follows a layers model with tfjs/ and builds with onnx/.
  */
 export * from "./tfjs/tfjs-model";
 export * from "./tfjs/tfjs-dtypes";
@@ -27,3 +28,5 @@ export * from "./onnx/derive-signatures";
 export * from "./onnx/model-file-signatures";
 export * from "./xgboost/xgboost-model";
 export * from "./xgboost/xgboost-to-onnx";
+export * from "./onnx/tfjs-to-onnx";
+export { ONNX_LAYERS, ONNX_ACTIVATIONS } from "./onnx/onnx-layers";

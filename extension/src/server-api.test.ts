@@ -19,6 +19,8 @@ test("the listing of docs/management-api.md reads as served models", () => {
             labels: ["stable"],
             size_bytes: 10135,
             available_since: "2026-11-24T09:21:49.166Z",
+            engine: "tfjs",
+            engine_reason: "TF.js graph models are not compiled to ONNX",
           },
           {
             version: "2",
@@ -43,6 +45,8 @@ test("the listing of docs/management-api.md reads as served models", () => {
           labels: ["stable"],
           sizeBytes: 10135,
           availableSince: "2026-11-24T09:21:49.166Z",
+          engine: "tfjs",
+          engineReason: "TF.js graph models are not compiled to ONNX",
         },
         {
           version: "2",

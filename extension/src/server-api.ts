@@ -202,6 +202,8 @@ function parseVersion(status: unknown): ServedVersion {
   const labels = field<ListedVersion>(status, "labels");
   const since = stringField<ListedVersion>(status, "available_since");
   const digest = stringField<ListedVersion>(status, "content_digest");
+  const engine = stringField<ListedVersion>(status, "engine");
+  const engineReason = stringField<ListedVersion>(status, "engine_reason");
   return {
     version: String(field<ListedVersion>(status, "version") ?? ""),
     state: (VERSION_STATES as readonly string[]).includes(state) ? (state as VersionState) : "END",
@@ -211,6 +213,8 @@ function parseVersion(status: unknown): ServedVersion {
     ...(typeof size === "number" ? { sizeBytes: size } : {}),
     ...(since ? { availableSince: since } : {}),
     ...(digest ? { contentDigest: digest } : {}),
+    ...(engine ? { engine } : {}),
+    ...(engineReason ? { engineReason } : {}),
   };
 }
 

@@ -53,6 +53,10 @@ export interface ServedVersion {
   readonly pending?: boolean;
   /** Its files' digest (protocol's version-digest.ts), when the server lists it. */
   readonly contentDigest?: string;
+  /** The engine that runs it, once loaded ("tfjs" or "onnxruntime"). */
+  readonly engine?: string;
+  /** Why a TF.js model runs on TF.js rather than ONNX Runtime. */
+  readonly engineReason?: string;
   /** Its recent state changes, oldest first, as the server pushed them. */
   readonly transitions?: readonly Transition[];
 }

@@ -38,7 +38,13 @@ export interface ListedVersion extends ModelVersionStatus {
   readonly available_since?: string;
   /** Its files' digest (version-digest.ts), once the server has read them. */
   readonly content_digest?: string;
+  /** The engine that runs it, once loaded: a TF.js model compiled to ONNX runs on "onnxruntime". */
+  readonly engine?: VersionEngine;
+  /** Why a TF.js model runs on TF.js rather than ONNX Runtime, when that was tried. */
+  readonly engine_reason?: string;
 }
+
+export type VersionEngine = "tfjs" | "onnxruntime";
 
 export interface ListedModel {
   readonly name: string;

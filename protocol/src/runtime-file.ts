@@ -80,12 +80,13 @@ export async function runningServers(env: NodeJS.ProcessEnv = process.env): Prom
   const found: RuntimeInfo[] = [];
   for (const name of names.filter((n) => /^server-\d+\.json$/.test(n))) {
     const info = await readRuntimeFile(join(dir, name));
-    if (info && isRunning(info.pid)) found.push(info);
+    if (info && isProcessRunning(info.pid)) found.push(info);
   }
   return found;
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process of this PID runs on this machine (as any user). */
+export function isProcessRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

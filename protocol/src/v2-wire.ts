@@ -51,19 +51,38 @@ export interface V2ModelMetadataResponse {
   readonly outputs: readonly V2TensorMetadata[];
 }
 
-/** A tensor in an infer request or response: `data` row-major, flat or nested; BYTES as strings. */
+/**
+ * The binary tensor data extension (Triton's and KServe's "binary_tensor_data"): a body
+ * whose first N bytes are the JSON says N in this header, and the tensors marked with
+ * `binary_data_size` follow the JSON in their order, little-endian and row-major (a BYTES
+ * element is a 4-byte little-endian length and its bytes). An answer with binary outputs
+ * carries the header too, as application/octet-stream.
+ */
+export const INFERENCE_HEADER_CONTENT_LENGTH = "inference-header-content-length";
+
+/**
+ * A tensor in an infer request or response: `data` row-major, flat or nested; BYTES as
+ * strings. With `parameters.binary_data_size` it has no `data`: its bytes follow the JSON.
+ */
 export interface V2Tensor extends V2TensorMetadata {
-  readonly data: readonly unknown[];
+  readonly data?: readonly unknown[];
+  readonly parameters?: { readonly binary_data_size?: number };
 }
 
 /** POST /v2/models/{m}[/versions/{v}]/infer */
 export interface V2InferRequest {
   readonly id?: string;
-  /** `signature_name` picks a signature other than serving_default. */
-  readonly parameters?: { readonly signature_name?: string };
+  /**
+   * `signature_name` picks a signature other than serving_default; `binary_data_output`
+   * asks for every output as binary data.
+   */
+  readonly parameters?: { readonly signature_name?: string; readonly binary_data_output?: boolean };
   readonly inputs: readonly V2Tensor[];
-  /** The outputs wanted; all of the signature's when absent. */
-  readonly outputs?: readonly { readonly name: string }[];
+  /** The outputs wanted (`binary_data`: as binary data); all of the signature's when absent. */
+  readonly outputs?: readonly {
+    readonly name: string;
+    readonly parameters?: { readonly binary_data?: boolean };
+  }[];
 }
 
 export interface V2InferResponse {

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { grpcCredentials } from "./api/grpc/grpc-credentials";
 import { GrpcApi } from "./api/grpc/grpc-server";
 import { replayWarmupRecord } from "./api/grpc/warmup-replay";
 import { createHttpServer } from "./api/http/http-server";
@@ -13,6 +14,7 @@ import {
   defaultBatchingParameters,
   parseBatchingParameters,
 } from "./execution/batching/batching-parameters";
+import { resolveToken } from "./api/management/auth-token";
 import { createManagementApi, type ManagementApi } from "./api/management/management-api";
 import { ServingMetrics } from "./api/metrics";
 import { RequestLogger } from "./api/request-log/request-logger";
@@ -20,14 +22,18 @@ import { createRestApp } from "./api/http/rest-app";
 import { ModelEvents } from "./api/http/model-events";
 import { VersionDigests } from "./api/rest/version-digests";
 import { FlagError, type Flags } from "./config/flags";
+import { parseGrpcChannelArguments } from "./config/grpc-channel-arguments";
+import { httpsOptions, readSslConfig } from "./config/ssl-config";
 import { configFile, modelRepository, singleModel } from "./config/model-config-providers";
 import { prometheusPath } from "./config/monitoring-config";
 import { AvailabilityPreservingPolicy } from "./core/availability-preserving-policy";
 import { ResourcePreservingPolicy } from "./core/resource-preserving-policy";
 import { MODEL_FORMATS } from "./formats";
 import { onnxSettings } from "./execution/onnxruntime/session-options";
+import type { TfjsEngine } from "./execution/version-runner";
 import { VersionDirectoryAdapter } from "./execution/version-directory-adapter";
 import { createLogger } from "./logger";
+import { replicaCount } from "./execution/replicas/replica-count";
 import { WarmWorkers } from "./execution/replicas/warm-workers";
 import { initTfjsBackend } from "./execution/tfjs/tfjs-backend";
 import { ServerCore, type ModelConfigProvider } from "./core/server-core";
@@ -69,9 +75,13 @@ export async function startServer(
       : defaultBatchingParameters()
     : undefined;
   // By default model math never runs on the thread that answers HTTP (health probes
-  // included): one worker per version, or one per batch thread with batching.
-  const replicas =
-    flags.model_replicas >= 0 ? flags.model_replicas : (batching?.numBatchThreads ?? 1);
+  // included): one worker per version, or one per batch thread with batching, up to the
+  // cores left after the REST thread.
+  const replicas = replicaCount({
+    requested: flags.model_replicas,
+    numBatchThreads: batching?.numBatchThreads,
+    cores: availableParallelism(),
+  });
   // Replicas start from warm workers: a new version skips the runtime's start-up.
   const workers = replicas > 0 ? new WarmWorkers({ backend }) : undefined;
   const metrics = new ServingMetrics();
@@ -115,7 +125,10 @@ export async function startServer(
         replicas,
         batching,
         onBatch: (id, batch) => metrics.recordBatch(id, batch),
-        engine: { onnx: onnxSettings(flags, replicas) },
+        engine: {
+          onnx: onnxSettings(flags, replicas),
+          tfjsEngine: flags.tfjs_engine as TfjsEngine,
+        },
         warmup: flags.enable_model_warmup
           ? { iterations: flags.num_request_iterations_for_warmup, replay: replayWarmupRecord }
           : undefined,
@@ -160,6 +173,10 @@ export async function startServer(
   if (flags.port > 0 && flags.port === flags.rest_api_port) {
     throw new FlagError("--port and --rest_api_port must differ");
   }
+  if (flags.rest_api_ssl && !flags.ssl_config_file) {
+    throw new FlagError("--rest_api_ssl needs --ssl_config_file (the key and certificate)");
+  }
+  const ssl = flags.ssl_config_file ? await readSslConfig(flags.ssl_config_file) : undefined;
   // Every API's inference requests take one lifecycle: resolve, decode, run, encode, release.
   const resolver = new CoreVersionResolver(core, rollouts);
   const requestLog = new RequestLogger(
@@ -175,7 +192,12 @@ export async function startServer(
   const lifecycle = new InferenceLifecycle(resolver, metrics, logger, requestLog);
   let grpcApi: GrpcApi | undefined;
   if (flags.port > 0) {
-    grpcApi = new GrpcApi(core, lifecycle, resolver, metrics, logger);
+    grpcApi = new GrpcApi(core, lifecycle, resolver, metrics, logger, {
+      token: await grpcToken(flags, management, logger),
+      requireAuthForReads: flags.require_auth_for_reads,
+      serverOptions: parseGrpcChannelArguments(flags.grpc_channel_arguments),
+      credentials: ssl && grpcCredentials(ssl),
+    });
     const port = await grpcApi.listen(flags.rest_api_host, flags.port);
     logger.info({ port }, `Running gRPC ModelServer at ${flags.rest_api_host}:${port} ...`);
   }
@@ -209,6 +231,7 @@ export async function startServer(
         basePath: flags.rest_api_base_path,
         cors: flags.rest_api_enable_cors_support,
         readGuard: management?.readGuard,
+        tls: flags.rest_api_ssl && ssl ? httpsOptions(ssl) : undefined,
         limits: {
           headersTimeoutMs: flags.rest_api_headers_timeout_in_ms,
           maxConnections: flags.rest_api_max_connections,
@@ -222,7 +245,8 @@ export async function startServer(
     });
     const { port } = server.address() as AddressInfo;
     const host = flags.rest_api_host === "0.0.0.0" ? "localhost" : flags.rest_api_host;
-    restUrl = `http://${host}:${port}${flags.rest_api_base_path.replace(/\/+$/, "")}`;
+    const scheme = flags.rest_api_ssl ? "https" : "http";
+    restUrl = `${scheme}://${host}:${port}${flags.rest_api_base_path.replace(/\/+$/, "")}`;
     await management?.announce(port, restUrl);
     logger.info({ url: restUrl, port }, `Exporting HTTP/REST API at:${host}:${port} ...`);
   }
@@ -254,6 +278,30 @@ export async function startServer(
     throw error;
   });
   return running;
+}
+
+/**
+ * The token gRPC calls that need one are checked against: the management API's, or without
+ * a REST port one from --auth_token_file or SERVABLE_TOKEN (a generated one could reach no
+ * client: it is written to the runtime file only with the REST port).
+ */
+async function grpcToken(
+  flags: Flags,
+  management: ManagementApi | undefined,
+  logger: Logger,
+): Promise<string | undefined> {
+  if (management) return management.token.value;
+  const token = await resolveToken(flags.auth_token_file);
+  if (token.source !== "generated") return token.value;
+  if (flags.require_auth_for_reads) {
+    throw new FlagError(
+      "--require_auth_for_reads with --rest_api_port=0 needs --auth_token_file or SERVABLE_TOKEN: no client could learn a generated token",
+    );
+  }
+  logger.warn(
+    "gRPC HandleReloadConfigRequest needs the token: with --rest_api_port=0 give --auth_token_file or SERVABLE_TOKEN",
+  );
+  return undefined;
 }
 
 function modelConfigProvider(flags: Flags): ModelConfigProvider {

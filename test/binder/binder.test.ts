@@ -16,7 +16,7 @@ import { promisify } from "node:util";
 import type { Browser } from "playwright-core";
 import { startLab, SYSTEM_PYTHON, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
 import { launchChromium } from "../extension/browser";
-import { freePort, ROOT, startServer, type ServerProcess } from "../support/server-process";
+import { freePort, ROOT, startServer, type ServerProcess } from "../support";
 
 /**
  * Binder's setup, as far as our machines allow: binder/install.sh (postBuild's steps, all

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { FLAGS } from "../../server/src/config/flags";
-import { freePort, getJson, postJson, ROOT, startCommand } from "../support/server-process";
+import { freePort, getJson, postJson, ROOT, startCommand } from "../support";
 
 /**
  * The container, Kubernetes and KServe files name only what servable-server has: its

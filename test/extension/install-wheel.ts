@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { SYSTEM_PYTHON } from "../../extension/ui-tests/jupyter-lab";
-import { ROOT } from "../support/server-process";
+import { ROOT } from "../support";
 
 const EXTENSION = join(ROOT, "extension");
 

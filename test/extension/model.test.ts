@@ -10,11 +10,12 @@ import {
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+  installVersion,
+  linearVersion,
+} from "../support";
 import { ServableModel } from "../../extension/src/model";
 import type { VersionFile } from "../../extension/src/server-api";
 import type { Connection, ExportedVersion, ServableSettings } from "../../extension/src/tokens";
-import { installVersion, linearVersion } from "../support/model-versions";
 import { MissingFolderError, type ExportedModels } from "../../extension/src/workspace";
 
 /**

@@ -3,18 +3,19 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, afterEach, before, test } from "node:test";
+import { after, before, test } from "node:test";
 import type { Browser, Page, Request } from "playwright-core";
 import { startLab, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
-import { installVersion, linearVersion } from "../support/model-versions";
 import {
+  installVersion,
+  linearVersion,
   postJson,
   ROOT,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
-import { launchChromium } from "./browser";
+} from "../support";
+import { launchChromium, openLab, WatchedPages } from "./browser";
 import { installWheel } from "./install-wheel";
 
 /**
@@ -38,7 +39,7 @@ let server: ServerProcess;
 let lab: LabProcess;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+const pages = new WatchedPages(SHOTS);
 
 /** The demo graph (y = 0.5x + 1) whose `b` holds two values: fine for 1 or 2 instances, not 3. */
 async function brokenForThree(dir: string): Promise<void> {
@@ -69,17 +70,9 @@ const predict = (instances: number) =>
     instances: Array.from({ length: instances }, (_, i) => [i + 1]),
   });
 
-/** Checks a condition until it holds; fails after `timeoutMs` with a screenshot. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      await page.screenshot({ path: join(SHOTS, `failed-${what.replace(/\W+/g, "-")}.png`) });
-      assert.fail(`Not seen within ${timeoutMs} ms: ${what}`);
-    }
-    await page.waitForTimeout(100);
-  }
-}
+/** Polls a condition on the page until it holds (the panel refreshes every 0.5 s). */
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) =>
+  pages.until(page, what, check, timeoutMs);
 
 /** The panel from its top to the end of the model's card, as a person sees it. */
 async function screenshotModel(file: string): Promise<void> {
@@ -136,16 +129,9 @@ before(async () => {
     },
   });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 2 });
-  page.on("pageerror", (error) => pageErrors.push(error.stack ?? error.message));
-  await page.goto(lab.labUrl);
-  await page.waitForSelector("body[data-lab-restored]", { state: "attached", timeout: 60_000 });
+  page = await pages.open(browser, { width: 1400, height: 900 }, 2);
+  await openLab(page, lab.labUrl);
   await page.locator('.jp-SideBar.jp-mod-left li[data-id="servable-sidebar"]').click();
-});
-
-afterEach(() => {
-  const errors = pageErrors.splice(0);
-  assert.deepEqual(errors, [], "errors on the page");
 });
 
 after(async () => {

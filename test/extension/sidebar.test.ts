@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, afterEach, before, test } from "node:test";
+import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import type { Browser, Page, Request } from "playwright-core";
 import { startLab, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
@@ -22,9 +22,9 @@ import {
   ROOT,
   startServer,
   type ServerProcess,
-} from "../support/server-process";
-import { linearVersion } from "../support/model-versions";
-import { launchChromium } from "./browser";
+  linearVersion,
+} from "../support";
+import { launchChromium, openLab, WatchedPages } from "./browser";
 import { installWheel } from "./install-wheel";
 
 /**
@@ -46,7 +46,7 @@ let server: ServerProcess;
 let lab: LabProcess;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+const pages = new WatchedPages(SHOTS);
 
 const serve = () =>
   startServer(
@@ -66,20 +66,8 @@ const exportedRow = (name: string, v: string) =>
   page.locator(`${PANEL} .jp-Servable-exported-row[data-model="${name}"][data-version="${v}"]`);
 
 /** Polls a condition on the page until it holds (the panel refreshes every 0.5 s). */
-async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      await page.screenshot({ path: join(SHOTS, `failed-${what.replace(/\W+/g, "-")}.png`) });
-      assert.fail(`Not seen within ${timeoutMs} ms: ${what}`);
-    }
-    await page.waitForTimeout(100);
-  }
-}
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) =>
+  pages.until(page, what, check, timeoutMs);
 
 const stateOf = (name: string, v: string) =>
   version(name, v)
@@ -87,7 +75,6 @@ const stateOf = (name: string, v: string) =>
     .catch(() => null);
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), "servable-sidebar-"));
   workspace = join(scratch, "workspace");
   cpSync(join(ROOT, "server", "demo", "models"), join(scratch, "repository"), { recursive: true });
@@ -111,16 +98,8 @@ before(async () => {
     },
   });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 2 });
-  page.on("pageerror", (error) => pageErrors.push(error.stack ?? error.message));
-  await page.goto(lab.labUrl);
-  await page.waitForSelector("body[data-lab-restored]", { state: "attached", timeout: 60_000 });
-});
-
-afterEach(() => {
-  // Every page error fails the test it happened in.
-  const errors = pageErrors.splice(0);
-  assert.deepEqual(errors, [], "errors on the page");
+  page = await pages.open(browser, { width: 1280, height: 860 }, 2);
+  await openLab(page, lab.labUrl);
 });
 
 after(async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { cp, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEMO_REPOSITORY } from "../support/model-versions";
+import { DEMO_REPOSITORY } from "../support";
 
 /**
  * The model repository the fuzz suite serves: the demo half_plus_two (floats), and

@@ -1,8 +1,12 @@
 import { request as httpRequest } from "node:http";
-import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { ROOT, type ServerProcess } from "../support/server-process";
+import {
+  type ServerProcess,
+  servingClient,
+  unary,
+  type ServiceName,
+  type ServingClient,
+} from "../support";
 import type { GrpcRequest } from "./grpc-requests";
 import type { HttpRequest } from "./http-requests";
 import { SEED_REQUESTS } from "./fuzz-models";
@@ -72,65 +76,32 @@ const SERVER_FAULTS = new Set([
 ]);
 
 export class GrpcClients {
-  readonly #clients: Record<string, grpc.Client>;
+  readonly #clients: ReadonlyMap<ServiceName, ServingClient>;
 
   constructor(address: string) {
-    const definition = grpc.loadPackageDefinition(
-      protoLoader.loadSync("tensorflow_serving.proto", {
-        keepCase: true,
-        longs: String,
-        enums: String,
-        defaults: false,
-        oneofs: true,
-        includeDirs: [join(ROOT, "protocol", "protos")],
-      }),
+    this.#clients = new Map(
+      (["PredictionService", "ModelService"] as const).map((s) => [s, servingClient(s, address)]),
     );
-    const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
-    const credentials = grpc.credentials.createInsecure();
-    this.#clients = {
-      PredictionService: new (serving.PredictionService as grpc.ServiceClientConstructor)(
-        address,
-        credentials,
-      ),
-      ModelService: new (serving.ModelService as grpc.ServiceClientConstructor)(
-        address,
-        credentials,
-      ),
-    };
   }
 
   /** The call's status code (OK = 0) and details. */
-  send(req: GrpcRequest): Promise<{ code: number; details: string }> {
-    const client = this.#clients[req.service] as unknown as Record<
-      string,
-      (
-        m: unknown,
-        md: grpc.Metadata,
-        o: grpc.CallOptions,
-        cb: (e: grpc.ServiceError | null) => void,
-      ) => void
-    >;
-    return new Promise((resolve) => {
-      try {
-        client[req.method]!.call(
-          client,
-          req.message,
-          new grpc.Metadata(),
-          { deadline: Date.now() + 30_000 },
-          (error) =>
-            resolve(
-              error ? { code: error.code, details: error.details } : { code: 0, details: "" },
-            ),
-        );
-      } catch (error) {
-        // The client could not even serialize it: nothing reached the server.
-        resolve({ code: -1, details: String(error) });
-      }
-    });
+  async send(req: GrpcRequest): Promise<{ code: number; details: string }> {
+    try {
+      await unary(this.#clients.get(req.service)!, req.method, req.message, {
+        deadlineMs: 30_000,
+      });
+      return { code: 0, details: "" };
+    } catch (error) {
+      const { code, details } = error as Partial<grpc.ServiceError>;
+      // No code: the client could not even serialize it, and nothing reached the server.
+      return code === undefined
+        ? { code: -1, details: String(error) }
+        : { code, details: details ?? "" };
+    }
   }
 
   close(): void {
-    for (const client of Object.values(this.#clients)) client.close();
+    for (const client of this.#clients.values()) client.close();
   }
 }
 

@@ -339,11 +339,15 @@ function inferBody(m: FuzzModel): fc.Arbitrary<{ kind: string; text: string }> {
               { arbitrary: anyJsonText, weight: 1 },
             ),
             keep: mostly(fc.constant(true), fc.constant(false), 40),
+            // Now and then the binary tensor extension's size instead of data.
+            binarySize: rarely(fc.oneof(fc.integer({ min: 0, max: 64 }), numberText), 8),
           })
           .map((r) =>
-            r.keep
-              ? `{"name": ${r.name}, "shape": ${r.shape}, "datatype": ${r.datatype}, "data": ${r.data}}`
-              : "",
+            !r.keep
+              ? ""
+              : r.binarySize === null
+                ? `{"name": ${r.name}, "shape": ${r.shape}, "datatype": ${r.datatype}, "data": ${r.data}}`
+                : `{"name": ${r.name}, "shape": ${r.shape}, "datatype": ${r.datatype}, "parameters": {"binary_data_size": ${r.binarySize}}}`,
           );
       };
       const inputs = fc
@@ -399,9 +403,27 @@ function inferBody(m: FuzzModel): fc.Arbitrary<{ kind: string; text: string }> {
 function encoded(
   text: string,
   maxBodyBytes: number,
+  infer = false,
 ): fc.Arbitrary<{ how: string; body: Buffer; headers: Record<string, string> }> {
   const json = { "Content-Type": "application/json" };
+  // V2's binary tensor data extension: bytes after the JSON, whose length a header gives
+  // (rightly, or past the body, or not a number).
+  const binaryTail = fc
+    .record({
+      tail: fc.uint8Array({ maxLength: 48 }),
+      length: fc.oneof(
+        { arbitrary: fc.constant(Buffer.byteLength(text)), weight: 6 },
+        { arbitrary: fc.integer({ min: -2, max: Buffer.byteLength(text) + 64 }), weight: 2 },
+        { arbitrary: fc.constantFrom("", "x", "1e3", " 12", "99999999999999999999"), weight: 1 },
+      ),
+    })
+    .map(({ tail, length }) => ({
+      how: "+binary-tensors",
+      body: Buffer.concat([Buffer.from(text), tail]),
+      headers: { "Inference-Header-Content-Length": String(length) },
+    }));
   return fc.oneof(
+    { arbitrary: binaryTail, weight: infer ? 4 : 0 },
     { arbitrary: fc.constant({ how: "", body: Buffer.from(text), headers: json }), weight: 40 },
     {
       arbitrary: breakText(text).map((t) => ({
@@ -483,7 +505,7 @@ export function inferenceRequest(maxBodyBytes: number): fc.Arbitrary<HttpRequest
             ? `/v2/models/${name}${version.startsWith("/versions/") ? version : ""}/infer`
             : `/v1/models/${name}${version}:${verb}`;
         return body.chain(({ kind, text }) =>
-          encoded(text, maxBodyBytes).map(({ how, body: bytes, headers }) => ({
+          encoded(text, maxBodyBytes, api === "infer").map(({ how, body: bytes, headers }) => ({
             kind: `${kind}${how}`,
             method: "POST",
             path,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { DEMO_REPOSITORY } from "../support/model-versions";
+import { DEMO_REPOSITORY } from "../support";
 import type { HttpRequest } from "./http-requests";
 import { anyJsonText, mostly, nameText, numberText, PROTOTYPE_NAMES, quote } from "./json-text";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { startServer, type ServerProcess } from "../support/server-process";
+import { startServer, type ServerProcess } from "../support";
 import { writeFuzzRepository } from "./fuzz-models";
 import { checkHttp, checkServerAfter, sendHttp, Tally } from "./fuzz-target";
 import {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
-import { freePort, startServer, type ServerProcess } from "../support/server-process";
+import { freePort, startServer, type ServerProcess } from "../support";
 import { writeFuzzRepository } from "./fuzz-models";
 import {
   checkGrpc,

@@ -4,15 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { DEMO_REPOSITORY } from "../support/model-versions";
 import {
+  DEMO_REPOSITORY,
+  servingClient,
+  unary,
+  type ServingClient,
   freePort,
-  ROOT,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 
 /**
  * A gRPC call runs until its own deadline, as in TF Serving (the call's deadline is the
@@ -20,31 +21,9 @@ import {
  * a call with a 300 ms deadline ends then, for the server too (its metrics count it as
  * DEADLINE_EXCEEDED at once, not as OK five seconds later), and the model keeps serving.
  */
-const definition = grpc.loadPackageDefinition(
-  protoLoader.loadSync("tensorflow_serving.proto", {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: false,
-    oneofs: true,
-    includeDirs: [join(ROOT, "protocol", "protos")],
-  }),
-);
-const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
-type Client = grpc.Client &
-  Record<
-    string,
-    (
-      req: unknown,
-      metadata: grpc.Metadata,
-      options: grpc.CallOptions,
-      cb: (e: grpc.ServiceError | null, r: unknown) => void,
-    ) => void
-  >;
-
 let server: ServerProcess;
 let work: string;
-let prediction: Client;
+let prediction: ServingClient;
 before(async () => {
   work = await mkdtemp(join(tmpdir(), "servable-grpc-deadline-"));
   const batching = join(work, "batching.txt");
@@ -59,10 +38,7 @@ before(async () => {
     "--enable_batching",
     `--batching_parameters_file=${batching}`,
   ]);
-  prediction = new (serving.PredictionService as grpc.ServiceClientConstructor)(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  ) as Client;
+  prediction = servingClient("PredictionService", `127.0.0.1:${port}`);
 });
 after(async () => {
   prediction.close();
@@ -71,22 +47,16 @@ after(async () => {
 });
 
 const predict = (deadlineMs: number) =>
-  new Promise<unknown>((resolve, reject) =>
-    prediction.Predict!(
-      {
-        model_spec: { name: "half_plus_two" },
-        inputs: {
-          x: {
-            dtype: "DT_FLOAT",
-            tensor_shape: { dim: [{ size: 1 }, { size: 1 }] },
-            float_val: [1],
-          },
-        },
+  unary(
+    prediction,
+    "Predict",
+    {
+      model_spec: { name: "half_plus_two" },
+      inputs: {
+        x: { dtype: "DT_FLOAT", tensor_shape: { dim: [{ size: 1 }, { size: 1 }] }, float_val: [1] },
       },
-      new grpc.Metadata(),
-      { deadline: Date.now() + deadlineMs },
-      (e, r) => (e ? reject(e) : resolve(r)),
-    ),
+    },
+    { deadlineMs },
   );
 
 async function requestCount(status: string): Promise<number> {

@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, afterEach, before, test } from "node:test";
-import type { Browser, Locator, Page } from "playwright-core";
-import { launchChromium } from "../extension/browser";
-import { freePort, ROOT } from "../support/server-process";
-import { startLabCommand, type LabCommand } from "./lab-command";
+import { before, test } from "node:test";
+import type { Locator, Page } from "playwright-core";
+import { openLab } from "../extension/browser";
+import { LabInBrowser, NOTEBOOK, SHOTS } from "./lab-in-browser";
 import { drawnStates, drawnTransitions, type Snapshot } from "./sidebar-record";
 
 /**
@@ -18,46 +16,13 @@ import { drawnStates, drawnTransitions, type Snapshot } from "./sidebar-record";
  * showed is read from the page as it drew it. Screenshots go to test-results/journey/.
  */
 
-const SHOTS = join(ROOT, "test-results", "journey");
 const PANEL = ".jp-Servable-panel";
-const NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)";
 
-let scratch: string;
-let serverPort: number;
-let lab: LabCommand;
-let browser: Browser;
+const session = new LabInBrowser("servable-journey-");
 let page: Page;
-const pageErrors: string[] = [];
-
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  scratch = mkdtempSync(join(tmpdir(), "servable-journey-"));
-  serverPort = await freePort();
-  const port = await freePort();
-  lab = await startLabCommand(
-    ["--state", join(scratch, "lab"), "--port", `${port}`, "--server-port", `${serverPort}`],
-    {
-      env: {
-        // The runtime files of this run's server and kernels stay in this run's folder.
-        SERVABLE_RUNTIME_DIR: join(scratch, "servable-runtime"),
-        JUPYTER_RUNTIME_DIR: join(scratch, "jupyter-runtime"),
-      },
-    },
-  );
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on("pageerror", (error) => pageErrors.push(error.stack ?? error.message));
-});
-
-afterEach(() => {
-  const errors = pageErrors.splice(0);
-  assert.deepEqual(errors, [], "errors on the page");
-});
-
-after(async () => {
-  await browser?.close();
-  await lab?.stop();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  await session.start();
+  page = session.page;
 });
 
 const code = (text: string) => page.locator(`${NOTEBOOK} .jp-CodeCell`, { hasText: text });
@@ -97,15 +62,6 @@ async function showAtTop(cell: Locator): Promise<void> {
   await page.evaluate(
     () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
   );
-}
-
-/** Checks a condition until it holds; fails after `timeoutMs`. */
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`Not seen within ${timeoutMs} ms: ${what}`);
-    await page.waitForTimeout(200);
-  }
 }
 
 /** The kernel of the notebook in front, as JupyterLab's session holds it. */
@@ -200,14 +156,13 @@ async function runNewCell(source: string): Promise<Locator> {
 }
 
 test("npm run lab prints one address: the quickstart, in JupyterLab, on the TypeScript kernel", async (t) => {
-  t.diagnostic(`npm run lab to its address: ${(lab.startMs / 1000).toFixed(1)} s`);
+  t.diagnostic(`npm run lab to its address: ${(session.lab.startMs / 1000).toFixed(1)} s`);
   assert.equal(
-    lab.output().match(/https?:\/\/\S+/g)?.length,
+    session.lab.output().match(/https?:\/\/\S+/g)?.length,
     1,
-    `one address printed:\n${lab.output()}`,
+    `one address printed:\n${session.lab.output()}`,
   );
-  await page.goto(lab.url);
-  await page.waitForSelector("body[data-lab-restored]", { state: "attached", timeout: 60_000 });
+  await openLab(page, session.lab.url);
   await page.locator(NOTEBOOK).waitFor({ timeout: 30_000 });
   assert.equal(
     await page
@@ -218,7 +173,7 @@ test("npm run lab prints one address: the quickstart, in JupyterLab, on the Type
 
   // The kernel picker offers TypeScript; choose it. That starts a new kernel: wait for
   // it to be ready, not for the one the notebook opened with.
-  await until(
+  await session.until(
     "the notebook's kernel ready",
     60_000,
     async () => (await frontKernel())?.status === "idle",
@@ -230,7 +185,7 @@ test("npm run lab prints one address: the quickstart, in JupyterLab, on the Type
   await dialog.locator("select").selectOption({ label: "TypeScript" });
   await dialog.getByRole("button", { name: "Select Kernel" }).click();
   await dialog.waitFor({ state: "detached" });
-  await until("the chosen kernel ready", 60_000, async () => {
+  await session.until("the chosen kernel ready", 60_000, async () => {
     const kernel = await frontKernel();
     return kernel !== null && kernel.id !== opened.id && kernel.status === "idle";
   });
@@ -240,7 +195,7 @@ test("npm run lab prints one address: the quickstart, in JupyterLab, on the Type
   await served("half_plus_two", "1").waitFor({ timeout: 30_000 });
   assert.equal(
     await page.locator(`${PANEL} .jp-Servable-server`).innerText(),
-    `http://127.0.0.1:${serverPort}`,
+    `http://127.0.0.1:${session.serverPort}`,
   );
 });
 
@@ -260,7 +215,7 @@ test("run all cells: each finishes without an error; the deploy card shows the e
   assert.match(
     card,
     new RegExp(
-      `endpoint\\s+http://127\\.0\\.0\\.1:${serverPort}/v1/models/iris/versions/1:predict`,
+      `endpoint\\s+http://127\\.0\\.0\\.1:${session.serverPort}/v1/models/iris/versions/1:predict`,
     ),
   );
   await showAtTop(deployCell);
@@ -330,7 +285,7 @@ test("a version exported in a new cell, deployed from the sidebar, called from a
   await row.getByRole("button", { name: "Deploy" }).click();
   // The server numbers the deployed version: the one new row.
   let deployed = "";
-  await until("the deployed version AVAILABLE in Served", 60_000, async () => {
+  await session.until("the deployed version AVAILABLE in Served", 60_000, async () => {
     const rows = await page
       .locator(`${PANEL} .jp-Servable-version[data-model="iris"][data-state="AVAILABLE"]`)
       .evaluateAll((els) => els.map((r) => r.getAttribute("data-version")!));
@@ -367,15 +322,15 @@ test("a version exported in a new cell, deployed from the sidebar, called from a
 });
 
 test("Ctrl-C stops the server, JupyterLab and its kernels", async () => {
-  const jupyterPort = Number(new URL(lab.url).port);
-  await browser.close();
-  assert.equal(await lab.stop(), true, "every process of npm run lab ended within 30 s");
-  for (const port of [jupyterPort, serverPort]) {
+  const jupyterPort = Number(new URL(session.lab.url).port);
+  await session.browser.close();
+  assert.equal(await session.lab.stop(), true, "every process of npm run lab ended within 30 s");
+  for (const port of [jupyterPort, session.serverPort]) {
     assert.equal(await listening(port), false, `port ${port} closed`);
   }
   // Jupyter removes a kernel's connection file when it shuts the kernel down.
   assert.deepEqual(
-    readdirSync(join(scratch, "jupyter-runtime")).filter((f) => f.startsWith("kernel-")),
+    readdirSync(join(session.scratch, "jupyter-runtime")).filter((f) => f.startsWith("kernel-")),
     [],
   );
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { ROOT } from "../support/server-process";
+import { ROOT } from "../support";
 
 /**
  * `npm run lab` as a user runs it, in a process group of its own (as a terminal runs a

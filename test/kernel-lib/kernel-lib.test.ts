@@ -24,7 +24,7 @@ import {
   undeploy,
 } from "../../kernel-lib/src";
 import { readModelArtifacts } from "../../server/src/formats/tfjs/model-artifacts";
-import { freePort, ROOT, startServer, type ServerProcess } from "../support/server-process";
+import { freePort, ROOT, startServer, type ServerProcess } from "../support";
 
 /**
  * The kernel library's functions against a real server process, as a Node program (or a

@@ -15,7 +15,7 @@ import {
   shadow,
   status,
 } from "../../kernel-lib/src";
-import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import { startServer, waitFor, type ServerProcess } from "../support";
 
 /**
  * The kernel library's rollout calls against a real server, as a Node program (or a

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { decodePredictionLog, readTfRecordFile } from "@servable/protocol";
 import { exportModel, predict } from "../../kernel-lib/src";
 import { metricsText, metricValue } from "../support/prometheus-text";
-import { getJson, startServer, waitFor, type ServerProcess } from "../support/server-process";
+import { getJson, startServer, waitFor, type ServerProcess } from "../support";
 
 /**
  * `exportModel(model, dir, { warmup })` writes TF Serving's warmup file from `:predict`

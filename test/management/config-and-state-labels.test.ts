@@ -3,9 +3,16 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { installVersion, linearVersion } from "../support/model-versions";
-import { call, predict } from "../support/management-client";
-import { getJson, startServer, waitFor, type ServerProcess } from "../support/server-process";
+import {
+  installVersion,
+  linearVersion,
+  call,
+  predict,
+  getJson,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support";
 
 /**
  * Labels from two places on one server: a --model_config_file's version_labels, and the

@@ -14,15 +14,13 @@ import {
   tree,
   upload as uploadUrl,
   type Files,
-} from "../support/management-client";
-import {
   getJson,
   postJson,
   ROOT,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 
 const upload = (
   server: ServerProcess,

@@ -14,8 +14,11 @@ import {
   tree,
   upload,
   versionStates,
-} from "../support/management-client";
-import { getJson, startServer, waitFor, type ServerProcess } from "../support/server-process";
+  getJson,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support";
 
 /**
  * Hostile uploads and names against a real server (issue 12's management findings): a

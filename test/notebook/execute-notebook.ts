@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { copyFile, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { ROOT } from "../support/server-process";
+import { ROOT } from "../support";
 import { startJupyterServer } from "./jupyter-server";
 import { runNotebook, type CellRun, type RunOptions } from "./notebook-runner";
 

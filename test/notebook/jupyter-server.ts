@@ -2,8 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, stopChild, waitUntilReady } from "../support/child-process";
-import { ROOT } from "../support/server-process";
+import { freePort, stopChild, waitUntilReady, ROOT } from "../support";
 
 /**
  * Debian's Jupyter server with the tslab kernel, started as a real process on a free

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, startServer, type ServerProcess } from "../support/server-process";
+import { ROOT, startServer, type ServerProcess } from "../support";
 import {
   executeNotebook,
   jupyterMissing,

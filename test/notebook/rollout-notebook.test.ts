@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { getJson, ROOT, startServer, type ServerProcess } from "../support/server-process";
+import { getJson, ROOT, startServer, type ServerProcess } from "../support";
 import { executeNotebook, jupyterMissing, type NotebookResult } from "./execute-notebook";
 import type { DisplayMessage } from "./notebook-runner";
 

@@ -9,7 +9,7 @@ import {
   type CellRun,
   type NotebookResult,
 } from "../notebook/execute-notebook";
-import { ROOT, startServer, type ServerProcess } from "../support/server-process";
+import { ROOT, startServer, type ServerProcess } from "../support";
 
 /**
  * examples/bring-your-model.ipynb, cell by cell in a real tslab kernel against a real

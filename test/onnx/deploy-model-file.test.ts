@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { deploy } from "../../kernel-lib/src";
-import { postJson, ROOT, startServer, type ServerProcess } from "../support/server-process";
+import { postJson, ROOT, startServer, type ServerProcess } from "../support";
 import {
   assertClose,
   buildFixtures,

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { getJson, postJson, startServer, type ServerProcess } from "../support/server-process";
+import { getJson, postJson, startServer, type ServerProcess } from "../support";
 import {
   assertClose,
   buildFixtures,

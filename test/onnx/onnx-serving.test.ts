@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import {
-  getJson,
-  postJson,
-  startServer,
-  waitFor,
-  type ServerProcess,
-} from "../support/server-process";
+import { getJson, postJson, startServer, waitFor, type ServerProcess } from "../support";
 import {
   assertClose,
   buildFixtures,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { cp, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { getJson, postJson, startServer, type ServerProcess } from "../support/server-process";
+import { getJson, postJson, startServer, type ServerProcess } from "../support";
 import {
   assertClose,
   buildFixtures,

@@ -5,14 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { importModel } from "../../kernel-lib/src/import/import-model";
-import {
-  getJson,
-  postJson,
-  ROOT,
-  startServer,
-  waitFor,
-  type ServerProcess,
-} from "../support/server-process";
+import { getJson, postJson, ROOT, startServer, waitFor, type ServerProcess } from "../support";
 import {
   assertClose,
   buildFixtures,

@@ -16,7 +16,7 @@ import {
   startCommand,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 import {
   dependencyClosure,
   installedPackages,

@@ -11,8 +11,10 @@ import {
   tree,
   upload,
   type Answer,
-} from "../support/management-client";
-import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support";
 
 /**
  * One model repository, three servers (issue 14): while clients send requests to all

@@ -4,8 +4,16 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { demoFiles, linearFiles, listing, tree, upload } from "../support/management-client";
-import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import {
+  demoFiles,
+  linearFiles,
+  listing,
+  tree,
+  upload,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support";
 
 /**
  * Uploads in progress belong to the server receiving them (issue 14): a server that starts

@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { call } from "../support/management-client";
-import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import { call, startServer, waitFor, type ServerProcess } from "../support";
 import {
   affineVersion,
   metricValue,

@@ -3,8 +3,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { call, linearFiles, stateOf, upload } from "../support/management-client";
-import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import {
+  call,
+  linearFiles,
+  stateOf,
+  upload,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support";
 import { affineVersion, predictRows, repositoryWith, rolloutView } from "./rollout-support";
 
 /**

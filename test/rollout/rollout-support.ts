@@ -1,10 +1,8 @@
 import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import type { RolloutView } from "@servable/protocol";
-import { installVersion } from "../support/model-versions";
-import { ROOT } from "../support/server-process";
+import { installVersion, servingClient, unary, type ServingClient, ROOT } from "../support";
 
 /**
  * What the rollout tests share: model versions that answer differently (so an answer tells
@@ -137,37 +135,12 @@ export const MONITORING_CONFIG =
   'prometheus_config { enable: true, path: "/monitoring/prometheus/metrics" }\n';
 
 /** TF Serving's PredictionService client (the gRPC API). */
-export type GrpcClient = grpc.Client &
-  Record<
-    string,
-    (
-      req: unknown,
-      metadata: grpc.Metadata,
-      cb: (e: grpc.ServiceError | null, r: unknown) => void,
-    ) => void
-  >;
-
-export function predictionClient(port: number): GrpcClient {
-  const definition = grpc.loadPackageDefinition(
-    protoLoader.loadSync("tensorflow_serving.proto", {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: false,
-      oneofs: true,
-      includeDirs: [join(ROOT, "protocol", "protos")],
-    }),
-  );
-  const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
-  return new (serving.PredictionService as grpc.ServiceClientConstructor)(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  ) as GrpcClient;
-}
+export const predictionClient = (port: number): ServingClient =>
+  servingClient("PredictionService", `127.0.0.1:${port}`);
 
 /** A gRPC Predict of one x, unversioned, with the routing key as metadata; the version and y. */
-export function grpcPredict(
-  client: GrpcClient,
+export async function grpcPredict(
+  client: ServingClient,
   model: string,
   x: number,
   routingKey?: string,
@@ -180,14 +153,9 @@ export function grpcPredict(
       x: { dtype: "DT_FLOAT", tensor_shape: { dim: [{ size: 1 }, { size: 1 }] }, float_val: [x] },
     },
   };
-  return new Promise((resolve, reject) =>
-    client.Predict!(request, metadata, (error, response) => {
-      if (error) return reject(error);
-      const r = response as {
-        model_spec: { version: { value: string } };
-        outputs: { y: { float_val: number[] } };
-      };
-      resolve({ version: Number(r.model_spec.version.value), y: r.outputs.y.float_val[0]! });
-    }),
-  );
+  const r = await unary<{
+    model_spec: { version: { value: string } };
+    outputs: { y: { float_val: number[] } };
+  }>(client, "Predict", request, { metadata });
+  return { version: Number(r.model_spec.version.value), y: r.outputs.y.float_val[0]! };
 }

@@ -4,8 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { RolloutView } from "@servable/protocol";
-import { call } from "../support/management-client";
-import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import { call, startServer, waitFor, type ServerProcess } from "../support";
 import {
   affineVersion,
   metricValue,

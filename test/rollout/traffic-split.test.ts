@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { call } from "../support/management-client";
-import { freePort, startServer, type ServerProcess } from "../support/server-process";
+import { call, freePort, startServer, type ServerProcess, type ServingClient } from "../support";
 import {
   affineVersion,
   grpcPredict,
@@ -14,7 +13,6 @@ import {
   predictionClient,
   predictRows,
   repositoryWith,
-  type GrpcClient,
 } from "./rollout-support";
 
 /**
@@ -27,7 +25,7 @@ const expected = (version: number, x: number) => 0.5 * x + (version === 1 ? 2 : 
 
 let work: string;
 let server: ServerProcess;
-let grpcClient: GrpcClient;
+let grpcClient: ServingClient;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), "servable-rollout-split-"));

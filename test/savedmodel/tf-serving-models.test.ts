@@ -4,14 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-  getJson,
-  postJson,
-  ROOT,
-  startServer,
-  waitFor,
-  type ServerProcess,
-} from "../support/server-process";
+import { getJson, postJson, ROOT, startServer, waitFor, type ServerProcess } from "../support";
 
 /**
  * TF Serving's own test SavedModels (../shared/testdata/tf-serving), served by a real

@@ -3,8 +3,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
-import { DEMO_REPOSITORY } from "../support/model-versions";
-import { getJson, postJson, startServer, type ServerProcess } from "../support/server-process";
+import { DEMO_REPOSITORY, getJson, postJson, startServer, type ServerProcess } from "../support";
 
 /**
  * Bad input of every kind gets a 4xx with TF Serving's body and text; afterwards the server

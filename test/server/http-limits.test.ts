@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { DEMO_REPOSITORY } from "../support/model-versions";
-import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import { DEMO_REPOSITORY, startServer, waitFor, type ServerProcess } from "../support";
 
 /**
  * The REST port's limits against clients that are slow, greedy or hostile: headers that

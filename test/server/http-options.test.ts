@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
-import { DEMO_REPOSITORY } from "../support/model-versions";
-import { getJson, postJson, startServer, type ServerProcess } from "../support/server-process";
+import { DEMO_REPOSITORY, getJson, postJson, startServer, type ServerProcess } from "../support";
 
 /** HTTP options around the contract: gzip bodies, CORS, and a base path. */
 const SEED = '{"instances": [1.0, 2.0, 5.0]}';

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { Agent, get, request } from "node:http";
 import { after, before, test } from "node:test";
-import { DEMO_REPOSITORY } from "../support/model-versions";
-import { startServer, type ServerProcess } from "../support/server-process";
+import { DEMO_REPOSITORY, startServer, type ServerProcess } from "../support";
 
 /**
  * A 60 MB legal predict body takes seconds to parse, run and answer: meanwhile the thread

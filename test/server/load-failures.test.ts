@@ -3,14 +3,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { installVersion, linearVersion } from "../support/model-versions";
 import {
+  installVersion,
+  linearVersion,
   getJson,
   postJson,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 
 /**
  * One malformed model must not hold the server (issue 12, finding 3): with TF Serving's

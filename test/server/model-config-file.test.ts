@@ -3,14 +3,16 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { corruptVersion, installVersion, linearVersion } from "../support/model-versions";
 import {
+  corruptVersion,
+  installVersion,
+  linearVersion,
   getJson,
   postJson,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 
 /**
  * --model_config_file (TF Serving's ModelServerConfig in text format): version policies

@@ -4,8 +4,14 @@ import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { DEMO_REPOSITORY, installVersion, linearVersion } from "../support/model-versions";
-import { startServer, waitFor, type ServerProcess } from "../support/server-process";
+import {
+  DEMO_REPOSITORY,
+  installVersion,
+  linearVersion,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from "../support";
 
 /**
  * GET /v1/models:watch on a real server: a version's load pushed as it happens (START,

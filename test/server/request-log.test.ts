@@ -8,14 +8,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { requestLogFiles } from "@servable/protocol";
 import { readRequestLog, type LoggedRequest } from "../../kernel-lib/src";
 import { metricsText, metricValue } from "../support/prometheus-text";
-import {
-  freePort,
-  postJson,
-  ROOT,
-  startServer,
-  waitFor,
-  type ServerProcess,
-} from "../support/server-process";
+import { freePort, postJson, ROOT, startServer, waitFor, type ServerProcess } from "../support";
 
 /**
  * Request logging (`logging_config` in the model config file): with sampling_rate 1 every

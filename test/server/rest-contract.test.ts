@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DEMO_REPOSITORY } from "../support/model-versions";
-import { getJson, postJson, startServer, type ServerProcess } from "../support/server-process";
+import { DEMO_REPOSITORY, getJson, postJson, startServer, type ServerProcess } from "../support";
 
 /**
  * TF Serving's REST contract (reference §1) through a real servable-server on the demo

@@ -8,14 +8,12 @@ import {
   heavyLinearVersion,
   installVersion,
   linearVersion,
-} from "../support/model-versions";
-import {
   getJson,
   postJson,
   startServer,
   waitFor,
   type ServerProcess,
-} from "../support/server-process";
+} from "../support";
 
 /**
  * A model's versions change under a running server (TF Serving's FileSystemStoragePathSource

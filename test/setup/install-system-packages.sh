@@ -11,6 +11,8 @@ PACKAGES=(
   python3-build python3-hatchling python3-pip
   # ONNX: models and expected answers built at test time by the frameworks themselves.
   python3-torch python3-xgboost python3-onnx python3-numpy
+  # TLS: the gRPC and HTTPS tests make their CA, server and client certificates.
+  openssl
 )
 [ $# -eq 0 ] || PACKAGES=("$@")
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeModelRepository, MLP_INPUT } from "../../bench/models";
-import { postJson, ROOT, startServer, type ServerProcess } from "../support/server-process";
+import { postJson, ROOT, startServer, type ServerProcess } from "../support";
 
 /**
  * Batching and replicas through a real server: answers equal the unbatched server's, and

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import {
-  getJson,
-  postJson,
-  ROOT,
-  startServer,
-  type ServerProcess,
-} from "../support/server-process";
+import { getJson, postJson, ROOT, startServer, type ServerProcess } from "../support";
 
 /** KServe's V2 (Open Inference Protocol) on the demo model, beside TF Serving's API. */
 let server: ServerProcess;

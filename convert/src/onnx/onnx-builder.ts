@@ -69,3 +69,5 @@ export function floatConstant(name: string, values: readonly number[]): OnnxTens
 export function int64Constant(name: string, values: readonly number[]): OnnxTensorProto {
   return { name, dataType: ElementType.INT64, dims: [values.length], int64Data: [...values] };
 }
+
+export const float = (value: number): Attribute => ({ type: AttributeType.FLOAT, f: value });

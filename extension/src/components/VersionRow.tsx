@@ -10,7 +10,12 @@ import { Transitions } from "./Transitions";
 
 type Open = "none" | "label" | "test";
 
-/** One served version: state, labels, size, age, live traffic, and its actions. */
+const ENGINE_NAMES: ReadonlyMap<string, string> = new Map([
+  ["tfjs", "TF.js"],
+  ["onnxruntime", "ONNX Runtime"],
+]);
+
+/** One served version: state, labels, size, age, engine, live traffic, and its actions. */
 export function VersionRow(props: { model: IServableModel; name: string; version: ServedVersion }) {
   const { model, name, version: v } = props;
   const [open, setOpen] = useState<Open>("none");
@@ -82,6 +87,15 @@ export function VersionRow(props: { model: IServableModel; name: string; version
           <span className="jp-Servable-since" title={v.availableSince}>
             available {formatSince(v.availableSince, Date.now())}
           </span>
+          {v.engine && (
+            <span
+              className="jp-Servable-engine"
+              data-engine={v.engine}
+              title={v.engineReason ? `Not on ONNX Runtime: ${v.engineReason}` : undefined}
+            >
+              {ENGINE_NAMES.get(v.engine) ?? v.engine}
+            </span>
+          )}
           <span className="jp-Servable-spacer" />
           <Sparkline points={model.traffic(name, v.version)} label={`${name} v${v.version}`} />
         </div>

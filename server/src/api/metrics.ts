@@ -1,13 +1,8 @@
-import {
-  Counter,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-  exponentialBuckets,
-} from "prom-client";
+import { Registry, collectDefaultMetrics, exponentialBuckets } from "prom-client";
 import type { BatchRecord } from "../execution/batching/batching-servable";
 import type { ServableId } from "../core/servable-id";
 import type { WarmupOutcome } from "../execution/warmup/model-warmup";
+import { BoundCounter, BoundHistogram } from "./bound-metrics";
 
 /**
  * Prometheus metrics under TF Serving's names (servables/tensorflow/util.cc), exported in
@@ -47,79 +42,85 @@ export interface RequestRecord {
   entrypoint?: "REST" | "GRPC";
 }
 
-type Observer = { observe(value: number): void };
-type Incrementer = { inc(): void };
-
 export class ServingMetrics {
   readonly registry = new Registry();
-  /** Label-bound children by label values: looking labels up per request costs more than counting. */
-  readonly #children = new Map<string, Observer | Incrementer>();
 
-  readonly #requests = this.#counter(METRIC_NAMES.requestCount, "The total number of requests.", [
-    "model_name",
-    "version",
-    "status",
-  ]);
-  readonly #latency = this.#histogram(
+  readonly #requests = new BoundCounter(
+    METRIC_NAMES.requestCount,
+    "The total number of requests.",
+    ["model_name", "version", "status"],
+    this.registry,
+  );
+  readonly #latency = new BoundHistogram(
     METRIC_NAMES.requestLatency,
     "Distribution of wall time (in microseconds) for Tensorflow Serving request.",
     ["model_name", "version", "API", "entrypoint"],
     LATENCY_BUCKETS_US,
+    this.registry,
   );
-  readonly #runtimeLatency = this.#histogram(
+  readonly #runtimeLatency = new BoundHistogram(
     METRIC_NAMES.runtimeLatency,
     "Distribution of wall time (in microseconds) for Tensorflow runtime.",
     ["model_name", "version", "API", "runtime"],
     LATENCY_BUCKETS_US,
+    this.registry,
   );
-  readonly #examples = this.#histogram(
+  readonly #examples = new BoundHistogram(
     METRIC_NAMES.exampleCounts,
     "The number of tensorflow.Examples per request.",
     ["model"],
     exponentialBuckets(1, 2, 15),
+    this.registry,
   );
-  readonly #queuingLatency = this.#histogram(
+  readonly #queuingLatency = new BoundHistogram(
     METRIC_NAMES.queuingLatency,
     "Distribution of wall time (in microseconds) a request waits in the batching queue.",
     ["model_name", "version"],
     LATENCY_BUCKETS_US,
+    this.registry,
   );
-  readonly #inputBatchSize = this.#histogram(
+  readonly #inputBatchSize = new BoundHistogram(
     METRIC_NAMES.inputBatchSize,
     "Rows of real requests in each processed batch.",
     ["model_name", "version"],
     BATCH_SIZE_BUCKETS,
+    this.registry,
   );
-  readonly #processedBatchSize = this.#histogram(
+  readonly #processedBatchSize = new BoundHistogram(
     METRIC_NAMES.processedBatchSize,
     "Rows of each processed batch, padding included.",
     ["model_name", "version"],
     BATCH_SIZE_BUCKETS,
+    this.registry,
   );
-  readonly #paddingSize = this.#histogram(
+  readonly #paddingSize = new BoundHistogram(
     METRIC_NAMES.paddingSize,
     "Rows of padding added to reach an allowed batch size.",
     ["model_name", "version"],
     [0, ...BATCH_SIZE_BUCKETS],
+    this.registry,
   );
 
   // TF Serving's saved_model_warmup_util.cc: labelled by version folder and outcome.
-  readonly #warmupLatency = this.#histogram(
+  readonly #warmupLatency = new BoundHistogram(
     METRIC_NAMES.warmupLatency,
     "Distribution of wall time (in microseconds) for warming up the model.",
     ["model_path", "status"],
     LATENCY_BUCKETS_US,
+    this.registry,
   );
-  readonly #warmupRecordsRead = this.#counter(
+  readonly #warmupRecordsRead = new BoundCounter(
     METRIC_NAMES.warmupRecordsRead,
     "Total number of warmup records read during model warmup.",
     ["model_path", "status"],
+    this.registry,
   );
   // TF Serving's request_logger.cc.
-  readonly #requestLogCount = this.#counter(
+  readonly #requestLogCount = new BoundCounter(
     METRIC_NAMES.requestLogCount,
     "The total number of requests logged from the model server sliced down by model_name and status code.",
     ["model_name", "status_code"],
+    this.registry,
   );
 
   constructor() {
@@ -127,67 +128,38 @@ export class ServingMetrics {
   }
 
   record(r: RequestRecord): void {
-    this.#count(this.#requests, r.model, r.version, r.status);
-    // TF Serving records the latency of successful requests only.
+    this.#requests.labels([r.model, r.version, r.status]).inc();
     if (r.status !== "OK") return;
-    this.#observe(this.#latency, r.latencyUs, r.model, r.version, r.api, r.entrypoint ?? "REST");
+    this.#latency.labels([r.model, r.version, r.api, r.entrypoint ?? "REST"]).observe(r.latencyUs);
     if (r.runtimeUs !== undefined) {
-      this.#observe(this.#runtimeLatency, r.runtimeUs, r.model, r.version, r.api, r.runtime ?? "");
+      this.#runtimeLatency
+        .labels([r.model, r.version, r.api, r.runtime ?? ""])
+        .observe(r.runtimeUs);
     }
-    if (r.examples !== undefined) this.#observe(this.#examples, r.examples, r.model);
+    if (r.examples !== undefined) this.#examples.labels([r.model]).observe(r.examples);
   }
 
   recordBatch(id: ServableId, batch: BatchRecord): void {
-    const version = String(id.version);
-    for (const micros of batch.queueMicros)
-      this.#observe(this.#queuingLatency, micros, id.name, version);
-    this.#observe(this.#inputBatchSize, batch.rows, id.name, version);
-    this.#observe(this.#processedBatchSize, batch.paddedRows, id.name, version);
-    this.#observe(this.#paddingSize, batch.paddedRows - batch.rows, id.name, version);
+    const series = [id.name, String(id.version)];
+    const queuing = this.#queuingLatency.labels(series);
+    for (const micros of batch.queueMicros) queuing.observe(micros);
+    this.#inputBatchSize.labels(series).observe(batch.rows);
+    this.#processedBatchSize.labels(series).observe(batch.paddedRows);
+    this.#paddingSize.labels(series).observe(batch.paddedRows - batch.rows);
   }
 
   recordWarmup(outcome: WarmupOutcome): void {
-    this.#warmupLatency.labels(outcome.modelPath, outcome.status).observe(outcome.latencyUs);
-    this.#warmupRecordsRead.labels(outcome.modelPath, outcome.status).inc(outcome.records);
+    const series = [outcome.modelPath, outcome.status];
+    this.#warmupLatency.labels(series).observe(outcome.latencyUs);
+    this.#warmupRecordsRead.labels(series).inc(outcome.records);
   }
 
   /** A sampled request written to (status "OK") or lost from its model's request log. */
   recordRequestLog(model: string, statusCode: string): void {
-    this.#count(this.#requestLogCount, model, statusCode);
+    this.#requestLogCount.labels([model, statusCode]).inc();
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-
-  #count(metric: Counter<string>, ...values: string[]): void {
-    (this.#child(metric, values) as Incrementer).inc();
-  }
-
-  #observe(metric: Histogram<string>, value: number, ...values: string[]): void {
-    (this.#child(metric, values) as Observer).observe(value);
-  }
-
-  #child(metric: Counter<string> | Histogram<string>, values: string[]): Observer | Incrementer {
-    const key = `${(metric as unknown as { name: string }).name}\u0000${values.join("\u0000")}`;
-    let child = this.#children.get(key);
-    if (!child) {
-      child = (metric.labels as (...v: string[]) => Observer | Incrementer)(...values);
-      this.#children.set(key, child);
-    }
-    return child;
-  }
-
-  #counter(name: string, help: string, labelNames: string[]): Counter<string> {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
-  }
-
-  #histogram(
-    name: string,
-    help: string,
-    labelNames: string[],
-    buckets: number[],
-  ): Histogram<string> {
-    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 }

@@ -1,4 +1,5 @@
 import { GRAPH_OPTIMIZATION_LEVELS } from "../execution/onnxruntime/session-options";
+import { TFJS_ENGINES } from "../execution/version-runner";
 import { BACKENDS, type BackendChoice } from "../execution/tfjs/tfjs-backend";
 
 /**
@@ -26,6 +27,24 @@ export const FLAGS = [
     help: "Port for TF Serving's gRPC API (PredictionService, ModelService; 0 = none).",
   },
   {
+    name: "grpc_channel_arguments",
+    type: "string",
+    default: "",
+    help: "Comma-separated key=value gRPC server arguments, integers as numbers (e.g. grpc.max_connection_age_ms=2000,grpc.max_concurrent_streams=100).",
+  },
+  {
+    name: "grpc_max_threads",
+    type: "int",
+    default: 0,
+    help: "Accepted for compatibility (TF Serving's default: 4 x CPUs); gRPC calls are answered on the event loop and run on the model replicas, so there are no gRPC threads to size.",
+  },
+  {
+    name: "ssl_config_file",
+    type: "string",
+    default: "",
+    help: "SSLConfig in text format (server_key, server_cert, custom_ca as PEM text; client_verify): the gRPC port speaks TLS, and the REST port too with --rest_api_ssl.",
+  },
+  {
     name: "rest_api_port",
     type: "int",
     default: 8501,
@@ -36,6 +55,13 @@ export const FLAGS = [
     type: "string",
     default: "0.0.0.0",
     help: "Address the REST and gRPC APIs listen on.",
+    servable: true,
+  },
+  {
+    name: "rest_api_ssl",
+    type: "bool",
+    default: false,
+    help: "Serve the REST port over HTTPS with --ssl_config_file's key, certificate and client_verify (so the token never crosses a network in clear text).",
     servable: true,
   },
   {
@@ -210,6 +236,14 @@ export const FLAGS = [
     servable: true,
   },
   {
+    name: "tfjs_engine",
+    type: "string",
+    default: "auto",
+    choices: TFJS_ENGINES,
+    help: "Engine of TF.js layers models: auto (compiled to ONNX and run on ONNX Runtime when every layer maps, onnxruntime-node is installed and both engines agree on a sample input; else TF.js, and the version's status says why), tfjs, or onnxruntime (a model that does not compile fails its load).",
+    servable: true,
+  },
+  {
     name: "onnx_intra_op_threads",
     type: "int",
     default: 0,
@@ -234,7 +268,7 @@ export const FLAGS = [
     name: "model_replicas",
     type: "int",
     default: -1,
-    help: "Worker threads per model version, each with its own runtime and copy of the model (0 = run it on the REST thread; -1 = num_batch_threads with --enable_batching, else 1).",
+    help: "Worker threads per model version, each with its own runtime and copy of the model (0 = run it on the REST thread; -1 = 1, or num_batch_threads with --enable_batching but never more than the cores left after the REST thread: os.availableParallelism() - 1, at least 1). A number given here is used as it is.",
     servable: true,
   },
   {

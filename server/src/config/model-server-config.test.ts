@@ -53,7 +53,9 @@ test("ModelServerConfig: names, base paths, version policies, labels", () => {
       versionLabels: {},
     },
   ]);
-  assert.deepEqual(parseModelServerConfig(""), []);
+  assert.equal(parseModelServerConfig(""), undefined);
+  assert.equal(parseModelServerConfig("# no models\n"), undefined);
+  assert.deepEqual(parseModelServerConfig("model_config_list {}"), []);
 });
 
 test("bad configs are refused with a message that says why", () => {
@@ -112,7 +114,7 @@ test("ModelServerConfig: logging_config names the log's prefix and sampling rate
         }
       }
     }
-  `);
+  `)!;
   assert.deepEqual(config?.logging, {
     filenamePrefix: "/var/log/servable/iris",
     samplingRate: 0.25,

@@ -58,13 +58,15 @@ interface ModelConfigMessage {
  * Reads a `--model_config_file` (TF Serving's ModelServerConfig in text format):
  * `model_config_list { config { name base_path model_platform model_version_policy
  * version_labels logging_config } ... }`. Each config replaces the previous one entirely.
+ * @returns undefined when the text sets no model list (an empty file): TF Serving takes no
+ * action for such a config, so it must not unload what serves.
  * @throws Error with TF Serving's "Error parsing text-format ..." prefix, or saying which
  * model is wrong.
  */
-export function parseModelServerConfig(text: string): ModelConfig[] {
-  return modelConfigsFrom(
-    parseServingConfig("ModelServerConfig", text) as ModelServerConfigMessage,
-  );
+export function parseModelServerConfig(text: string): ModelConfig[] | undefined {
+  const message = parseServingConfig("ModelServerConfig", text) as ModelServerConfigMessage;
+  if (!message.model_config_list && !message.custom_model_config) return undefined;
+  return modelConfigsFrom(message);
 }
 
 /**

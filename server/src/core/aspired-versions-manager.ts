@@ -350,6 +350,8 @@ function stateOf(harness: LoaderHarness): ServableState {
     error: harness.error,
     estimatedBytes: harness.estimate?.ramBytes,
     diskBytes: harness.estimate?.diskBytes,
+    runtime: harness.servable?.runtime,
+    engineReason: harness.servable?.engineReason,
     since: harness.since,
   };
 }

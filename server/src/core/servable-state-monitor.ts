@@ -49,6 +49,10 @@ export class ServableStateMonitor {
       ...state,
       estimatedBytes: state.estimatedBytes ?? previous?.estimatedBytes,
       diskBytes: state.diskBytes ?? previous?.diskBytes,
+      // A version that leaves keeps saying what ran it.
+      runtime: state.runtime ?? (state.state === "UNLOADING" ? previous?.runtime : undefined),
+      engineReason:
+        state.engineReason ?? (state.state === "UNLOADING" ? previous?.engineReason : undefined),
     });
     if (state.state === "AVAILABLE")
       this.#availableSince.set(`${name}\u0000${version}`, state.since);

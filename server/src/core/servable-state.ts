@@ -29,6 +29,10 @@ export interface ServableState {
   readonly estimatedBytes?: number;
   /** The version's size on disk, when known. */
   readonly diskBytes?: number;
+  /** What executes the loaded version (Servable.runtime), from AVAILABLE on. */
+  readonly runtime?: string;
+  /** Why it runs there and not on a faster runtime that was tried (Servable.engineReason). */
+  readonly engineReason?: string;
   /** Milliseconds since the epoch when the version entered this state. */
   readonly since: number;
 }

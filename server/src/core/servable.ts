@@ -18,6 +18,11 @@ export interface Servable {
   /** What executes it, for logs and metrics ("tfjs-wasm", "onnxruntime"...). */
   readonly runtime: string;
   /**
+   * Why it runs on this runtime and not a faster one that was tried (a TF.js model whose
+   * layers do not all compile to ONNX...), for the status and the load log.
+   */
+  readonly engineReason?: string;
+  /**
    * Runs one signature. `inputs` are keyed by the signature's input keys and already
    * checked against its dtypes; the result is keyed by its output keys (all of them,
    * or those in `outputKeys`).

@@ -4,7 +4,7 @@ import {
   type AspiredVersion,
   type ManagerOptions,
 } from "./aspired-versions-manager";
-import { failedPrecondition, invalidArgument, notFound } from "@servable/protocol";
+import { failedPrecondition, invalidArgument, notFound, ServingError } from "@servable/protocol";
 import type { ServableHandle } from "./servable-handle";
 import type { ServableState } from "./servable-state";
 import { ServableStateMonitor } from "./servable-state-monitor";
@@ -33,7 +33,11 @@ export interface ModelSpec {
 export interface ModelConfigProvider {
   readonly describe: string;
   readonly pollWaitSeconds: number;
-  read(): Promise<ModelConfig[]>;
+  /**
+   * The models listed now; undefined when the source lists no model list at all (a config
+   * file without `model_config_list`), which changes nothing that runs.
+   */
+  read(): Promise<ModelConfig[] | undefined>;
 }
 
 export interface ServerCoreOptions {
@@ -86,6 +90,8 @@ export class ServerCore {
   readonly #fromSource = new Map<string, readonly StoragePathVersion[]>();
   readonly #given = new Map<string, ReadonlyMap<number, GivenVersion>>();
   #configs: readonly ModelConfig[] = [];
+  /** The config replacement under way; the next waits for it. */
+  #replacing: Promise<void> = Promise.resolve();
   #configTimer: NodeJS.Timeout | undefined;
   readonly #initialLoads = new InitialLoads();
   readonly #log: Logger;
@@ -112,7 +118,13 @@ export class ServerCore {
    * (`whenReady()` does).
    */
   async start(): Promise<void> {
-    await this.#applyConfig(await this.options.configProvider.read());
+    const configs = await this.options.configProvider.read();
+    if (!configs) {
+      this.#log.warn(
+        `The ${this.options.configProvider.describe} lists no model_config_list: serving no models until it does`,
+      );
+    }
+    await this.#applyConfig(configs ?? []);
     this.#initialLoads.endCollection();
     void this.#initialLoads.settled.then(() =>
       this.#log.info("Ready to serve: every version found at start is AVAILABLE or END"),
@@ -127,7 +139,7 @@ export class ServerCore {
 
   /** Reads the config again; a config that does not parse is logged and the old one kept. */
   async reloadConfig(): Promise<void> {
-    let configs: ModelConfig[];
+    let configs: ModelConfig[] | undefined;
     try {
       configs = await this.options.configProvider.read();
     } catch (error) {
@@ -137,15 +149,103 @@ export class ServerCore {
       );
       return;
     }
+    if (!configs) {
+      // TF Serving takes no action for a config that sets no model list.
+      this.#log.warn(
+        `Keeping the current model config: the ${this.options.configProvider.describe} lists no model_config_list`,
+      );
+      return;
+    }
     await this.#applyConfig(configs);
   }
 
   /**
-   * Serves exactly these models from now on, labels included (TF Serving's
-   * HandleReloadConfigRequest); a config file polled later replaces it again.
+   * Serves exactly these models from now on, labels included, as TF Serving's
+   * ServerCore::ReloadConfig does for HandleReloadConfigRequest: every label must point at
+   * a version AVAILABLE now (else nothing changes), and the call resolves once the latest
+   * version of every model new in the config is AVAILABLE. A config file polled later
+   * replaces it again. Calls run one at a time, as TF Serving's do under its config lock.
+   * @param signal ends the wait (the client went away); the config stays applied.
+   * @throws ServingError FAILED_PRECONDITION (a label), UNKNOWN naming the models that did
+   * not become available, CANCELLED when `signal` ends the wait
    */
-  async replaceConfig(configs: ModelConfig[]): Promise<void> {
-    await this.#applyConfig(configs);
+  replaceConfig(configs: readonly ModelConfig[], signal?: AbortSignal): Promise<void> {
+    const run = this.#replacing.then(() => this.#replaceConfigNow(configs, signal));
+    this.#replacing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #replaceConfigNow(configs: readonly ModelConfig[], signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    for (const config of configs) this.#checkConfigLabels(config);
+    const known = new Set(this.#configs.map((c) => c.name));
+    const added = configs.map((c) => c.name).filter((name) => !known.has(name));
+    const latest = new Map<string, ServableState>();
+    let wake = (): void => undefined;
+    // Only states from now on count: a model added again may have ended before.
+    const unsubscribe = this.#manager.subscribe((state) => {
+      if (!added.includes(state.id.name)) return;
+      const seen = latest.get(state.id.name);
+      if (!seen || state.id.version >= seen.id.version) latest.set(state.id.name, state);
+      wake();
+    });
+    try {
+      await this.#applyConfig([...configs]);
+      const settled = () =>
+        added.every((name) => {
+          const state = latest.get(name)?.state;
+          return state === "AVAILABLE" || state === "END";
+        });
+      await new Promise<void>((resolve, reject) => {
+        const cancelled = () =>
+          reject(new ServingError("CANCELLED", "The client cancelled the call"));
+        if (signal?.aborted) return cancelled();
+        signal?.addEventListener("abort", cancelled, { once: true });
+        wake = () => {
+          if (!settled()) return;
+          signal?.removeEventListener("abort", cancelled);
+          resolve();
+        };
+        wake();
+      });
+    } finally {
+      unsubscribe();
+    }
+    const failed = added
+      .map((name) => latest.get(name)!)
+      .filter((state) => state.state !== "AVAILABLE")
+      .sort((a, b) => (a.id.name < b.id.name ? -1 : a.id.name > b.id.name ? 1 : 0));
+    if (failed.length > 0) {
+      // TF Serving's WaitUntilModelsAvailable, word for word.
+      const entries = failed.map((s) => {
+        const why = s.error ? ` due to error: ${s.error.code}: ${s.error.message}` : "";
+        return `{{name: ${s.id.name} version: ${s.id.version}}${why}}, `;
+      });
+      throw new ServingError(
+        "UNKNOWN",
+        `${failed.length} model(s) did not become available: {${entries.join("")}}`,
+      );
+    }
+  }
+
+  /**
+   * TF Serving's UpdateModelVersionLabelMap: a config's label may only point at a version
+   * AVAILABLE now, unless --allow_version_labels_for_unavailable_models lets a label not
+   * yet pointing elsewhere point ahead.
+   */
+  #checkConfigLabels(config: ModelConfig): void {
+    const available = this.#manager.availableVersions(config.name);
+    for (const [label, version] of Object.entries(config.versionLabels)) {
+      const current = this.#labels.get(config.name, label);
+      const mayPointAhead =
+        this.options.allowVersionLabelsForUnavailableModels &&
+        (current === undefined || current === version);
+      if (!mayPointAhead && !available.includes(version)) {
+        throw failedPrecondition(
+          `Request to assign label to version ${version} of model ${config.name}, which is not currently available for inference`,
+        );
+      }
+    }
   }
 
   /**
@@ -327,7 +427,7 @@ export class ServerCore {
     this.#resolveAllLabels();
   }
 
-  async #applyConfig(configs: ModelConfig[]): Promise<void> {
+  async #applyConfig(configs: readonly ModelConfig[]): Promise<void> {
     this.#configs = configs;
     this.#configLabels = new Map(
       configs.map((c) => [c.name, new Map(Object.entries(c.versionLabels))]),
@@ -457,9 +557,11 @@ export class ServerCore {
     const { name, version } = state.id;
     const fields = { model: name, version, state: state.state };
     if (state.state === "AVAILABLE") {
+      const on = state.runtime ? ` on ${state.runtime}` : "";
+      const why = state.engineReason ? ` (${state.engineReason})` : "";
       this.#log.info(
-        fields,
-        `Successfully loaded servable version {name: ${name} version: ${version}}`,
+        { ...fields, runtime: state.runtime, engine_reason: state.engineReason },
+        `Successfully loaded servable version {name: ${name} version: ${version}}${on}${why}`,
       );
     } else if (state.state === "END" && state.error?.code === "CANCELLED") {
       this.#log.info(

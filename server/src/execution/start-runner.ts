@@ -1,11 +1,12 @@
 import type { LoadedVersion } from "../formats/loaded-version";
 import { OnnxSessionRunner } from "./onnxruntime/session-runner";
-import { TfjsSignatureRunner } from "./tfjs/signature-runner";
+import { startTfjsVersion } from "./tfjs-engine/tfjs-engine";
 import type { EngineSettings, VersionRunner } from "./version-runner";
 
 /**
- * The engine that runs a loaded version, chosen here and only here: TF.js graphs on the
- * TF.js signature runner, ONNX models on an ONNX Runtime session.
+ * The engine that runs a loaded version, chosen here and only here: ONNX models on an
+ * ONNX Runtime session; TF.js models on the TF.js signature runner, or compiled to ONNX
+ * and run on ONNX Runtime when --tfjs_engine lets them (tfjs-engine.ts).
  */
 export async function startRunner(
   version: LoadedVersion,
@@ -13,7 +14,7 @@ export async function startRunner(
 ): Promise<VersionRunner> {
   switch (version.engine) {
     case "tfjs":
-      return new TfjsSignatureRunner(version);
+      return startTfjsVersion(version, settings);
     case "onnxruntime":
       return OnnxSessionRunner.start(version, settings.onnx);
   }

@@ -12,7 +12,13 @@ export interface VersionRunner extends Servable {
   eachCopy?(): readonly Servable["run"][];
 }
 
+/** How a TF.js layers model may run (--tfjs_engine; tfjs-engine/tfjs-engine.ts says how). */
+export const TFJS_ENGINES = ["auto", "tfjs", "onnxruntime"] as const;
+export type TfjsEngine = (typeof TFJS_ENGINES)[number];
+
 /** Engine settings a version runs with, the same in every thread. */
 export interface EngineSettings {
   readonly onnx?: OnnxSettings;
+  /** The engine of TF.js layers models (--tfjs_engine); "tfjs" when unset. */
+  readonly tfjsEngine?: TfjsEngine;
 }

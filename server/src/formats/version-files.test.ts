@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { ServingError } from "@servable/protocol";
 import { isTransientLoadFailure } from "../core/load-failure";
@@ -22,7 +26,22 @@ test("a missing file, or one that is not a file, fails the version for good, nam
   await assert.rejects(readVersionFile(__dirname, "."), (e: unknown) => {
     assert.ok(e instanceof ServingError);
     assert.equal(e.retryable, false);
-    assert.match(e.message, /^\. in .* cannot be read: EISDIR/);
+    assert.match(e.message, /^\. in .* cannot be read: .* is not a regular file$/);
     return true;
   });
+});
+
+test("a named pipe in a version folder fails its version at once instead of blocking the load", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "version-files-"));
+  try {
+    execFileSync("mkfifo", [join(dir, "model.json")]);
+    await assert.rejects(readVersionFile(dir, "model.json", "utf8"), (e: unknown) => {
+      assert.ok(e instanceof ServingError);
+      assert.equal(e.retryable, false);
+      assert.match(e.message, /^model\.json in .* cannot be read: .* is not a regular file$/);
+      return true;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { badModel, ServingError } from "@servable/protocol";
 
@@ -45,6 +46,25 @@ export function readFailure(error: unknown, dir: string, file: string): ServingE
   return badModel(`${file} in ${dir} cannot be read: ${reason}`);
 }
 
+/**
+ * Reads a model file whole, refusing anything but a regular file: a named pipe (or a device)
+ * in a version folder would otherwise block its load forever. Opened non-blocking, so even
+ * a pipe with no writer opens and is then refused.
+ */
+export function readRegularFile(path: string): Promise<Buffer>;
+export function readRegularFile(path: string, encoding: "utf8"): Promise<string>;
+export async function readRegularFile(path: string, encoding?: "utf8"): Promise<Buffer | string> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) {
+      throw Object.assign(new Error(`${path} is not a regular file`), { code: "EFTYPE" });
+    }
+    return encoding ? await handle.readFile(encoding) : await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads `file` of the version in `dir`; failures as `readFailure` classifies them. */
 export function readVersionFile(dir: string, file: string): Promise<Buffer>;
 export function readVersionFile(dir: string, file: string, encoding: "utf8"): Promise<string>;
@@ -54,7 +74,8 @@ export async function readVersionFile(
   encoding?: "utf8",
 ): Promise<Buffer | string> {
   try {
-    return encoding ? await readFile(join(dir, file), encoding) : await readFile(join(dir, file));
+    const path = join(dir, file);
+    return encoding ? await readRegularFile(path, encoding) : await readRegularFile(path);
   } catch (error) {
     throw readFailure(error, dir, file);
   }
@@ -66,7 +87,7 @@ export async function readOptionalVersionFile(
   file: string,
 ): Promise<string | undefined> {
   try {
-    return await readFile(join(dir, file), "utf8");
+    return await readRegularFile(join(dir, file), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw readFailure(error, dir, file);

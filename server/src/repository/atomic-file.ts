@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { link, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /**
@@ -69,4 +69,14 @@ async function writeTemporary(text: string, tempDir: string): Promise<string> {
   }
   await file.close();
   return temporary;
+}
+
+/** The names in a folder, sorted; none when it does not exist (yet). */
+export async function listNames(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (error) {
+    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return [];
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
-import { readdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import { isLabel, isModelName, own, versionFromJson } from "@servable/protocol";
-import { errorCode, readIfExists, writeFileAtomic } from "./atomic-file";
+import { errorCode, listNames, readIfExists, writeFileAtomic } from "./atomic-file";
 import { LABEL_SUFFIX, type StateLayout } from "./state-layout";
 
 /** label -> version, per model. */
@@ -140,14 +140,5 @@ export class RepositoryLabelState implements LabelState {
       );
     }
     return this.#labels.get(model)?.get(label);
-  }
-}
-
-async function listNames(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort();
-  } catch (error) {
-    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return [];
-    throw error;
   }
 }

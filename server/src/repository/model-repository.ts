@@ -8,6 +8,7 @@ import {
   parseVersion,
   ServingError,
   invalidArgument,
+  versionFolders,
 } from "@servable/protocol";
 import { createFileExclusive, errorCode } from "./atomic-file";
 import type { StagingArea } from "./staging-area";
@@ -96,7 +97,7 @@ export class ModelRepository {
     const modelDir = this.modelDir(upload.name);
     for (let attempt = 0; attempt < MAX_ALLOCATION_ATTEMPTS; attempt++) {
       const version = requested ?? (await this.#nextFree(upload.name, modelDir));
-      if (requested !== undefined && (await versionDirs(modelDir)).has(version)) {
+      if (requested !== undefined && (await versionFolders(modelDir)).has(version)) {
         throw taken(upload.name, version);
       }
       if (!(await this.#claim(upload.name, version))) {
@@ -131,7 +132,7 @@ export class ModelRepository {
    */
   async hideVersion(name: string, version: number): Promise<HiddenVersion> {
     const modelDir = this.modelDir(name);
-    const dirName = (await versionDirs(modelDir)).get(version);
+    const dirName = (await versionFolders(modelDir)).get(version);
     if (dirName === undefined) throw notFound(`Could not find version ${version} of model ${name}`);
     await this.#claim(name, version);
     const dir = this.options.staging.newPath("delete");
@@ -158,7 +159,7 @@ export class ModelRepository {
 
   /** One more than the highest version there is or was. */
   async #nextFree(name: string, modelDir: string): Promise<number> {
-    const existing = [...(await versionDirs(modelDir)).keys()];
+    const existing = [...(await versionFolders(modelDir)).keys()];
     const allocated = await allocatedVersions(this.options.layout.allocatedDir(name));
     return Math.max(0, ...existing, ...allocated) + 1;
   }
@@ -196,17 +197,6 @@ export class ModelRepository {
     }
     return renameUnlessTaken(upload.filesDir, target);
   }
-}
-
-/** Version number -> folder name, for the integer-named folders of a model. */
-export async function versionDirs(modelDir: string): Promise<Map<number, string>> {
-  const found = new Map<number, string>();
-  const entries = await readdir(modelDir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    const version = entry.isDirectory() ? parseVersion(entry.name) : undefined;
-    if (version !== undefined) found.set(version, entry.name);
-  }
-  return found;
 }
 
 async function allocatedVersions(dir: string): Promise<number[]> {

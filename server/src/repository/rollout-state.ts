@@ -1,9 +1,15 @@
 import { createHash } from "node:crypto";
-import { readdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { isModelName } from "@servable/protocol";
-import { createFileExclusive, errorCode, readIfExists, writeFileAtomic } from "./atomic-file";
+import {
+  createFileExclusive,
+  errorCode,
+  listNames,
+  readIfExists,
+  writeFileAtomic,
+} from "./atomic-file";
 import {
   formatRolloutRecord,
   parseRolloutRecord,
@@ -42,28 +48,32 @@ export interface RolloutState {
 
 export type ReplaceOutcome = "written" | "changed" | "taken";
 
-/** Rollouts of a server without a model repository: they live as long as the process. */
-export class MemoryRolloutState implements RolloutState {
-  readonly describe = "this server's memory (no --model_repository)";
-  readonly #records = new Map<string, RolloutRecord>();
-
-  async refresh(): Promise<void> {}
+/** The records a state holds, as both states answer for them. */
+abstract class HeldRecords {
+  protected records = new Map<string, RolloutRecord>();
 
   current(): ReadonlyMap<string, RolloutRecord> {
-    return this.#records;
+    return this.records;
   }
 
   pinnedVersions(model: string): readonly number[] {
-    const record = this.#records.get(model);
+    const record = this.records.get(model);
     return record ? [record.candidate] : [];
   }
+}
+
+/** Rollouts of a server without a model repository: they live as long as the process. */
+export class MemoryRolloutState extends HeldRecords implements RolloutState {
+  readonly describe = "this server's memory (no --model_repository)";
+
+  async refresh(): Promise<void> {}
 
   async write(model: string, record: RolloutRecord): Promise<void> {
-    this.#records.set(model, record);
+    this.records.set(model, record);
   }
 
   async remove(model: string): Promise<boolean> {
-    return this.#records.delete(model);
+    return this.records.delete(model);
   }
 
   async replaceIf(
@@ -71,8 +81,8 @@ export class MemoryRolloutState implements RolloutState {
     expected: RolloutRecord,
     next: RolloutRecord,
   ): Promise<ReplaceOutcome> {
-    if (!sameRecord(this.#records.get(model), expected)) return "changed";
-    this.#records.set(model, next);
+    if (!sameRecord(this.records.get(model), expected)) return "changed";
+    this.records.set(model, next);
     return "written";
   }
 }
@@ -88,9 +98,8 @@ export class MemoryRolloutState implements RolloutState {
  * the same verdict on the same record race for that one file; the one that creates it
  * writes, the others find it taken and write nothing.
  */
-export class RepositoryRolloutState implements RolloutState {
+export class RepositoryRolloutState extends HeldRecords implements RolloutState {
   readonly describe: string;
-  #records = new Map<string, RolloutRecord>();
   readonly #warned = new Map<string, string>();
 
   constructor(
@@ -99,6 +108,7 @@ export class RepositoryRolloutState implements RolloutState {
     private readonly tempDir: () => string,
     private readonly logger: Logger,
   ) {
+    super();
     this.describe = `the repository state ${layout.modelsDir}`;
   }
 
@@ -109,16 +119,7 @@ export class RepositoryRolloutState implements RolloutState {
       const record = await this.#read(model);
       if (record) next.set(model, record);
     }
-    this.#records = next;
-  }
-
-  current(): ReadonlyMap<string, RolloutRecord> {
-    return this.#records;
-  }
-
-  pinnedVersions(model: string): readonly number[] {
-    const record = this.#records.get(model);
-    return record ? [record.candidate] : [];
+    this.records = next;
   }
 
   async write(model: string, record: RolloutRecord): Promise<void> {
@@ -127,7 +128,7 @@ export class RepositoryRolloutState implements RolloutState {
       formatRolloutRecord(record),
       this.tempDir(),
     );
-    this.#records.set(model, record);
+    this.records.set(model, record);
   }
 
   async remove(model: string): Promise<boolean> {
@@ -138,7 +139,7 @@ export class RepositoryRolloutState implements RolloutState {
       if (errorCode(error) !== "ENOENT") throw error;
       removed = false;
     }
-    this.#records.delete(model);
+    this.records.delete(model);
     await rm(this.layout.rolloutDecisionsDir(model), { recursive: true, force: true });
     return removed;
   }
@@ -150,8 +151,8 @@ export class RepositoryRolloutState implements RolloutState {
   ): Promise<ReplaceOutcome> {
     const now = await this.#read(model);
     if (!sameRecord(now, expected)) {
-      if (now) this.#records.set(model, now);
-      else this.#records.delete(model);
+      if (now) this.records.set(model, now);
+      else this.records.delete(model);
       return "changed";
     }
     const claim = join(
@@ -182,15 +183,6 @@ export class RepositoryRolloutState implements RolloutState {
         `Rollout file ${path} is not a rollout record (${record}): ${model} keeps the rollout last read`,
       );
     }
-    return this.#records.get(model);
-  }
-}
-
-async function listNames(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort();
-  } catch (error) {
-    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return [];
-    throw error;
+    return this.records.get(model);
   }
 }

@@ -3,6 +3,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { isProcessRunning } from "@servable/protocol";
 import { readIfExists, writeFileAtomic } from "./atomic-file";
 
 export interface StagingOptions {
@@ -60,7 +61,7 @@ export class StagingArea {
     this.#heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.#staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     this.#now = options.now ?? Date.now;
-    this.#isRunning = options.isRunning ?? isRunning;
+    this.#isRunning = options.isRunning ?? isProcessRunning;
   }
 
   /** Makes this server's folder under `root` (`.servable/staging`) and writes its owner file. */
@@ -168,13 +169,4 @@ function parseOwner(text: string): { host: string; pid: number; heartbeat: numbe
     // Not (yet) an owner file: only its heartbeat's age counts.
   }
   return undefined;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -22,6 +22,11 @@ import {
   type ExampleRequest,
 } from "../inference/example-inference";
 import type { InferencePlan, ModelView } from "../inference/inference-lifecycle";
+import {
+  multiInferencePlan,
+  taskOutputs,
+  type MultiInferencePlan,
+} from "../inference/multi-inference";
 import { newTensorMap } from "../inference/tensor-map";
 
 /**
@@ -59,6 +64,11 @@ export interface ExampleRequestMessage {
   };
 }
 
+export interface MultiInferenceRequestMessage {
+  tasks?: { model_spec?: ModelSpecMessage; method_name?: string }[];
+  input?: ExampleRequestMessage["input"];
+}
+
 /** The model, and version or label, a request's ModelSpec names. */
 export function modelSpecOf(spec: ModelSpecMessage | undefined): ModelSpec {
   if (!spec?.name) throw invalidArgument("Missing ModelSpec");
@@ -83,16 +93,40 @@ export function responseSpec(handle: ServableHandle, signatureName: string): Mod
   };
 }
 
+/**
+ * A PredictRequest against the version's signature, with TF Serving's checks in its order
+ * and its texts (predict_util.cc RunPredict and PreProcessPrediction, and TensorFlow's
+ * saved_model::GetInputValues, which it calls).
+ */
 export function decodePredict(request: PredictRequestMessage, model: ModelView): InferencePlan {
   const signatureName = request.model_spec?.signature_name || DEFAULT_SIGNATURE;
   const signature = own(model.signatures.signature_def, signatureName);
   if (!signature) throw failedPrecondition(`Serving signature key "${signatureName}" not found.`);
+  const sent = request.inputs ?? {};
+  const defaults = (signature.defaults ?? {}) as Record<string, TensorProto>;
+  const sentKeys = Object.keys(sent).sort();
+  const expected = Object.keys(signature.inputs).sort();
+  if (
+    sentKeys.length > expected.length ||
+    (sentKeys.length < expected.length && Object.keys(defaults).length === 0)
+  ) {
+    const extra = sentKeys.filter((k) => !own(signature.inputs, k));
+    const missing = expected.filter((k) => !own(sent, k));
+    throw invalidArgument(
+      `input size does not match signature: ${sentKeys.length}!=${expected.length} ` +
+        `len({${sentKeys.join(",")}}) != len({${expected.join(",")}}). ` +
+        `Sent extra: {${extra.join(",")}}. Missing but required: {${missing.join(",")}}.`,
+    );
+  }
   const inputs = newTensorMap();
-  for (const [key, proto] of Object.entries(request.inputs ?? {})) {
-    const info = own(signature.inputs, key);
-    if (!info) {
+  for (const key of expected) {
+    const info = signature.inputs[key]!;
+    const proto = own(sent, key) ?? own(defaults, key);
+    if (!proto) {
       throw invalidArgument(
-        `input tensor alias not found in signature: ${key}. Inputs expected to be in the set {${Object.keys(signature.inputs).join(",")}}.`,
+        `Signature input alias: ${key}(feed name: ${info.name}) not found in request and no ` +
+          `default value provided. Inputs expected to be in the request {${sentKeys.join(",")}}, ` +
+          `or default input alias set: ${Object.keys(defaults).sort().join(",")}`,
       );
     }
     const tensor = requestTensor(proto, key);
@@ -103,12 +137,16 @@ export function decodePredict(request: PredictRequestMessage, model: ModelView):
     }
     inputs[key] = tensor;
   }
-  const missing = Object.keys(signature.inputs).filter((k) => !own(inputs, k));
-  if (missing.length > 0) throw invalidArgument(`Missing input tensors: ${missing.join(",")}`);
   const filter = request.output_filter?.length ? request.output_filter : undefined;
+  const seen = new Set<string>();
   for (const key of filter ?? []) {
-    if (!own(signature.outputs, key))
-      throw invalidArgument(`output tensor alias not found in signature: ${key}`);
+    if (!own(signature.outputs, key)) {
+      throw invalidArgument(
+        `output tensor alias not found in signature: ${key} Outputs expected to be in the set {${Object.keys(signature.outputs).sort().join(",")}}.`,
+      );
+    }
+    if (seen.has(key)) throw invalidArgument(`duplicate output tensor alias: ${key}`);
+    seen.add(key);
   }
   return { signatureName, inputs, outputKeys: filter };
 }
@@ -158,6 +196,51 @@ export function encodeExamples(
   };
 }
 
+/** The version a MultiInferenceRequest runs on: its first task's (TF Serving's). */
+export function multiInferenceSpec(request: MultiInferenceRequestMessage): ModelSpec {
+  const first = request.tasks?.[0]?.model_spec;
+  if (!first?.name) throw invalidArgument("ModelSpec has no name specified.");
+  return modelSpecOf(first);
+}
+
+export function decodeMultiInference(
+  request: MultiInferenceRequestMessage,
+  model: ModelView,
+): MultiInferencePlan {
+  const tasks = (request.tasks ?? []).map((task) => ({
+    modelName: task.model_spec?.name ?? "",
+    signatureName: task.model_spec?.signature_name ?? "",
+    methodName: task.method_name ?? "",
+  }));
+  return multiInferencePlan(() => exampleList(request.input), tasks, model);
+}
+
+export function encodeMultiInference(
+  outputs: TensorMap,
+  plan: MultiInferencePlan,
+  handle: ServableHandle,
+): unknown {
+  return {
+    results: plan.tasks.map((task, index) => {
+      const model_spec = responseSpec(handle, task.request.signatureName);
+      const mine = taskOutputs(outputs, index);
+      if (task.method === "regress") {
+        const values = regressionResults(mine, task.request);
+        return {
+          model_spec,
+          regression_result: { regressions: Array.from(values, (value) => ({ value })) },
+        };
+      }
+      const labels = own(handle.servable.classLabels, task.request.signatureName);
+      const classifications = classificationResults(mine, task.request, labels);
+      return {
+        model_spec,
+        classification_result: { classifications: classifications.map((classes) => ({ classes })) },
+      };
+    }),
+  };
+}
+
 /**
  * Elements one request tensor may have. A TensorProto may name a shape far bigger than the
  * values it carries (the last value fills the rest): a few bytes must not make the server
@@ -175,8 +258,9 @@ function requestTensor(proto: TensorProto, key: string): TensorMap[string] {
   }
   try {
     return tensorFromProto(proto, `Input ${key}`);
-  } catch (error) {
-    throw invalidArgument(error instanceof Error ? error.message : String(error));
+  } catch {
+    // TensorFlow's Tensor::FromProto says no more than that it failed.
+    throw invalidArgument(`tensor parsing error: ${key}`);
   }
 }
 

@@ -8,24 +8,32 @@ import {
   invalidArgument,
   ServingError,
   toServingError,
+  unauthenticated,
   PROTO_DIR,
   ROUTING_KEY_METADATA,
   servingType,
   type SignatureDefMap,
 } from "@servable/protocol";
-import type { ServerCore } from "../../core/server-core";
+import type { ModelSpec, ServerCore } from "../../core/server-core";
 import type { ExampleMethod, ExampleRequest } from "../inference/example-inference";
 import type {
+  InferenceApi,
   InferenceLifecycle,
   InferencePlan,
   InferenceCall,
 } from "../inference/inference-lifecycle";
+import { runTasks, type MultiInferencePlan } from "../inference/multi-inference";
 import { deadlineAfter, type RequestDeadline } from "../inference/request-deadline";
 import type { VersionResolver } from "../inference/version-resolver";
+import { checkBearerValue } from "../management/bearer-auth";
 import type { ServingMetrics } from "../metrics";
 import {
   decodeExamples,
+  decodeMultiInference,
   decodePredict,
+  encodeMultiInference,
+  multiInferenceSpec,
+  type MultiInferenceRequestMessage,
   encodeExamples,
   encodePredict,
   modelSpecOf,
@@ -45,6 +53,20 @@ const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
+/** What a call may do: read (inference, status, metadata) or change what serves. */
+type Access = "read" | "manage";
+
+export interface GrpcOptions {
+  /** The server's token: HandleReloadConfigRequest always needs it, reads with the flag. */
+  readonly token?: string;
+  /** --require_auth_for_reads: every call needs the token. */
+  readonly requireAuthForReads: boolean;
+  /** grpc-js server options (--grpc_channel_arguments, --grpc_max_threads' limits). */
+  readonly serverOptions?: grpc.ServerOptions;
+  /** TLS (--ssl_config_file); plaintext without. */
+  readonly credentials?: grpc.ServerCredentials;
+}
+
 interface MetadataRequest {
   model_spec?: ModelSpecMessage;
   metadata_field?: string[];
@@ -53,13 +75,13 @@ interface MetadataRequest {
 type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
 
 /**
- * TF Serving's gRPC API on `--port`: PredictionService (Predict, Classify, Regress through
- * the inference lifecycle, under the call's deadline; GetModelMetadata) and ModelService
+ * TF Serving's gRPC API on `--port`: PredictionService (Predict, Classify, Regress and
+ * MultiInference through the inference lifecycle, under the call's deadline; GetModelMetadata) and ModelService
  * (GetModelStatus, HandleReloadConfigRequest). Errors carry TF Serving's codes, which are
  * gRPC's (grpc-status.ts).
  */
 export class GrpcApi {
-  readonly #server = new grpc.Server({ "grpc.max_receive_message_length": 256 * 1024 * 1024 });
+  readonly #server: grpc.Server;
   readonly #signatureDefMap: protobuf.Type;
 
   constructor(
@@ -68,7 +90,12 @@ export class GrpcApi {
     private readonly resolver: VersionResolver,
     private readonly metrics: ServingMetrics,
     private readonly logger: Logger,
+    private readonly options: GrpcOptions = { requireAuthForReads: false },
   ) {
+    this.#server = new grpc.Server({
+      "grpc.max_receive_message_length": 256 * 1024 * 1024,
+      ...options.serverOptions,
+    });
     const definition = grpc.loadPackageDefinition(
       protoLoader.loadSync("tensorflow_serving.proto", LOADER_OPTIONS),
     );
@@ -76,7 +103,7 @@ export class GrpcApi {
     this.#signatureDefMap = servingType("SignatureDefMap");
     this.#server.addService((serving.PredictionService as grpc.ServiceClientConstructor).service, {
       Predict: this.#unary((call: Call<PredictRequestMessage>) =>
-        this.#infer<InferencePlan>(call, "predict", {
+        this.#infer<InferencePlan>(call, "predict", modelSpecOf(call.request.model_spec), {
           decode: (servable) => servable && decodePredict(call.request, servable),
           encode: encodePredict,
         }),
@@ -85,14 +112,22 @@ export class GrpcApi {
         this.#examples(call, "classify"),
       ),
       Regress: this.#unary((call: Call<ExampleRequestMessage>) => this.#examples(call, "regress")),
+      MultiInference: this.#unary((call: Call<MultiInferenceRequestMessage>) =>
+        this.#infer<MultiInferencePlan>(call, "multi_inference", multiInferenceSpec(call.request), {
+          decode: (servable) => servable && decodeMultiInference(call.request, servable),
+          encode: encodeMultiInference,
+          run: runTasks,
+        }),
+      ),
       GetModelMetadata: this.#unary((call: Call<MetadataRequest>) => this.#metadata(call.request)),
     });
     this.#server.addService((serving.ModelService as grpc.ServiceClientConstructor).service, {
       GetModelStatus: this.#unary((call: Call<{ model_spec?: ModelSpecMessage }>) =>
         this.#status(call.request),
       ),
-      HandleReloadConfigRequest: this.#unary((call: Call<{ config?: ModelServerConfigMessage }>) =>
-        this.#reload(call.request),
+      HandleReloadConfigRequest: this.#unary(
+        (call: Call<{ config?: ModelServerConfigMessage }>) => this.#reload(call),
+        "manage",
       ),
     });
   }
@@ -102,7 +137,7 @@ export class GrpcApi {
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(
         `${host}:${port}`,
-        grpc.ServerCredentials.createInsecure(),
+        this.options.credentials ?? grpc.ServerCredentials.createInsecure(),
         (error, bound) => (error ? reject(error) : resolve(bound)),
       );
     });
@@ -112,11 +147,15 @@ export class GrpcApi {
     return new Promise((resolve) => this.#server.tryShutdown(() => resolve()));
   }
 
-  /** A unary handler: the answer, or the error as its gRPC status (logged when it is ours). */
-  #unary<Req>(handler: (call: Call<Req>) => Promise<unknown>) {
+  /**
+   * A unary handler: the answer, or the error as its gRPC status (logged when it is ours).
+   * The caller's token is checked first where the call needs it.
+   */
+  #unary<Req>(handler: (call: Call<Req>) => Promise<unknown>, access: Access = "read") {
     return (call: Call<Req>, callback: grpc.sendUnaryData<unknown>) => {
       let answer: Promise<unknown>;
       try {
+        this.#authorize(call, access);
         answer = handler(call);
       } catch (error) {
         answer = Promise.reject(error);
@@ -134,13 +173,37 @@ export class GrpcApi {
     };
   }
 
+  /**
+   * A call that changes what serves needs the server's token (as the REST management API
+   * does); with --require_auth_for_reads every call does. gRPC carries it as the metadata
+   * entry `authorization: Bearer <token>`.
+   * @throws ServingError UNAUTHENTICATED
+   */
+  #authorize(call: Call<unknown>, access: Access): void {
+    if (access === "read" && !this.options.requireAuthForReads) return;
+    const token = this.options.token;
+    if (token === undefined) {
+      throw unauthenticated(
+        "This server has no token for gRPC calls that need one: start it with --auth_token_file or SERVABLE_TOKEN",
+      );
+    }
+    const [value] = call.metadata.get("authorization");
+    if (typeof value !== "string" || !value) {
+      throw unauthenticated(
+        "Missing authorization metadata: this call needs 'authorization: Bearer <token>'",
+      );
+    }
+    const refused = checkBearerValue(value, token);
+    if (refused) throw refused;
+  }
+
   /** An inference call through the lifecycle, with the codec given, under the call's deadline. */
   #infer<P extends InferencePlan>(
-    call: Call<{ model_spec?: ModelSpecMessage }>,
-    api: "predict" | ExampleMethod,
-    codec: Pick<InferenceCall<P, unknown>, "decode" | "encode">,
+    call: Call<unknown>,
+    api: InferenceApi,
+    spec: ModelSpec,
+    codec: Pick<InferenceCall<P, unknown>, "decode" | "encode" | "run">,
   ): Promise<unknown> {
-    const spec = modelSpecOf(call.request.model_spec);
     const deadline = callDeadline(call);
     const [routingKey] = call.metadata.get(ROUTING_KEY_METADATA);
     return this.lifecycle
@@ -156,18 +219,23 @@ export class GrpcApi {
   }
 
   #examples(call: Call<ExampleRequestMessage>, method: ExampleMethod): Promise<unknown> {
-    return this.#infer<ExampleRequest>(call, method, {
+    return this.#infer<ExampleRequest>(call, method, modelSpecOf(call.request.model_spec), {
       decode: (servable) => servable && decodeExamples(call.request, method, servable),
       encode: (outputs, plan, handle) => encodeExamples(outputs, plan, method, handle),
     });
   }
 
+  /** TF Serving's GetModelMetadataImpl: its checks, in its order, then the signatures. */
   async #metadata(request: MetadataRequest): Promise<unknown> {
+    if (!request.model_spec) throw invalidArgument("Missing ModelSpec");
     const fields = request.metadata_field ?? [];
-    if (fields.length !== 1 || fields[0] !== "signature_def") {
-      throw invalidArgument(
-        "Metadata field signature_def is the one supported; request exactly it",
-      );
+    if (fields.length === 0) {
+      throw invalidArgument("GetModelMetadataRequest must specify at least one metadata_field");
+    }
+    for (const field of fields) {
+      if (field !== "signature_def") {
+        throw invalidArgument(`Metadata field ${field} is not supported`);
+      }
     }
     const started = performance.now();
     const spec = modelSpecOf(request.model_spec);
@@ -217,9 +285,25 @@ export class GrpcApi {
     };
   }
 
-  async #reload(request: { config?: ModelServerConfigMessage }): Promise<unknown> {
-    if (!request.config) throw invalidArgument("ReloadConfigRequest needs a config");
-    await this.core.replaceConfig(modelConfigsFrom(request.config));
+  /** TF Serving's HandleReloadConfigRequest: answers once the new models serve (or failed). */
+  async #reload(call: Call<{ config?: ModelServerConfigMessage }>): Promise<unknown> {
+    const config = call.request.config;
+    if (!config?.model_config_list) {
+      throw invalidArgument(
+        "ServerModelConfig type not supported by HandleReloadConfigRequest. Only ModelConfigList is currently supported",
+      );
+    }
+    const gone = new AbortController();
+    const abandon = () => gone.abort();
+    call.once("cancelled", abandon);
+    try {
+      await this.core.replaceConfig(modelConfigsFrom(config), gone.signal);
+    } catch (error) {
+      this.logger.error({ err: (error as Error).message }, "ReloadConfig failed");
+      throw error;
+    } finally {
+      call.off("cancelled", abandon);
+    }
     return { status: { error_code: "OK", error_message: "" } };
   }
 

@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { own, ROUTING_KEY_HEADER, VERSION_HEADER } from "@servable/protocol";
+import {
+  INFERENCE_HEADER_CONTENT_LENGTH,
+  own,
+  ROUTING_KEY_HEADER,
+  VERSION_HEADER,
+} from "@servable/protocol";
 import { sendError } from "./error-response";
 import { DeadlineQueue } from "../inference/deadline-queue";
 import type { InferenceLifecycle } from "../inference/inference-lifecycle";
 import { readBody } from "../request-body";
 import type { InferenceRoute } from "../rest/urls";
 import type { JsonCodecs } from "./json-codecs";
-import type { JsonPlan } from "./json-codec";
+import type { BodyHeaders, JsonPlan } from "./json-codec";
+import { writeAnswer, type HttpAnswer } from "./http-answer";
 
 export interface HttpInferenceOptions {
   /** --rest_api_timeout_in_ms: the whole request, from arrival to the last byte written (0: none). */
@@ -36,8 +42,13 @@ export class HttpInference {
     const body = readBody(req, this.options.maxBodyBytes);
     const { codecs } = this;
     const routingKey = req.headers[ROUTING_KEY_HEADER];
+    const headerLength = req.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+    const headers: BodyHeaders =
+      route.method === "infer" && typeof headerLength === "string"
+        ? { inferenceHeaderLength: headerLength }
+        : {};
     this.lifecycle
-      .infer<JsonPlan, string | Buffer>({
+      .infer<JsonPlan, HttpAnswer>({
         spec: route.spec,
         api: route.method,
         entrypoint: "REST",
@@ -45,7 +56,8 @@ export class HttpInference {
         routingKey: typeof routingKey === "string" ? routingKey : undefined,
         // Every answer says which version gave it (the rollouts' split is per request).
         onResolved: (version) => res.setHeader(VERSION_HEADER, version),
-        decode: (servable) => body.then((bytes) => codecs.decode(route.method, bytes, servable)),
+        decode: (servable) =>
+          body.then((bytes) => codecs.decode(route.method, bytes, servable, headers)),
         encode: (outputs, plan, handle) =>
           codecs.encode(plan, outputs, {
             model: route.spec.name,
@@ -55,17 +67,13 @@ export class HttpInference {
       })
       .then(
         (answer) => {
-          res.writeHead(200, {
-            "Content-Type": "application/json",
-            "Content-Length": Buffer.byteLength(answer),
-          });
           if (!deadline) {
-            res.end(answer);
+            writeAnswer(res, answer);
             return;
           }
           // Writing is part of the request: a client too slow to take the answer loses it.
           deadline.onExpire(() => res.destroy());
-          res.end(answer, () => deadline.settle());
+          writeAnswer(res, answer, () => deadline.settle());
         },
         (error: unknown) => {
           sendError(res, error);

@@ -1,4 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerOptions,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { TlsOptions } from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { invalidArgument, type ServingError } from "@servable/protocol";
@@ -21,7 +29,11 @@ export interface HttpServerOptions {
   /** --require_auth_for_reads: checks every request but CORS preflights; an error answers it. */
   readonly readGuard?: (req: IncomingMessage, path: string) => ServingError | undefined;
   readonly limits: HttpLimits;
+  /** HTTPS (--rest_api_ssl): key, certificate, and client certificates asked for or not. */
+  readonly tls?: TlsOptions;
 }
+
+export type RestServer = HttpServer | HttpsServer;
 
 const CORS_HEADERS = {
   "Access-Control-Allow-Origin": "*",
@@ -46,10 +58,17 @@ export function createHttpServer(
   app: (req: IncomingMessage, res: ServerResponse) => void,
   options: HttpServerOptions,
   logger: Logger,
-): Server {
+): RestServer {
   const basePath = options.basePath.replace(/\/+$/, "");
   const { headersTimeoutMs, maxConnections } = options.limits;
-  const server = createServer(
+  const make = (
+    settings: ServerOptions,
+    handler: (req: IncomingMessage, res: ServerResponse) => void,
+  ): RestServer =>
+    options.tls
+      ? createHttpsServer({ ...settings, ...options.tls }, handler)
+      : createServer(settings, handler);
+  const server = make(
     {
       // Keep idle keep-alive connections a little longer than common load balancers do.
       keepAliveTimeout: 65_000,
@@ -119,6 +138,11 @@ export function createHttpServer(
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     logger.debug({ err: error.message, code: error.code }, "Bad HTTP request");
     refuse(socket, error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400);
+  });
+  // A failed handshake (plain HTTP on the HTTPS port, a client certificate refused): Node
+  // closes that connection; the server serves on.
+  server.on("tlsClientError", (error: NodeJS.ErrnoException) => {
+    logger.debug({ err: error.message, code: error.code }, "TLS handshake failed");
   });
   return server;
 }

@@ -1,7 +1,7 @@
 import type { StatusCode, TensorMap } from "@servable/protocol";
 import type { ModelView } from "../inference/inference-lifecycle";
 import type { InferenceMethod } from "../rest/urls";
-import type { AnswerContext, JsonPlan } from "./json-codec";
+import type { AnswerContext, BodyHeaders, JsonPlan } from "./json-codec";
 
 /** The messages between JsonCodecs and its worker thread. */
 export type CodecJob =
@@ -10,6 +10,7 @@ export type CodecJob =
       op: "decode";
       method: InferenceMethod;
       body: Uint8Array;
+      headers: BodyHeaders;
       model: ModelView | undefined;
     }
   | { id: number; op: "encode"; plan: JsonPlan; outputs: TensorMap; context: AnswerContext };

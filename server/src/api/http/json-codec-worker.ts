@@ -2,6 +2,7 @@ import { parentPort } from "node:worker_threads";
 import { ServingError, type TensorMap } from "@servable/protocol";
 import { decodeJsonBody, encodeJsonAnswer } from "./json-codec";
 import type { CodecJob, CodecReply } from "./json-codec-protocol";
+import { nameThisThread, THREAD_NAMES } from "../../execution/thread-name";
 
 /**
  * The worker thread of JsonCodecs: decodes big request bodies and encodes big answers, so
@@ -10,17 +11,21 @@ import type { CodecJob, CodecReply } from "./json-codec-protocol";
  */
 const port = parentPort;
 if (!port) throw new Error("json-codec-worker runs as a worker thread");
+nameThisThread(THREAD_NAMES.jsonCodec);
 
 port.on("message", (job: CodecJob) => {
   let reply: CodecReply;
   let transfer: ArrayBuffer[] = [];
   try {
     if (job.op === "decode") {
-      const plan = decodeJsonBody(job.method, job.body, job.model);
+      const plan = decodeJsonBody(job.method, job.body, job.model, job.headers);
       reply = { id: job.id, plan };
       if (plan) transfer = transferable(plan.inputs);
     } else {
-      const bytes = Buffer.from(encodeJsonAnswer(job.plan, job.outputs, job.context), "utf8");
+      const answer = encodeJsonAnswer(job.plan, job.outputs, job.context);
+      // JsonCodecs keeps answers with binary outputs on its own thread (they need no formatting).
+      if (typeof answer !== "string") throw new Error("A binary answer was sent to the worker");
+      const bytes = Buffer.from(answer, "utf8");
       reply = { id: job.id, bytes };
       if (ownsBuffer(bytes)) transfer = [bytes.buffer as ArrayBuffer];
     }

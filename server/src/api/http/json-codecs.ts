@@ -4,7 +4,15 @@ import type { Logger } from "pino";
 import { internal, resourceExhausted, ServingError, type TensorMap } from "@servable/protocol";
 import type { ModelView } from "../inference/inference-lifecycle";
 import type { InferenceMethod } from "../rest/urls";
-import { decodeJsonBody, encodeJsonAnswer, type AnswerContext, type JsonPlan } from "./json-codec";
+import { answersInBinary } from "../v2/infer-codec";
+import {
+  decodeJsonBody,
+  encodeJsonAnswer,
+  type AnswerContext,
+  type BodyHeaders,
+  type JsonPlan,
+} from "./json-codec";
+import type { HttpAnswer } from "./http-answer";
 import type { CodecJob, CodecReply } from "./json-codec-protocol";
 
 export interface JsonCodecOptions {
@@ -37,11 +45,14 @@ export class JsonCodecs {
     method: InferenceMethod,
     body: Buffer,
     model: ModelView | undefined,
+    headers: BodyHeaders = {},
   ): JsonPlan | undefined | Promise<JsonPlan | undefined> {
-    if (body.length < this.options.offloadBodyBytes) return decodeJsonBody(method, body, model);
+    if (jsonBytes(body, headers) < this.options.offloadBodyBytes) {
+      return decodeJsonBody(method, body, model, headers);
+    }
     const view = model && { signatures: model.signatures, parsesExamples: model.parsesExamples };
     return this.#submit(
-      { id: 0, op: "decode", method, body, model: view },
+      { id: 0, op: "decode", method, body, headers, model: view },
       ownsBuffer(body) ? [body.buffer as ArrayBuffer] : [],
     ).then((reply) => ("plan" in reply ? reply.plan : undefined));
   }
@@ -50,8 +61,11 @@ export class JsonCodecs {
     plan: JsonPlan,
     outputs: TensorMap,
     context: AnswerContext,
-  ): string | Buffer | Promise<Buffer> {
-    if (outputValues(outputs) < this.options.offloadOutputValues) {
+  ): HttpAnswer | Promise<HttpAnswer> {
+    if (
+      outputValues(outputs) < this.options.offloadOutputValues ||
+      (plan.method === "infer" && answersInBinary(plan))
+    ) {
       return encodeJsonAnswer(plan, outputs, context);
     }
     // The inputs stay here: the answer needs only how the request was laid out.
@@ -127,6 +141,12 @@ function newWorker(): Worker {
   if (extname(WORKER_FILE) !== ".ts") return new Worker(WORKER_FILE);
   const code = `require("tsx/cjs"); require(${JSON.stringify(WORKER_FILE)});`;
   return new Worker(code, { eval: true });
+}
+
+/** The bytes to parse: V2's JSON only, when binary tensor data follows it. */
+function jsonBytes(body: Buffer, headers: BodyHeaders): number {
+  const declared = Number(headers.inferenceHeaderLength);
+  return declared >= 0 && declared < body.length ? declared : body.length;
 }
 
 function outputValues(outputs: TensorMap): number {

@@ -39,6 +39,7 @@ export function createRestApp(
   metrics: ServingMetrics,
   options: RestAppOptions,
 ): express.Express {
+  const resolveVersion = options.resolve ?? ((spec) => core.getServableHandle(spec));
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -61,7 +62,7 @@ export function createRestApp(
     });
   }
 
-  app.use(v2Router(core));
+  app.use(v2Router(core, resolveVersion));
   for (const router of options.routers ?? []) app.use(router);
 
   app.get(/^\/v1\//i, (req, res) => {
@@ -73,7 +74,7 @@ export function createRestApp(
     }
     const { name, version } = route.spec;
     if (route.metadata) {
-      const handle = (options.resolve ?? ((spec) => core.getServableHandle(spec)))(route.spec);
+      const handle = resolveVersion(route.spec);
       try {
         sendBody(res, modelMetadataBody(name, handle.id.version, handle.servable.signatures));
       } finally {

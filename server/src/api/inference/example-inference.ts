@@ -18,6 +18,7 @@ import {
   own,
 } from "@servable/protocol";
 import type { ModelView } from "./inference-lifecycle";
+import { signatureDebugString } from "./signature-debug-string";
 import { newTensorMap } from "./tensor-map";
 
 /**
@@ -51,10 +52,10 @@ export function exampleRequest(
 ): ExampleRequest {
   const signature = own(servable.signatures.signature_def, signatureName);
   if (!signature) throw invalidArgument(`No signature was found with the name: ${signatureName}`);
-  checkOutputs(signature, method);
+  checkSignature(signature, servable, method);
   const examples = withContext(list);
   let inputs: TensorMap;
-  if (feedsSerializedExamples(signature, servable, method)) {
+  if (feedsSerializedExamples(signature, servable)) {
     inputs = newTensorMap();
     inputs[EXAMPLES_INPUT] = serializedExamples(examples);
   } else {
@@ -63,46 +64,52 @@ export function exampleRequest(
   return { signatureName, signature, numExamples: examples.length, inputs };
 }
 
-function feedsSerializedExamples(
+function feedsSerializedExamples(signature: SignatureDef, servable: ModelView): boolean {
+  // A model that parses tf.Examples in its graph takes them serialized on its one input.
+  return servable.parsesExamples || takesSerializedExamples(signature);
+}
+
+/**
+ * TF Serving's PreProcessClassification / PreProcessRegression checks. A model that parses
+ * tf.Examples itself needs TF Serving's form (one input, "inputs"); any other may feed
+ * features by name to several inputs, so long as its outputs are a classification's or a
+ * regression's. A signature that fits neither fails with the first of TF Serving's checks
+ * it fails, in TF Serving's order, quoting it as TF Serving does.
+ */
+export function checkSignature(
   signature: SignatureDef,
   servable: ModelView,
   method: ExampleMethod,
-): boolean {
-  const keys = Object.keys(signature.inputs);
-  if (servable.parsesExamples) {
-    // TF Serving's classifier.cc / regressor.cc: the one input keyed "inputs" gets the
-    // serialized examples, whatever dtype its TensorInfo records.
-    if (keys.length !== 1) throw invalidArgument("Expected one input Tensor.");
-    if (!own(signature.inputs, EXAMPLES_INPUT)) {
-      const kind = method === "classify" ? "classification" : "regression";
-      throw invalidArgument(
-        `No ${kind} inputs found in SignatureDef: ${JSON.stringify(signature)}`,
-      );
-    }
-    return true;
-  }
-  return takesSerializedExamples(signature);
-}
+): void {
+  const inputs = Object.keys(signature.inputs).length;
+  const outputs = Object.keys(signature.outputs).length;
+  const hasOutput = (key: string) => own(signature.outputs, key) !== undefined;
+  const takesExamples = inputs === 1 && own(signature.inputs, EXAMPLES_INPUT) !== undefined;
+  const outputsFit =
+    method === "classify"
+      ? (outputs === 1 || outputs === 2) && (hasOutput("classes") || hasOutput("scores"))
+      : outputs === 1 && hasOutput("outputs");
+  if (outputsFit && (takesExamples || !servable.parsesExamples)) return;
 
-function checkOutputs(signature: SignatureDef, method: ExampleMethod): void {
-  const outputs = Object.keys(signature.outputs);
-  if (method === "classify") {
-    if (outputs.length !== 1 && outputs.length !== 2) {
-      throw invalidArgument(`Expected one or two output Tensors, found ${outputs.length}`);
-    }
-    if (!own(signature.outputs, "classes") && !own(signature.outputs, "scores")) {
-      throw invalidArgument(
-        `Expected classification signature outputs to contain at least one of "classes" or "scores". Signature was: ${JSON.stringify(signature)}`,
-      );
-    }
-  } else {
-    if (outputs.length !== 1) throw invalidArgument("Expected one output Tensor.");
-    if (!own(signature.outputs, "outputs")) {
-      throw invalidArgument(
-        `No regression outputs found in SignatureDef: ${JSON.stringify(signature)}`,
-      );
-    }
+  if (inputs !== 1) throw invalidArgument("Expected one input Tensor.");
+  if (method === "classify" && outputs !== 1 && outputs !== 2) {
+    throw invalidArgument(`Expected one or two output Tensors, found ${outputs}`);
   }
+  if (method === "regress" && outputs !== 1) throw invalidArgument("Expected one output Tensor.");
+  const kind = method === "classify" ? "classification" : "regression";
+  if (!takesExamples) {
+    throw invalidArgument(
+      `No ${kind} inputs found in SignatureDef: ${signatureDebugString(signature)}`,
+    );
+  }
+  if (method === "classify") {
+    throw invalidArgument(
+      `Expected classification signature outputs to contain at least one of "classes" or "scores". Signature was: ${signatureDebugString(signature)}`,
+    );
+  }
+  throw invalidArgument(
+    `No regression outputs found in SignatureDef: ${signatureDebugString(signature)}`,
+  );
 }
 
 function serializedExamples(examples: readonly Example[]): HostTensor {

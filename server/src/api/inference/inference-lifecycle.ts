@@ -8,7 +8,7 @@ import {
   type SignatureDef,
   type TensorMap,
 } from "@servable/protocol";
-import type { Servable } from "../../core/servable";
+import type { RunOptions, Servable } from "../../core/servable";
 import type { ServableHandle } from "../../core/servable-handle";
 import type { ModelSpec } from "../../core/server-core";
 import type { RequestRecord, ServingMetrics } from "../metrics";
@@ -45,7 +45,7 @@ export interface InferencePlan {
  */
 export type ModelView = Pick<Servable, "signatures" | "parsesExamples">;
 
-export type InferenceApi = "predict" | "classify" | "regress" | "infer";
+export type InferenceApi = "predict" | "classify" | "regress" | "multi_inference" | "infer";
 
 export interface InferenceCall<P extends InferencePlan, R> {
   readonly spec: ModelSpec;
@@ -64,6 +64,11 @@ export interface InferenceCall<P extends InferencePlan, R> {
   decode(servable: Servable | undefined): P | undefined | Promise<P | undefined>;
   /** The protocol's answer from the outputs. */
   encode(outputs: TensorMap, plan: P, handle: ServableHandle): R | Promise<R>;
+  /**
+   * Runs a plan that is more than the one signature run (MultiInference's tasks, each a
+   * signature of the same version); by default the version runs the plan's signature.
+   */
+  run?(servable: Servable, plan: P, options: RunOptions): Promise<TensorMap>;
 }
 
 export class InferenceLifecycle {
@@ -135,14 +140,17 @@ export class InferenceLifecycle {
 
       const servable = handle.servable;
       // The runner may take the inputs (to a worker thread): a shadow run needs its own.
-      const shadowInputs = rollout.routed?.shadowed ? copyTensors(plan.inputs) : undefined;
-      const logging = call.api === "infer" ? undefined : this.requestLog?.sample(handle.id.name);
+      // A shadow run or a log record repeats one signature, so a plan of several runs has none.
+      const shadowInputs =
+        rollout.routed?.shadowed && !call.run ? copyTensors(plan.inputs) : undefined;
+      const logging =
+        call.api === "infer" || call.run ? undefined : this.requestLog?.sample(handle.id.name);
       const loggedInputs = logging && copyTensors(plan.inputs);
       const t0 = performance.now();
-      running = servable.run(plan.signatureName, plan.inputs, {
-        deadline: call.deadline?.at,
-        outputKeys: plan.outputKeys,
-      });
+      const options: RunOptions = { deadline: call.deadline?.at, outputKeys: plan.outputKeys };
+      running = call.run
+        ? call.run(servable, plan, options)
+        : servable.run(plan.signatureName, plan.inputs, options);
       const outputs = await running.catch((error: unknown) => {
         rollout.failedWhileRunning = true;
         throw error;

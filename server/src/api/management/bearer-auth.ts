@@ -13,7 +13,15 @@ export function checkBearer(req: IncomingMessage, token: string): ServingError |
       "Missing Authorization header: management calls need 'Authorization: Bearer <token>'",
     );
   }
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return checkBearerValue(header, token);
+}
+
+/**
+ * Checks one `Bearer <token>` value (an HTTP header's, a gRPC metadata entry's) in
+ * constant time: the error to answer with, or undefined when it is the token.
+ */
+export function checkBearerValue(value: string, token: string): ServingError | undefined {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(value);
   if (!match || !sameSecret(match[1]!, token)) {
     return unauthenticated("Invalid bearer token");
   }

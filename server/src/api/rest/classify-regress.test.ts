@@ -127,14 +127,51 @@ test("an int feature does not feed a float input: send 2.0, not 2", () => {
   );
 });
 
-test("a classify signature needs classes or scores; regress needs outputs", () => {
-  assert.match(
+test("a signature that is not a classification's or regression's fails TF Serving's first check, quoted as DebugString", () => {
+  // TF Serving checks the input ("inputs") before the outputs (classifier.cc, regressor.cc).
+  assert.equal(
     errorOf(() => classify('{"signature_name": "regress_x_to_y", "examples": [{"x": 1.0}]}')),
-    /^Expected classification signature outputs to contain at least one of "classes" or "scores"/,
+    `No classification inputs found in SignatureDef: inputs {
+  key: "x"
+  value {
+    name: "x:0"
+    dtype: DT_FLOAT
+    tensor_shape {
+      dim {
+        size: -1
+      }
+      dim {
+        size: 1
+      }
+    }
+  }
+}
+outputs {
+  key: "outputs"
+  value {
+    name: "y:0"
+    dtype: DT_FLOAT
+    tensor_shape {
+      dim {
+        size: -1
+      }
+      dim {
+        size: 1
+      }
+    }
+  }
+}
+method_name: "tensorflow/serving/regress"
+`,
   );
   assert.match(
     errorOf(() => regress('{"signature_name": "classify_x_to_y", "examples": [{"x": 1.0}]}')),
-    /^No regression outputs found in SignatureDef/,
+    /^No regression inputs found in SignatureDef: inputs {\n {2}key: "x"\n/,
+  );
+  // In TF Serving's form the input passes, and the outputs are what is missing.
+  assert.match(
+    errorOf(() => classify('{"signature_name": "serialized", "examples": [{"x": 1.0}]}')),
+    /^Expected classification signature outputs to contain at least one of "classes" or "scores"\. Signature was: inputs {\n {2}key: "inputs"\n {2}value {\n {4}name: "tf_example:0"\n {4}dtype: DT_STRING\n {4}tensor_shape {\n {6}unknown_rank: true\n/,
   );
 });
 

@@ -3,6 +3,7 @@ import type {
   ModelListResponse,
   ModelVersionStatus,
   RolloutView,
+  VersionEngine,
 } from "@servable/protocol";
 import type { ServableState } from "../../core/servable-state";
 import type { ServerCore } from "../../core/server-core";
@@ -54,12 +55,20 @@ export function listModels(
             size_bytes: state.diskBytes,
             available_since: since === undefined ? undefined : new Date(since).toISOString(),
             content_digest: digestOf?.(name, state.id.version),
+            engine: engineOf(state.runtime),
+            engine_reason: state.engineReason,
           };
         }),
         ...(rollout && { rollout }),
       };
     }),
   };
+}
+
+/** "onnxruntime" or "tfjs" (any TF.js backend) from what runs the version. */
+function engineOf(runtime: string | undefined): VersionEngine | undefined {
+  if (runtime === undefined) return undefined;
+  return runtime.startsWith("onnxruntime") ? "onnxruntime" : "tfjs";
 }
 
 function safeStatus(core: ServerCore, name: string): ServableState[] {

@@ -11,14 +11,18 @@ import { newTensorMap } from "../inference/tensor-map";
 import { jsonDebugString } from "../json/debug-string";
 import { isJsonObject, type JsonObject, type JsonValue } from "../json/json-parser";
 import { TensorBuilder } from "../rest/json-tensor";
+import { readBinaryTensor } from "./binary-tensors";
 import { dataTypeToV2, v2ToDataType } from "./datatypes";
 
 /**
  * An Open Inference Protocol (KServe V2) infer request to input tensors:
- *   {"id"?, "parameters"?: {"signature_name"?}, "inputs": [{"name", "shape", "datatype", "data"}],
- *    "outputs"?: [{"name"}]}
+ *   {"id"?, "parameters"?: {"signature_name"?, "binary_data_output"?},
+ *    "inputs": [{"name", "shape", "datatype", "data" | "parameters": {"binary_data_size"}}],
+ *    "outputs"?: [{"name", "parameters"?: {"binary_data"?}}]}
  * Inputs are the signature's input keys (serving_default unless parameters.signature_name
- * names another); `data` is row-major, flat or nested.
+ * names another); `data` is row-major, flat or nested. With the binary tensor data
+ * extension an input's bytes follow the JSON instead (binary-tensors.ts), and outputs
+ * asked for as binary data are answered that way.
  */
 export interface InferRequest {
   id: string | undefined;
@@ -27,6 +31,8 @@ export interface InferRequest {
   inputs: TensorMap;
   /** Output keys asked for; all of them when the request names none. */
   outputKeys: readonly string[];
+  /** Per output key above: answered as binary data. */
+  binaryOutputs: readonly boolean[];
 }
 
 /** The body's top-level object: what is read before the model is looked up. */
@@ -35,23 +41,28 @@ export function inferBody(doc: JsonValue): JsonObject {
   return doc;
 }
 
-/** An infer body against a version's signatures. */
-export function parseInferRequest(doc: JsonValue, signatures: SignatureDefMap): InferRequest {
-  return inferRequest(inferBody(doc), signatures);
-}
-
-export function inferRequest(doc: JsonObject, signatures: SignatureDefMap): InferRequest {
+/**
+ * An infer body against a version's signatures; `binary` is what followed the JSON
+ * (empty without the extension).
+ */
+export function inferRequest(
+  doc: JsonObject,
+  binary: Uint8Array,
+  signatures: SignatureDefMap,
+): InferRequest {
   const parameters = isJsonObject(doc.parameters) ? doc.parameters : undefined;
   const requested = parameters && own(parameters, "signature_name");
   if (requested !== undefined && typeof requested !== "string") {
     throw invalidArgument("parameters.signature_name must be a string");
   }
+  const allBinary = booleanParameter(parameters, "binary_data_output", "parameters") ?? false;
   const signatureName = requested || DEFAULT_SIGNATURE;
   const signature = own(signatures.signature_def, signatureName);
   if (!signature) throw invalidArgument(signatureNotFound(signatureName));
   if (!Array.isArray(doc.inputs)) throw invalidArgument("Infer request needs an 'inputs' list");
 
   const inputs = newTensorMap();
+  let binaryAt = 0;
   for (const input of doc.inputs) {
     if (!isJsonObject(input) || typeof input.name !== "string") {
       throw invalidArgument("Each input needs a 'name', a 'shape', a 'datatype' and 'data'");
@@ -77,8 +88,23 @@ export function inferRequest(doc: JsonObject, signatures: SignatureDefMap): Infe
     ) {
       throw invalidArgument(`Input '${name}' needs a 'shape' of non-negative integers`);
     }
-    const flat = flatten(input.data, name);
     const dims = shape as number[];
+    const binarySize = binaryDataSize(input, name);
+    if (binarySize !== undefined) {
+      if (input.data !== undefined) {
+        throw invalidArgument(`Input '${name}' has both 'data' and parameters.binary_data_size`);
+      }
+      if (binaryAt + binarySize > binary.length) {
+        throw invalidArgument(
+          `Input '${name}' has binary_data_size ${binarySize} but only ${binary.length - binaryAt} bytes of binary data are left`,
+        );
+      }
+      const bytes = binary.subarray(binaryAt, binaryAt + binarySize);
+      binaryAt += binarySize;
+      inputs[name] = { dtype, shape: dims, data: readBinaryTensor(name, dtype, dims, bytes) };
+      continue;
+    }
+    const flat = flatten(input.data, name);
     const expected = dims.reduce((a, b) => a * b, 1);
     if (flat.length !== expected) {
       throw invalidArgument(
@@ -93,18 +119,58 @@ export function inferRequest(doc: JsonObject, signatures: SignatureDefMap): Infe
     if (!own(inputs, key)) throw invalidArgument(`Missing input '${key}'`);
   }
 
+  if (binaryAt !== binary.length) {
+    throw invalidArgument(
+      `The body has ${binary.length - binaryAt} bytes of binary data beyond the inputs' binary_data_size`,
+    );
+  }
+
   let outputKeys = Object.keys(signature.outputs);
+  let binaryOutputs = outputKeys.map(() => allBinary);
   if (Array.isArray(doc.outputs) && doc.outputs.length > 0) {
+    binaryOutputs = [];
     outputKeys = doc.outputs.map((o) => {
       const key = isJsonObject(o) ? o.name : undefined;
       if (typeof key !== "string" || !own(signature.outputs, key)) {
         throw invalidArgument(`Unknown output requested: ${jsonText(key)}`);
       }
+      const outputParameters =
+        isJsonObject(o) && isJsonObject(o.parameters) ? o.parameters : undefined;
+      binaryOutputs.push(
+        booleanParameter(outputParameters, "binary_data", `Output '${key}' parameters`) ??
+          allBinary,
+      );
       return key;
     });
   }
   const id = typeof doc.id === "string" ? doc.id : undefined;
-  return { id, signatureName, signature, inputs, outputKeys };
+  return { id, signatureName, signature, inputs, outputKeys, binaryOutputs };
+}
+
+/** An input's parameters.binary_data_size, if it has one. */
+function binaryDataSize(input: JsonObject, name: string): number | undefined {
+  const parameters = isJsonObject(input.parameters) ? input.parameters : undefined;
+  const size = parameters && own(parameters, "binary_data_size");
+  if (size === undefined) return undefined;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    throw invalidArgument(
+      `Input '${name}' parameters.binary_data_size must be a non-negative integer, not ${jsonText(size)}`,
+    );
+  }
+  return size;
+}
+
+function booleanParameter(
+  parameters: JsonObject | undefined,
+  key: string,
+  where: string,
+): boolean | undefined {
+  const value = parameters && own(parameters, key);
+  if (value === undefined) return undefined;
+  if (typeof value !== "boolean") {
+    throw invalidArgument(`${where}.${key} must be true or false, not ${jsonText(value)}`);
+  }
+  return value;
 }
 
 /** A value a client wrote, as error texts quote it (a string as it is). */

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Router, type Response } from "express";
 import { notFound, DEFAULT_SIGNATURE, dims, own, type TensorInfo } from "@servable/protocol";
-import type { ServerCore } from "../../core/server-core";
+import type { ServableHandle } from "../../core/servable-handle";
+import type { ModelSpec, ServerCore } from "../../core/server-core";
 import { v2ModelSpec } from "../rest/urls";
 import { dataTypeToV2 } from "./datatypes";
 
@@ -19,12 +20,19 @@ const MODEL = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?$/;
 /** The same paths without capture groups, for express (which would decode its captures). */
 const uncaptured = (pattern: RegExp) => new RegExp(pattern.source.replace(/\((?!\?)/g, "(?:"));
 
-export function v2Router(core: ServerCore): Router {
+/**
+ * @param resolve how a request's version is found: under a rollout, an unversioned model is
+ *   its stable version, as for inference
+ */
+export function v2Router(
+  core: ServerCore,
+  resolve: (spec: ModelSpec) => ServableHandle = (spec) => core.getServableHandle(spec),
+): Router {
   const router = Router();
   const version = serverVersion();
 
   router.get("/v2", (_req, res) => {
-    json(res, 200, { name: "servable", version, extensions: [] });
+    json(res, 200, { name: "servable", version, extensions: ["binary_tensor_data"] });
   });
 
   // Matched here rather than by express's route params: those decode the name before
@@ -34,7 +42,7 @@ export function v2Router(core: ServerCore): Router {
     const spec = v2ModelSpec(name!, version);
     let ready = false;
     try {
-      core.getServableHandle(spec).release();
+      resolve(spec).release();
       ready = true;
     } catch {
       // Not AVAILABLE.
@@ -45,7 +53,7 @@ export function v2Router(core: ServerCore): Router {
   router.get(uncaptured(MODEL), (req, res) => {
     const [, name, version] = MODEL.exec(req.path)!;
     const spec = v2ModelSpec(name!, version);
-    const handle = core.getServableHandle(spec);
+    const handle = resolve(spec);
     try {
       const signature = own(handle.servable.signatures.signature_def, DEFAULT_SIGNATURE);
       if (!signature) throw notFound(`Model ${spec.name} has no ${DEFAULT_SIGNATURE} signature`);

@@ -74,6 +74,10 @@ export class BatchingServable implements Servable {
   get classLabels() {
     return this.inner.classLabels;
   }
+  get engineReason() {
+    return this.inner.engineReason;
+  }
+
   get runtime() {
     return this.inner.runtime;
   }

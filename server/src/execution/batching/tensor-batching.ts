@@ -28,8 +28,9 @@ export function batchKey(inputs: TensorMap, padVariableLength = false): string |
 
 /** Rows (size of the first dimension) of a batchable request. */
 export function batchRows(inputs: TensorMap): number {
-  const first = Object.values(inputs)[0];
-  return first?.shape[0] ?? 0;
+  // The first key, without building the array of all values (once per request).
+  for (const key in inputs) return inputs[key]!.shape[0] ?? 0;
+  return 0;
 }
 
 /**

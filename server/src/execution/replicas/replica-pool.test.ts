@@ -96,3 +96,39 @@ test("a load cancelled while its replicas start stops their worker threads", asy
   );
   await allExited;
 });
+
+test(
+  "a pool closed while its replicas answer waits for their unload, not for the bound",
+  { timeout: 120_000 },
+  async (t) => {
+    const warnings: string[] = [];
+    const logger = pino(
+      { level: "warn" },
+      { write: (line: string) => warnings.push((JSON.parse(line) as { msg: string }).msg) },
+    );
+    const busy = await ReplicaPool.start(
+      {
+        dir: DEMO_VERSION,
+        format: "tfjs",
+        formatOptions: { savedModelTags: ["serve"] },
+        engine: {},
+      },
+      2,
+      workers,
+      logger,
+    );
+    const answers = Array.from({ length: 40 }, () =>
+      busy.run("serving_default", column(1)).then(
+        () => "answered",
+        () => "refused",
+      ),
+    );
+    await Promise.race(answers); // the replicas are answering: the others are in flight
+    // The bound never passes here: close must end on the replicas' own "unloaded".
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    await busy.close();
+    t.mock.timers.reset();
+    await Promise.all(answers);
+    assert.deepEqual(warnings, []);
+  },
+);

@@ -20,6 +20,9 @@ import {
   type TransferredError,
 } from "./replica-protocol";
 
+/** How long a replica may take to unload its model before its thread is stopped anyway. */
+const UNLOAD_WAIT_MS = 5000;
+
 interface Pending {
   resolve(outputs: TensorMap): void;
   reject(error: unknown): void;
@@ -57,6 +60,7 @@ export class ReplicaPool implements VersionRunner {
     readonly signatures: SignatureDefMap,
     readonly classLabels: Readonly<Record<string, readonly string[]>> | undefined,
     readonly runtime: string,
+    readonly engineReason: string | undefined,
     readonly parsesExamples: boolean | undefined,
   ) {
     this.#replicas = new Array<Replica | undefined>(size).fill(undefined);
@@ -93,6 +97,7 @@ export class ReplicaPool implements VersionRunner {
       first.signatures,
       first.classLabels,
       first.runtime,
+      first.engineReason,
       first.parsesExamples,
     );
     loaded.forEach((w, i) => pool.#adopt(i, w.worker));
@@ -140,12 +145,25 @@ export class ReplicaPool implements VersionRunner {
       this.#replicas.map(async (replica) => {
         if (!replica) return;
         replica.stopping = true;
+        // Answers to requests still running may come first: wait for "unloaded" itself.
+        let onMessage!: (m: FromReplica) => void;
+        let timer: NodeJS.Timeout | undefined;
         const unloaded = new Promise<void>((resolve) => {
-          replica.worker.once("message", (m: FromReplica) => m.type === "unloaded" && resolve());
+          onMessage = (m) => m.type === "unloaded" && resolve();
+          replica.worker.on("message", onMessage);
           replica.worker.once("exit", () => resolve());
+          timer = setTimeout(() => {
+            this.logger.warn(
+              { replica: replica.index },
+              `Model replica ${replica.index} did not unload within ${UNLOAD_WAIT_MS} ms; stopping its thread`,
+            );
+            resolve();
+          }, UNLOAD_WAIT_MS);
         });
         replica.worker.postMessage({ type: "unload" } satisfies ToReplica);
-        await Promise.race([unloaded, new Promise((r) => setTimeout(r, 5000))]);
+        await unloaded;
+        clearTimeout(timer);
+        replica.worker.off("message", onMessage);
         await replica.worker.terminate();
       }),
     );

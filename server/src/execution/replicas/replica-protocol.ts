@@ -38,6 +38,7 @@ export type FromReplica =
       readonly signatures: SignatureDefMap;
       readonly classLabels: Readonly<Record<string, readonly string[]>> | undefined;
       readonly runtime: string;
+      readonly engineReason: string | undefined;
       readonly parsesExamples: boolean | undefined;
     }
   | { readonly type: "result"; readonly id: number; readonly outputs: TensorMap }

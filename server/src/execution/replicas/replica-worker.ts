@@ -5,6 +5,7 @@ import { formatNamed } from "../../formats";
 import { classifyLoadFailure, loadInThread } from "../version-loader";
 import type { VersionRunner } from "../version-runner";
 import { initTfjsBackend, type BackendChoice } from "../tfjs/tfjs-backend";
+import { nameThisThread, THREAD_NAMES } from "../thread-name";
 import {
   transferables,
   type FromReplica,
@@ -19,6 +20,7 @@ import {
  * (then it is "warm" and may wait as a spare), loads one version when asked, in the
  * format the main thread detected, and runs what the pool sends.
  */
+nameThisThread(THREAD_NAMES.replica);
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const send = (message: FromReplica, transfer: ArrayBuffer[] = []) =>
@@ -44,6 +46,7 @@ async function load(spec: ReplicaSpec): Promise<void> {
       signatures: runner.signatures,
       classLabels: runner.classLabels,
       runtime: runner.runtime,
+      engineReason: runner.engineReason,
       parsesExamples: runner.parsesExamples,
     });
   } catch (error) {

@@ -29,7 +29,11 @@ export class TfjsSignatureRunner implements VersionRunner {
   /** Graphs with control flow or dynamic shapes need executeAsync; learnt on first use. */
   #needsAsync = false;
 
-  constructor(private readonly version: TfjsVersion) {
+  constructor(
+    private readonly version: TfjsVersion,
+    /** Why the version runs here rather than on ONNX Runtime (see tfjs-engine.ts). */
+    readonly engineReason?: string,
+  ) {
     this.signatures = version.signatures;
     this.classLabels = version.classLabels;
     this.parsesExamples = version.parsesExamples;

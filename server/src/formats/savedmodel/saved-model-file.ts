@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   decodeMessage,
@@ -6,6 +5,7 @@ import {
   type SavedModel,
   parseTextMessage,
 } from "@servable/protocol";
+import { readRegularFile } from "../version-files";
 
 /**
  * A SavedModel's `saved_model.pb` (binary), or `saved_model.pbtxt` (text format) when
@@ -17,7 +17,7 @@ export const SAVED_MODEL_PBTXT = "saved_model.pbtxt";
 export class SavedModelFileError extends Error {}
 
 export async function readSavedModel(dir: string): Promise<SavedModel> {
-  const binary = await readFile(join(dir, SAVED_MODEL_PB)).catch(notFoundAsUndefined);
+  const binary = await readRegularFile(join(dir, SAVED_MODEL_PB)).catch(notFoundAsUndefined);
   if (binary) {
     try {
       return decodeMessage("SavedModel", binary);
@@ -27,7 +27,9 @@ export async function readSavedModel(dir: string): Promise<SavedModel> {
       );
     }
   }
-  const text = await readFile(join(dir, SAVED_MODEL_PBTXT), "utf8").catch(notFoundAsUndefined);
+  const text = await readRegularFile(join(dir, SAVED_MODEL_PBTXT), "utf8").catch(
+    notFoundAsUndefined,
+  );
   if (text === undefined) {
     throw new SavedModelFileError(`neither ${SAVED_MODEL_PB} nor ${SAVED_MODEL_PBTXT} is there`);
   }

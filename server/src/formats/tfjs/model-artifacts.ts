@@ -1,8 +1,12 @@
-import { readFile } from "node:fs/promises";
 import { join, normalize, sep } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { badModel } from "@servable/protocol";
-import { isTransientIoError, readFailure, readVersionFile } from "../version-files";
+import {
+  isTransientIoError,
+  readFailure,
+  readVersionFile,
+  readRegularFile,
+} from "../version-files";
 import { parseModelJson } from "./model-json";
 
 /**
@@ -46,7 +50,7 @@ async function readShard(dir: string, path: string, field: string): Promise<Uint
     throw badModel(`model.json in ${dir}: ${field} (${path}) leaves the model directory`);
   }
   try {
-    return await readFile(file);
+    return await readRegularFile(file);
   } catch (error) {
     if (isTransientIoError(error)) throw readFailure(error, dir, path);
     const why =

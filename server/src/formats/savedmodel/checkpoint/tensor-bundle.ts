@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import {
   type DataType,
   numElements,
@@ -13,6 +12,7 @@ import {
   unmaskCrc,
 } from "@servable/protocol";
 import { readSortedTable, VarintReader } from "./sorted-table";
+import { readRegularFile } from "../../version-files";
 
 /**
  * A TensorFlow checkpoint in the TensorBundle format (tensorflow/core/util/tensor_bundle):
@@ -32,7 +32,7 @@ export class TensorBundle {
 
   /** Reads the index of the checkpoint at `prefix` (e.g. `<version>/variables/variables`). */
   static async open(prefix: string): Promise<TensorBundle> {
-    const table = readSortedTable(await readFile(`${prefix}.index`));
+    const table = readSortedTable(await readRegularFile(`${prefix}.index`));
     const decoder = new TextDecoder();
     let header: BundleHeaderProto | undefined;
     const entries = new Map<string, BundleEntryProto>();
@@ -61,7 +61,9 @@ export class TensorBundle {
     let shard = this.#shards.get(id);
     if (!shard) {
       const name = `${this.prefix}.data-${pad5(id)}-of-${pad5(this.numShards)}`;
-      shard = readFile(name).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+      shard = readRegularFile(name).then(
+        (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+      );
       this.#shards.set(id, shard);
     }
     return shard;

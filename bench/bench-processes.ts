@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+/** Starting and stopping the benchmarks' servers on loopback. */
+export const ROOT = join(__dirname, "..");
+
+/** Runs a script in a new Node process; TypeScript through tsx, JavaScript as it is. */
+export function node(script: string, args: string[], nodeFlags: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, script, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: script.endsWith(".ts") ? "--import tsx" : "" },
+  });
+}
+
+/**
+ * servable-server as built (`npm run build`), as `npm start` runs it, on `port` (and gRPC
+ * on `grpcPort`, or none), quiet but for warnings. `cli` picks another build of it.
+ */
+export function servable(
+  repository: string,
+  port: number,
+  grpcPort: number,
+  flags: string[],
+  options: { cli?: string; nodeFlags?: string[] } = {},
+): ChildProcess {
+  const cli = options.cli ?? join(ROOT, "server", "dist", "cli.js");
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+  return node(
+    cli,
+    [
+      `--model_repository=${repository}`,
+      `--rest_api_port=${port}`,
+      "--rest_api_host=127.0.0.1",
+      `--port=${grpcPort}`,
+      "--log_level=warn",
+      "--file_system_poll_wait_seconds=0",
+      ...flags,
+    ],
+    options.nodeFlags,
+  );
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the server answers, and for Servable (`models`), once they are AVAILABLE. */
+export async function ready(
+  child: ChildProcess,
+  port: number,
+  models: readonly string[] = [],
+): Promise<void> {
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  createInterface({ input: child.stdout! }).on("line", () => undefined);
+  const paths = models.length ? models.map((m) => `/v2/models/${m}/ready`) : ["/"];
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
+    try {
+      const statuses = await Promise.all(
+        paths.map((p) => fetch(`http://127.0.0.1:${port}${p}`).then((r) => r.status)),
+      );
+      if (!models.length || statuses.every((s) => s === 200)) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server on ${port} did not become ready: ${stderr}`);
+}
+
+/** SIGTERM, and resolves when the process has exited (a CPU profile is written by then). */
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}

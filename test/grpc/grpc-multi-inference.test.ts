@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import {
+  freePort,
+  ROOT,
+  startServer,
+  type ServerProcess,
+  connect,
+  example,
+  rejectsWith,
+  unary,
+  type Clients,
+} from "../support";
+
+/**
+ * PredictionService.MultiInference as TF Serving serves it (multi_inference.cc): classify
+ * and regress tasks, signatures of one model version, on one list of tf.Examples, with TF
+ * Serving's checks and texts.
+ */
+let server: ServerProcess;
+let clients: Clients;
+
+before(async () => {
+  const port = await freePort();
+  server = await startServer([
+    "--model_name=half_plus_two",
+    `--model_base_path=${join(ROOT, "server", "demo", "models", "half_plus_two")}`,
+    `--port=${port}`,
+  ]);
+  clients = connect(`127.0.0.1:${port}`);
+});
+after(async () => {
+  clients.close();
+  await server.stop();
+});
+
+const CLASSIFY = "tensorflow/serving/classify";
+const REGRESS = "tensorflow/serving/regress";
+const task = (signature_name: string, method_name: string, name = "half_plus_two") => ({
+  model_spec: { name, signature_name },
+  method_name,
+});
+const input = { example_list: { examples: [example({ x: 1 }), example({ x: 2 })] } };
+const multi = <T = unknown>(request: unknown) =>
+  unary<T>(clients.prediction, "MultiInference", request);
+
+interface Result {
+  model_spec: { name: string; signature_name: string; version: { value: string } };
+  classification_result?: { classifications: { classes: { score: number }[] }[] };
+  regression_result?: { regressions: { value: number }[] };
+}
+
+test("classify and regress tasks on one input answer in the tasks' order", async () => {
+  const { results } = await multi<{ results: Result[] }>({
+    tasks: [task("classify_x_to_y", CLASSIFY), task("regress_x_to_y2", REGRESS)],
+    input,
+  });
+  assert.equal(results.length, 2);
+  const spec = results[0]!.model_spec;
+  assert.equal(spec.name, "half_plus_two");
+  assert.equal(spec.signature_name, "classify_x_to_y");
+  assert.equal(spec.version.value, "1");
+  assert.deepEqual(
+    results[0]!.classification_result!.classifications.map((c) => c.classes.map((k) => k.score)),
+    [[2.5], [3]],
+  );
+  assert.equal(results[1]!.model_spec.signature_name, "regress_x_to_y2");
+  assert.deepEqual(
+    results[1]!.regression_result!.regressions.map((r) => r.value),
+    [3.5, 4],
+  );
+  assert.equal(results[1]!.classification_result, undefined);
+});
+
+test("the first task's ModelSpec picks the version; a context joins every example", async () => {
+  const { results } = await multi<{ results: Result[] }>({
+    tasks: [
+      {
+        model_spec: {
+          name: "half_plus_two",
+          version: { value: 1 },
+          signature_name: "regress_x_to_y",
+        },
+        method_name: REGRESS,
+      },
+    ],
+    input: { example_list_with_context: { context: example({ x: 6 }), examples: [{}] } },
+  });
+  assert.equal(results[0]!.model_spec.version.value, "1");
+  assert.deepEqual(
+    results[0]!.regression_result!.regressions.map((r) => r.value),
+    [5],
+  );
+});
+
+test("TF Serving's checks, with its codes and texts", async () => {
+  const { INVALID_ARGUMENT, UNIMPLEMENTED, NOT_FOUND } = grpc.status;
+  await rejectsWith(
+    multi({ tasks: [], input }),
+    INVALID_ARGUMENT,
+    "ModelSpec has no name specified.",
+  );
+  await rejectsWith(
+    multi({ tasks: [task("regress_x_to_y", REGRESS, "nope")], input }),
+    NOT_FOUND,
+    "Servable not found for request: Latest(nope)",
+  );
+  await rejectsWith(
+    multi({
+      tasks: [task("regress_x_to_y", REGRESS), task("classify_x_to_y", CLASSIFY, "")],
+      input,
+    }),
+    INVALID_ARGUMENT,
+    "Found ModelSpec with an empty model name.",
+  );
+  await rejectsWith(
+    multi({
+      tasks: [task("regress_x_to_y", REGRESS), task("classify_x_to_y", CLASSIFY, "other")],
+      input,
+    }),
+    INVALID_ARGUMENT,
+    "All ModelSpecs in a MultiInferenceRequest must access the same model name.",
+  );
+  await rejectsWith(
+    multi({ tasks: [task("regress_x_to_y", REGRESS), task("regress_x_to_y", CLASSIFY)], input }),
+    INVALID_ARGUMENT,
+    "Duplicate evaluation of signature: regress_x_to_y",
+  );
+  await rejectsWith(
+    multi({ tasks: [task("regress_x_to_y", REGRESS), task("nope_sig", CLASSIFY)], input }),
+    INVALID_ARGUMENT,
+    "Requested signature not found in model graph: nope_sig",
+  );
+  await rejectsWith(
+    multi({ tasks: [task("regress_x_to_y", "tensorflow/serving/predict")], input }),
+    UNIMPLEMENTED,
+    "Unsupported signature method_name: tensorflow/serving/predict",
+  );
+  await assert.rejects(
+    multi({ tasks: [task("classify_x_to_y", CLASSIFY), task("", REGRESS)], input }),
+    (e: grpc.ServiceError) =>
+      e.code === INVALID_ARGUMENT &&
+      e.details.startsWith('No regression inputs found in SignatureDef: inputs {\n  key: "x"\n'),
+  );
+  // The tasks are checked before the input is read.
+  await rejectsWith(
+    multi({ tasks: [task("nope_sig", CLASSIFY)], input: {} }),
+    INVALID_ARGUMENT,
+    "Requested signature not found in model graph: nope_sig",
+  );
+  await rejectsWith(
+    multi({
+      tasks: [task("classify_x_to_y", CLASSIFY)],
+      input: { example_list: { examples: [] } },
+    }),
+    INVALID_ARGUMENT,
+    "Input is empty.",
+  );
+});

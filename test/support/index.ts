@@ -1,0 +1,6 @@
+/** What the cross-part tests share: real processes, their clients, and model versions. */
+export * from "./child-process";
+export * from "./management-client";
+export * from "./model-versions";
+export * from "./server-process";
+export * from "./tf-serving-grpc";

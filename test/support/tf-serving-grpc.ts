@@ -1,0 +1,128 @@
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { ROOT } from "./server-process";
+
+/** TF Serving's .proto files, as its own clients are generated from them. */
+export const PROTOS = join(ROOT, "protocol", "protos");
+
+let serving: grpc.GrpcObject | undefined;
+
+/** TF Serving's gRPC services, loaded the way its Python and Node examples load them. */
+function servingPackage(): grpc.GrpcObject {
+  serving ??= (
+    grpc.loadPackageDefinition(
+      protoLoader.loadSync("tensorflow_serving.proto", {
+        keepCase: true,
+        longs: String,
+        enums: String,
+        defaults: false,
+        oneofs: true,
+        includeDirs: [PROTOS],
+      }),
+    ).tensorflow as grpc.GrpcObject
+  ).serving as grpc.GrpcObject;
+  return serving;
+}
+
+type Callback = (error: grpc.ServiceError | null, response: unknown) => void;
+
+/** A service stub; its methods take TF Serving's request messages as plain objects. */
+export type ServingClient = grpc.Client &
+  Record<
+    string,
+    (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, cb: Callback) => void
+  >;
+
+export type ServiceName = "PredictionService" | "ModelService";
+
+export function servingClient(
+  service: ServiceName,
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): ServingClient {
+  const Client = servingPackage()[service] as grpc.ServiceClientConstructor;
+  return new Client(address, credentials, options) as ServingClient;
+}
+
+export interface Clients {
+  readonly prediction: ServingClient;
+  readonly models: ServingClient;
+  close(): void;
+}
+
+/** PredictionService and ModelService clients on one address. */
+export function connect(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): Clients {
+  const prediction = servingClient("PredictionService", address, credentials, options);
+  const models = servingClient("ModelService", address, credentials, options);
+  return {
+    prediction,
+    models,
+    close() {
+      prediction.close();
+      models.close();
+    },
+  };
+}
+
+/** One unary call, with the metadata and deadline a client sets: its response, or its error. */
+export function unary<T>(
+  client: ServingClient,
+  method: string,
+  request: unknown,
+  extra: { metadata?: grpc.Metadata | Record<string, string>; deadlineMs?: number } = {},
+): Promise<T> {
+  let metadata = extra.metadata;
+  if (!(metadata instanceof grpc.Metadata)) {
+    const entries = Object.entries(metadata ?? {});
+    metadata = new grpc.Metadata();
+    for (const [key, value] of entries) metadata.set(key, value);
+  }
+  const options: grpc.CallOptions =
+    extra.deadlineMs === undefined ? {} : { deadline: Date.now() + extra.deadlineMs };
+  return new Promise((resolve, reject) =>
+    client[method]!(request, metadata, options, (e, r) => (e ? reject(e) : resolve(r as T))),
+  );
+}
+/** A float tensor as a TensorProto with typed values. */
+export const floats = (values: number[], shape: number[]) => ({
+  dtype: "DT_FLOAT",
+  tensor_shape: { dim: shape.map((size) => ({ size })) },
+  float_val: values,
+});
+
+/** A tf.Example with float features. */
+export const example = (features: Record<string, number>) => ({
+  features: {
+    feature: Object.fromEntries(
+      Object.entries(features).map(([k, v]) => [k, { float_list: { value: [v] } }]),
+    ),
+  },
+});
+
+/**
+ * Asserts that `promise` fails with exactly this gRPC code and text; returns the error.
+ */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: grpc.status,
+  details: string,
+): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    if (e.code !== code || e.details !== details) {
+      throw new Error(
+        `Expected ${grpc.status[code]} ${JSON.stringify(details)}, got ${grpc.status[e.code]} ${JSON.stringify(e.details)}`,
+      );
+    }
+    return e;
+  }
+  throw new Error(`Expected ${grpc.status[code]} ${JSON.stringify(details)}, the call succeeded`);
+}
