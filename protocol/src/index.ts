@@ -22,6 +22,7 @@ export * from "./v2-wire";
 export * from "./model-events-wire";
 export * from "./version-digest";
 export * from "./tf-serving-errors";
+export * from "./crc32c";
 export * from "./tfrecord";
 export * from "./protobuf/prediction-log";
 export * from "./request-log-files";

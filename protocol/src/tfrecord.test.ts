@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ServingError } from "./serving-error";
-import { decodeTfRecords, encodeTfRecords, frameTfRecord, maskedCrc32c } from "./tfrecord";
+import { maskedCrc32c } from "./crc32c";
+import { decodeTfRecords, encodeTfRecords, frameTfRecord } from "./tfrecord";
 import {
   decodePredictionLog,
   encodePredictionLog,

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { buf as crc32cOf } from "crc-32/crc32c";
+import { maskedCrc32c } from "./crc32c";
 import { ServingError } from "./serving-error";
 
 /**
@@ -13,16 +13,9 @@ import { ServingError } from "./serving-error";
  * there: a file of requests is replayed or read back whole or not at all.
  */
 
-const MASK_DELTA = 0xa282ead8;
 /** Bytes of the header (length and its CRC) and of the footer (data CRC). */
 const HEADER_BYTES = 12;
 const FOOTER_BYTES = 4;
-
-/** TensorFlow's masked CRC: rotated right by 15 bits, plus a constant (crc32c.h). */
-export function maskedCrc32c(bytes: Uint8Array): number {
-  const crc = crc32cOf(bytes) >>> 0;
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
-}
 
 /** The bytes of one record as a TFRecord file holds it. */
 export function frameTfRecord(data: Uint8Array): Uint8Array {

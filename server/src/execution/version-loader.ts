@@ -75,7 +75,7 @@ export class VersionDirectoryLoader implements Loader {
       signal?.throwIfAborted();
       this.#running = await this.#start(format, signal);
       signal?.throwIfAborted();
-      await this.#warmup(this.#running);
+      await this.#warmup(this.#running, signal);
     } catch (error) {
       // A version whose warmup failed frees what it loaded; the load's error is the story.
       await this.unload().catch(() => undefined);
@@ -93,7 +93,7 @@ export class VersionDirectoryLoader implements Loader {
     await running?.close();
   }
 
-  async #warmup(running: VersionRunner): Promise<void> {
+  async #warmup(running: VersionRunner, signal: AbortSignal | undefined): Promise<void> {
     const { warmup, onWarmup } = this.options.execution;
     if (!warmup) return;
     const id = this.id;
@@ -103,6 +103,7 @@ export class VersionDirectoryLoader implements Loader {
       running.eachCopy?.() ?? [running.run.bind(running)],
       warmup,
       onWarmup && ((o) => onWarmup(id, o)),
+      signal,
     );
     if (!outcome) return;
     this.options.logger.info(

@@ -64,7 +64,7 @@ export interface WarmupOutcome {
 /**
  * Replays the version's warmup file on each of `runners` (all of a version's replicas,
  * side by side; one after another within each). Resolves undefined when the folder has
- * no warmup file. `onOutcome` hears every warmup that started, failed ones included.
+ * no warmup file; rejects between two records once `signal` aborts. `onOutcome` hears every warmup that started, failed ones included.
  * @throws ServingError (not retryable) with TF Serving's warmup texts, or the failing
  * request's own error.
  */
@@ -74,6 +74,7 @@ export async function runModelWarmup(
   runners: readonly Servable["run"][],
   settings: WarmupSettings,
   onOutcome?: (outcome: WarmupOutcome) => void,
+  signal?: AbortSignal,
 ): Promise<WarmupOutcome | undefined> {
   const path = join(dir, WARMUP_REQUESTS_FILE);
   let bytes: Uint8Array;
@@ -102,12 +103,15 @@ export async function runModelWarmup(
     await Promise.all(
       runners.map(async (run) => {
         for (const log of logs) {
+          // A version no longer wanted stops warming up between records.
+          signal?.throwIfAborted();
           for (let i = 0; i < iterations; i++) await settings.replay(log, model, run);
         }
       }),
     );
     records = logs.length;
   } catch (thrown) {
+    if (signal?.aborted) throw thrown;
     const error = toServingError(thrown);
     report(error.code);
     throw new ServingError(error.code, error.message, false);

@@ -1,4 +1,4 @@
-import { crc32cExtend, unmaskCrc } from "./crc32c";
+import { crc32cExtend, unmaskCrc } from "@servable/protocol";
 import { snappyUncompress } from "./snappy";
 
 /**

@@ -1,6 +1,12 @@
 import { writeFile } from "node:fs/promises";
-import { type HostTensor, encodeMessage, shapeProto, tensorToProto } from "@servable/protocol";
-import { crc32cExtend, maskCrc } from "./crc32c";
+import {
+  type HostTensor,
+  encodeMessage,
+  shapeProto,
+  tensorToProto,
+  crc32cExtend,
+  maskCrc,
+} from "@servable/protocol";
 import { snappyCompress } from "./snappy";
 
 /**

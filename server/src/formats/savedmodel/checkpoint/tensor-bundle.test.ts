@@ -1,10 +1,10 @@
+import { crc32c, maskCrc, unmaskCrc } from "@servable/protocol";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { HostTensor } from "@servable/protocol";
-import { crc32c, maskCrc, unmaskCrc } from "./crc32c";
 import { TableFormatError } from "./sorted-table";
 import { CheckpointError, TensorBundle } from "./tensor-bundle";
 import { writeTensorBundle } from "./tensor-bundle-writer";

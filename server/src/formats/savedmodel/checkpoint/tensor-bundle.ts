@@ -8,8 +8,9 @@ import {
   checkedDataType,
   shapeDims,
   tensorFromBytes,
+  crc32cExtend,
+  unmaskCrc,
 } from "@servable/protocol";
-import { crc32cExtend, unmaskCrc } from "./crc32c";
 import { readSortedTable, VarintReader } from "./sorted-table";
 import { readRegularFile } from "../../version-files";
 
