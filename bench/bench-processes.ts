@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -85,4 +87,54 @@ export async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   await exited;
+}
+
+/** A server on an empty model repository of its own, for deploys, with its token. */
+export interface DeployTarget {
+  readonly url: string;
+  readonly token: string;
+  /** The scratch folder (the repository is in it), removed by `stop`. */
+  readonly work: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * servable-server as built, on an empty repository in a new scratch folder, once it has
+ * written its runtime file (where the deploy token is read, as the kernel library reads it).
+ */
+export async function deployTarget(prefix: string, flags: string[]): Promise<DeployTarget> {
+  const cli = join(ROOT, "server", "dist", "cli.js");
+  if (!existsSync(cli)) throw new Error("Build first: npm run build");
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  await mkdir(join(work, "repository"));
+  const port = await freePort();
+  const runtime = join(work, "runtime");
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      `--model_repository=${join(work, "repository")}`,
+      `--rest_api_port=${port}`,
+      "--rest_api_host=127.0.0.1",
+      "--port=0",
+      "--log_level=warn",
+      ...flags,
+    ],
+    { env: { ...process.env, SERVABLE_RUNTIME_DIR: runtime, SERVABLE_TOKEN: "" }, stdio: "ignore" },
+  );
+  const file = join(runtime, `server-${port}.json`);
+  for (let i = 0; !existsSync(file); i++) {
+    if (i > 600 || child.exitCode !== null) throw new Error("the server did not start");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const { token } = JSON.parse(await readFile(file, "utf8")) as { token: string };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    work,
+    async stop() {
+      await stop(child);
+      await rm(work, { recursive: true, force: true });
+    },
+  };
 }

@@ -12,78 +12,21 @@
  *
  *   node --import tsx bench/first-request.ts [runs=5] [--server_flag=value ...]
  */
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { cp, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deploy, writeWarmupRequests, type WarmupRequest } from "../kernel-lib/src";
+import { deployTarget, ROOT, type DeployTarget } from "./bench-processes";
 import { mlpModel, mlpValues } from "./models";
 
-const ROOT = join(__dirname, "..");
-const CLI = join(ROOT, "server", "dist", "cli.js");
 const DEMO = join(ROOT, "server", "demo", "models", "half_plus_two", "1");
 const RUNS = Number(process.argv[2] ?? 5);
 const REQUESTS = 10;
-
-interface Server {
-  url: string;
-  token: string;
-  work: string;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(): Promise<Server> {
-  const work = await mkdtemp(join(tmpdir(), "servable-bench-first-request-"));
-  await mkdir(join(work, "repository"));
-  const port = await freePort();
-  const runtime = join(work, "runtime");
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      `--model_repository=${join(work, "repository")}`,
-      `--rest_api_port=${port}`,
-      "--rest_api_host=127.0.0.1",
-      "--port=0",
-      "--log_level=warn",
-      ...process.argv.slice(3),
-    ],
-    { env: { ...process.env, SERVABLE_RUNTIME_DIR: runtime, SERVABLE_TOKEN: "" }, stdio: "ignore" },
-  );
-  const file = join(runtime, `server-${port}.json`);
-  for (let i = 0; !existsSync(file); i++) {
-    if (i > 600) throw new Error("the server did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const { token } = JSON.parse(await readFile(file, "utf8")) as { token: string };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    token,
-    work,
-    async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-      await rm(work, { recursive: true, force: true });
-    },
-  };
-}
 
 interface Case {
   readonly label: string;
   readonly body: WarmupRequest;
   /** Deploys a new model named `name`, with `warmup` or none; resolves once AVAILABLE. */
-  deploy(server: Server, name: string, warmup: WarmupRequest[] | undefined): Promise<void>;
+  deploy(server: DeployTarget, name: string, warmup: WarmupRequest[] | undefined): Promise<void>;
 }
 
 const demo: Case = {
@@ -130,7 +73,7 @@ const mlp: Case = {
 };
 
 /** Times requests 1..REQUESTS on the model back to back, then one after a 1 s pause, in ms. */
-async function timeRequests(server: Server, name: string, body: string): Promise<number[]> {
+async function timeRequests(server: DeployTarget, name: string, body: string): Promise<number[]> {
   const once = async () => {
     const started = performance.now();
     const res = await fetch(`${server.url}/v1/models/${name}:predict`, { method: "POST", body });
@@ -154,8 +97,7 @@ const median = (values: number[]) => {
 const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1);
 
 (async () => {
-  if (!existsSync(CLI)) throw new Error("Build first: npm run build");
-  const server = await startServer();
+  const server = await deployTarget("servable-bench-first-request-", process.argv.slice(3));
   const rows: string[] = [];
   try {
     console.log(`First-request latency after deploy, ${RUNS} runs each, loopback, ms`);

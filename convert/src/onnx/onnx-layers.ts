@@ -1,5 +1,6 @@
 import { ElementType, own } from "@servable/protocol";
 import {
+  GRAPH_LAYERS,
   UnexportableLayerError,
   type LayerLike,
   type SymbolicTensorLike,
@@ -8,39 +9,7 @@ import { float, int, ints } from "./onnx-builder";
 import type { OnnxGraphBuilder } from "./onnx-graph-builder";
 
 /** The layer classes the compiler turns into ONNX operators. */
-export const ONNX_LAYERS = [
-  "InputLayer",
-  "Dense",
-  "Conv2D",
-  "DepthwiseConv2D",
-  "MaxPooling2D",
-  "AveragePooling2D",
-  "GlobalAveragePooling2D",
-  "GlobalMaxPooling2D",
-  "GlobalAveragePooling1D",
-  "GlobalMaxPooling1D",
-  "Flatten",
-  "Reshape",
-  "Dropout",
-  "SpatialDropout1D",
-  "GaussianNoise",
-  "GaussianDropout",
-  "AlphaDropout",
-  "BatchNormalization",
-  "Activation",
-  "ReLU",
-  "LeakyReLU",
-  "ELU",
-  "Softmax",
-  "Add",
-  "Subtract",
-  "Multiply",
-  "Average",
-  "Maximum",
-  "Minimum",
-  "Concatenate",
-  "Embedding",
-] as const;
+export const ONNX_LAYERS = GRAPH_LAYERS;
 
 /** Activations (as TF.js names them in a layer's config) whose ONNX form is one operator. */
 const ONE_OP_ACTIVATIONS: Record<string, string> = {

@@ -1,6 +1,7 @@
 import { own, type HostTensor, type AttrValue } from "@servable/protocol";
 import {
   followLayers,
+  GRAPH_LAYERS,
   UnexportableLayerError,
   type LayerLike,
   type SymbolicTensorLike,
@@ -9,39 +10,7 @@ import { tfjsToDataType } from "../tfjs/tfjs-dtypes";
 import type { GraphBuilder } from "./graph-builder";
 
 /** The layer classes the writer turns into TensorFlow ops. */
-export const EXPORTABLE_LAYERS = [
-  "InputLayer",
-  "Dense",
-  "Conv2D",
-  "DepthwiseConv2D",
-  "MaxPooling2D",
-  "AveragePooling2D",
-  "GlobalAveragePooling2D",
-  "GlobalMaxPooling2D",
-  "GlobalAveragePooling1D",
-  "GlobalMaxPooling1D",
-  "Flatten",
-  "Reshape",
-  "Dropout",
-  "SpatialDropout1D",
-  "GaussianNoise",
-  "GaussianDropout",
-  "AlphaDropout",
-  "BatchNormalization",
-  "Activation",
-  "ReLU",
-  "LeakyReLU",
-  "ELU",
-  "Softmax",
-  "Add",
-  "Subtract",
-  "Multiply",
-  "Average",
-  "Maximum",
-  "Minimum",
-  "Concatenate",
-  "Embedding",
-] as const;
+export const EXPORTABLE_LAYERS = GRAPH_LAYERS;
 
 const ACTIVATION_OPS: Record<string, string> = {
   relu: "Relu",

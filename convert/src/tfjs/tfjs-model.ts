@@ -55,6 +55,44 @@ export interface LayersModelLike {
 }
 
 /** A layer (or a model) a converter cannot express in its target: thrown before anything is written. */
+/**
+ * The layer classes both graph writers have a form for: TensorFlow ops (a frozen SavedModel)
+ * and ONNX operators (the compiled engine). One list, so the two never drift apart.
+ */
+export const GRAPH_LAYERS = [
+  "InputLayer",
+  "Dense",
+  "Conv2D",
+  "DepthwiseConv2D",
+  "MaxPooling2D",
+  "AveragePooling2D",
+  "GlobalAveragePooling2D",
+  "GlobalMaxPooling2D",
+  "GlobalAveragePooling1D",
+  "GlobalMaxPooling1D",
+  "Flatten",
+  "Reshape",
+  "Dropout",
+  "SpatialDropout1D",
+  "GaussianNoise",
+  "GaussianDropout",
+  "AlphaDropout",
+  "BatchNormalization",
+  "Activation",
+  "ReLU",
+  "LeakyReLU",
+  "ELU",
+  "Softmax",
+  "Add",
+  "Subtract",
+  "Multiply",
+  "Average",
+  "Maximum",
+  "Minimum",
+  "Concatenate",
+  "Embedding",
+] as const;
+
 export class UnexportableLayerError extends Error {
   override readonly name = "UnexportableLayerError";
 }
