@@ -1,44 +1,17 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import {
-  freePort,
-  ROOT,
-  startServer,
-  type ServerProcess,
-  connect,
-  example,
-  floats,
-  rejectsWith,
-  unary,
-  type Clients,
-} from "../support";
+import { example, floats, rejectsWith, unary, demoOverGrpc } from "../support";
 
 /**
  * The gRPC API's errors, code and text, as TF Serving's gRPC path writes them
  * (predict_util.cc, TensorFlow's saved_model/util.cc, get_model_metadata_impl.cc,
  * classifier.cc, regressor.cc). The REST API keeps its own texts where TF Serving's differ.
  */
-let server: ServerProcess;
-let clients: Clients;
-
-before(async () => {
-  const port = await freePort();
-  server = await startServer([
-    "--model_name=half_plus_two",
-    `--model_base_path=${join(ROOT, "server", "demo", "models", "half_plus_two")}`,
-    `--port=${port}`,
-  ]);
-  clients = connect(`127.0.0.1:${port}`);
-});
-after(async () => {
-  clients.close();
-  await server.stop();
-});
+const served = demoOverGrpc();
 
 const predict = (spec: Record<string, unknown>, request: Record<string, unknown>) =>
-  unary(clients.prediction, "Predict", {
+  unary(served.clients.prediction, "Predict", {
     model_spec: { name: "half_plus_two", ...spec },
     ...request,
   });
@@ -50,7 +23,7 @@ test("Predict: an unknown signature is FAILED_PRECONDITION on gRPC, INVALID_ARGU
     FAILED_PRECONDITION,
     'Serving signature key "nope_sig" not found.',
   );
-  const rest = await fetch(`${server.url}/v1/models/half_plus_two:predict`, {
+  const rest = await fetch(`${served.server.url}/v1/models/half_plus_two:predict`, {
     method: "POST",
     body: JSON.stringify({ signature_name: "nope_sig", instances: [[1]] }),
   });
@@ -113,7 +86,8 @@ test("Predict: tensor_content whose size is not the shape's is a tensor parsing 
 });
 
 test("GetModelMetadata: a missing ModelSpec, no metadata_field, an unknown one", async () => {
-  const metadata = (request: unknown) => unary(clients.prediction, "GetModelMetadata", request);
+  const metadata = (request: unknown) =>
+    unary(served.clients.prediction, "GetModelMetadata", request);
   await rejectsWith(
     metadata({ metadata_field: ["signature_def"] }),
     INVALID_ARGUMENT,
@@ -168,17 +142,17 @@ method_name: "tensorflow/serving/predict"
 test("Regress and Classify on a predict signature name its missing input first", async () => {
   const input = { example_list: { examples: [example({ x: 1 })] } };
   await rejectsWith(
-    unary(clients.prediction, "Regress", { model_spec: { name: "half_plus_two" }, input }),
+    unary(served.clients.prediction, "Regress", { model_spec: { name: "half_plus_two" }, input }),
     INVALID_ARGUMENT,
     `No regression inputs found in SignatureDef: ${SERVING_DEFAULT}`,
   );
   await rejectsWith(
-    unary(clients.prediction, "Classify", { model_spec: { name: "half_plus_two" }, input }),
+    unary(served.clients.prediction, "Classify", { model_spec: { name: "half_plus_two" }, input }),
     INVALID_ARGUMENT,
     `No classification inputs found in SignatureDef: ${SERVING_DEFAULT}`,
   );
   await rejectsWith(
-    unary(clients.prediction, "Regress", {
+    unary(served.clients.prediction, "Regress", {
       model_spec: { name: "half_plus_two", signature_name: "nope_sig" },
       input,
     }),
@@ -189,7 +163,7 @@ test("Regress and Classify on a predict signature name its missing input first",
 
 test("after every refused request the model still answers", async () => {
   const answer = await unary<{ outputs: { y: { float_val: number[] } } }>(
-    clients.prediction,
+    served.clients.prediction,
     "Predict",
     { model_spec: { name: "half_plus_two" }, inputs: { x: floats([1, 2], [2, 1]) } },
   );

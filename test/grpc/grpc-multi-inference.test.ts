@@ -1,40 +1,14 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import {
-  freePort,
-  ROOT,
-  startServer,
-  type ServerProcess,
-  connect,
-  example,
-  rejectsWith,
-  unary,
-  type Clients,
-} from "../support";
+import { example, rejectsWith, unary, demoOverGrpc } from "../support";
 
 /**
  * PredictionService.MultiInference as TF Serving serves it (multi_inference.cc): classify
  * and regress tasks, signatures of one model version, on one list of tf.Examples, with TF
  * Serving's checks and texts.
  */
-let server: ServerProcess;
-let clients: Clients;
-
-before(async () => {
-  const port = await freePort();
-  server = await startServer([
-    "--model_name=half_plus_two",
-    `--model_base_path=${join(ROOT, "server", "demo", "models", "half_plus_two")}`,
-    `--port=${port}`,
-  ]);
-  clients = connect(`127.0.0.1:${port}`);
-});
-after(async () => {
-  clients.close();
-  await server.stop();
-});
+const served = demoOverGrpc();
 
 const CLASSIFY = "tensorflow/serving/classify";
 const REGRESS = "tensorflow/serving/regress";
@@ -44,7 +18,7 @@ const task = (signature_name: string, method_name: string, name = "half_plus_two
 });
 const input = { example_list: { examples: [example({ x: 1 }), example({ x: 2 })] } };
 const multi = <T = unknown>(request: unknown) =>
-  unary<T>(clients.prediction, "MultiInference", request);
+  unary<T>(served.clients.prediction, "MultiInference", request);
 
 interface Result {
   model_spec: { name: string; signature_name: string; version: { value: string } };

@@ -3,12 +3,11 @@ import { cp, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { requestLogFiles } from "@servable/protocol";
 import { readRequestLog, type LoggedRequest } from "../../kernel-lib/src";
 import { metricsText, metricValue } from "../support/prometheus-text";
-import { freePort, postJson, ROOT, startServer, waitFor, type ServerProcess } from "../support";
+import { freePort, postJson, ROOT, servingClient, startServer, unary, waitFor } from "../support";
+import type { ServerProcess, ServingClient } from "../support";
 
 /**
  * Request logging (`logging_config` in the model config file): with sampling_rate 1 every
@@ -19,8 +18,7 @@ import { freePort, postJson, ROOT, startServer, waitFor, type ServerProcess } fr
 let work: string;
 let logs: string;
 let server: ServerProcess;
-let prediction: grpc.Client &
-  Record<string, (r: unknown, cb: (e: unknown, r: unknown) => void) => void>;
+let prediction: ServingClient;
 
 const MAX_FILE_BYTES = 600;
 
@@ -76,21 +74,7 @@ before(async () => {
     `--request_log_max_file_bytes=${MAX_FILE_BYTES}`,
     "--request_log_max_files=0",
   ]);
-  const definition = grpc.loadPackageDefinition(
-    protoLoader.loadSync("tensorflow_serving.proto", {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: false,
-      oneofs: true,
-      includeDirs: [join(ROOT, "protocol", "protos")],
-    }),
-  );
-  const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
-  prediction = new (serving.PredictionService as grpc.ServiceClientConstructor)(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  ) as typeof prediction;
+  prediction = servingClient("PredictionService", `127.0.0.1:${port}`);
 });
 after(async () => {
   prediction?.close();
@@ -129,21 +113,16 @@ test("sampling_rate 1 logs every request, REST and gRPC, and the log reads back 
     '{"signature_name": "regress_x_to_y", "examples": [{"x": 3.0}]}',
   );
   assert.equal(regressed.status, 200, regressed.text);
-  await new Promise<void>((resolve, reject) =>
-    prediction.Predict!(
-      {
-        model_spec: { name: "logged" },
-        inputs: {
-          x: {
-            dtype: "DT_FLOAT",
-            tensor_shape: { dim: [{ size: 1 }, { size: 1 }] },
-            float_val: [7],
-          },
-        },
+  await unary(prediction, "Predict", {
+    model_spec: { name: "logged" },
+    inputs: {
+      x: {
+        dtype: "DT_FLOAT",
+        tensor_shape: { dim: [{ size: 1 }, { size: 1 }] },
+        float_val: [7],
       },
-      (e) => (e ? reject(e as Error) : resolve()),
-    ),
-  );
+    },
+  });
 
   const prefix = join(logs, "logged");
   const entries = await waitFor(async () => {

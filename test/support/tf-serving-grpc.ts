@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { ROOT } from "./server-process";
+import { after, before } from "node:test";
+import { freePort, ROOT, startServer, type ServerProcess } from "./server-process";
 
 /** TF Serving's .proto files, as its own clients are generated from them. */
 export const PROTOS = join(ROOT, "protocol", "protos");
@@ -125,4 +126,32 @@ export async function rejectsWith(
     return e;
   }
   throw new Error(`Expected ${grpc.status[code]} ${JSON.stringify(details)}, the call succeeded`);
+}
+
+/** A server and its gRPC clients, for the tests of one file. */
+export interface GrpcServed {
+  readonly server: ServerProcess;
+  readonly clients: Clients;
+}
+
+/**
+ * The demo half_plus_two served with its gRPC port, and clients on it: started before the
+ * file's tests, stopped after them. Its fields are set once the before() hook has run.
+ */
+export function demoOverGrpc(): GrpcServed {
+  const served: { server?: ServerProcess; clients?: Clients } = {};
+  before(async () => {
+    const port = await freePort();
+    served.server = await startServer([
+      "--model_name=half_plus_two",
+      `--model_base_path=${join(ROOT, "server", "demo", "models", "half_plus_two")}`,
+      `--port=${port}`,
+    ]);
+    served.clients = connect(`127.0.0.1:${port}`);
+  });
+  after(async () => {
+    served.clients?.close();
+    await served.server?.stop();
+  });
+  return served as GrpcServed;
 }

@@ -74,46 +74,56 @@ test("a signature with one DT_STRING 'inputs' gets serialized tf.Examples", () =
 });
 
 test("request errors: TF Serving's texts", () => {
-  assert.equal(
-    errorOf(() => classify('{"signature_name": "classify_x_to_y"}')),
-    'JSON Value: {\n    "signature_name": "classify_x_to_y"\n} When method is classify, key \'examples\' is expected and was not found',
-  );
-  assert.equal(
-    errorOf(() => regress('{"examples": {"x": 1.0}}')),
-    'JSON Value: {\n    "examples": {\n        "x": 1.0\n    }\n} Expecting \'examples\' value to be an list/array',
-  );
-  assert.equal(
-    errorOf(() => regress('{"examples": []}')),
-    "JSON Value: {\n    \"examples\": []\n} 'examples' value is an empty array",
-  );
-  assert.equal(
-    errorOf(() => regress('{"examples": [[1.0]]}')),
-    "Example must be JSON object but got JSON Array",
-  );
-  assert.equal(
-    errorOf(() => regress('{"examples": [{"x": null}]}')),
-    "Feature: x has element with unexpected JSON type: Null",
-  );
-  assert.equal(
-    errorOf(() => regress('{"examples": [{"x": [[1.0]]}]}')),
-    "Feature: x has element with unexpected JSON type: Array",
-  );
-  assert.equal(
-    errorOf(() => regress('{"examples": [{"x": [1.0, "a"]}]}')),
-    "Unexpected element type in feature: x expecting type: float",
-  );
-  assert.equal(
-    errorOf(() => regress('{"examples": [{"x": 18446744073709551615}]}')),
-    "Feature: x has uint64_t element. Only int64_t is supported.",
-  );
-  assert.equal(
-    errorOf(() => regress("[1]")),
-    "JSON Value: [1] Is not object",
-  );
-  assert.equal(
-    errorOf(() => regress('{"signature_name": "nope", "examples": [{"x": 1.0}]}')),
-    "No signature was found with the name: nope",
-  );
+  const cases: [typeof classify, string, string][] = [
+    [
+      classify,
+      '{"signature_name": "classify_x_to_y"}',
+      'JSON Value: {\n    "signature_name": "classify_x_to_y"\n} When method is classify, key \'examples\' is expected and was not found',
+    ],
+    [
+      regress,
+      '{"examples": {"x": 1.0}}',
+      'JSON Value: {\n    "examples": {\n        "x": 1.0\n    }\n} Expecting \'examples\' value to be an list/array',
+    ],
+    [
+      regress,
+      '{"examples": []}',
+      "JSON Value: {\n    \"examples\": []\n} 'examples' value is an empty array",
+    ],
+    [regress, '{"examples": [[1.0]]}', "Example must be JSON object but got JSON Array"],
+    [
+      regress,
+      '{"examples": [{"x": null}]}',
+      "Feature: x has element with unexpected JSON type: Null",
+    ],
+    [
+      regress,
+      '{"examples": [{"x": [[1.0]]}]}',
+      "Feature: x has element with unexpected JSON type: Array",
+    ],
+    [
+      regress,
+      '{"examples": [{"x": [1.0, "a"]}]}',
+      "Unexpected element type in feature: x expecting type: float",
+    ],
+    [
+      regress,
+      '{"examples": [{"x": 18446744073709551615}]}',
+      "Feature: x has uint64_t element. Only int64_t is supported.",
+    ],
+    [regress, "[1]", "JSON Value: [1] Is not object"],
+    [
+      regress,
+      '{"signature_name": "nope", "examples": [{"x": 1.0}]}',
+      "No signature was found with the name: nope",
+    ],
+  ];
+  for (const [method, body, message] of cases)
+    assert.equal(
+      errorOf(() => method(body)),
+      message,
+      body,
+    );
 });
 
 test("an int feature does not feed a float input: send 2.0, not 2", () => {
