@@ -189,7 +189,14 @@ describe("every TF.js test model runs on ONNX Runtime under auto and answers as 
     });
   }
 
-  test.skip("nested: TF.js itself cannot run a model used as a layer once saved and loaded again (its execute() says the inner model 'has multiple inbound nodes'), so there is no TF.js answer to compare with, and auto keeps it on TF.js", () => {});
+  // TF.js itself cannot run a model used as a layer once saved and loaded again (its
+  // execute() says the inner model "has multiple inbound nodes"): there is no TF.js answer to
+  // agree with, so auto keeps it on TF.js and says why.
+  test("nested: kept on TF.js under auto, with the reason", async () => {
+    const auto = await listed(onAuto, "nested");
+    assert.equal(auto.engine, "tfjs");
+    assert.match(String(auto.engine_reason), /\S/);
+  });
 
   test("the demo graph model: TF Serving's documented request, and each signature's feeds", async () => {
     const answer = await bothAgree("/v1/models/half_plus_two:predict", {
