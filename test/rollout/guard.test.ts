@@ -92,17 +92,23 @@ test("a candidate failing on half of its requests is rolled back within the wind
       firstFailure ??= Date.now();
       failures.push(`v${answer.version} ${rows.length} rows: ${answer.status}`);
     }
-    if ((await rolloutView(server.url, "hp"))!.state === "rolled_back") break;
-    assert.ok(Date.now() < deadline, `not rolled back within ${WINDOW_SECONDS} s`);
+    // Once the rule holds, no more traffic: the guard must decide on what it has seen.
+    if (ruleHoldsAfter !== undefined) break;
+    assert.notEqual((await rolloutView(server.url, "hp"))!.state, "rolled_back", "too early");
+    assert.ok(Date.now() < deadline, `the rule did not hold within ${WINDOW_SECONDS} s`);
   }
-  const view = (await rolloutView(server.url, "hp"))!;
+  // A request's outcome reaches the guard after its answer, and the rollback is written to
+  // the repository before it shows: wait for it, with no request in between.
+  const view = await waitFor(async () => {
+    const current = (await rolloutView(server.url, "hp"))!;
+    return current.state === "rolled_back" ? current : undefined;
+  }, 10_000);
   assert.deepEqual([view.state, view.share, view.shadow], ["rolled_back", 0, 0]);
   assert.match(view.reason, /^error_rate: candidate 2 failed \d+ of \d+ requests/);
-  assert.ok(
-    ruleHoldsAfter !== undefined &&
-      candidateRequests >= ruleHoldsAfter &&
-      candidateRequests <= ruleHoldsAfter + 2,
-    `rolled back after ${candidateRequests} candidate requests; the rule held after ${ruleHoldsAfter}`,
+  assert.ok(ruleHoldsAfter !== undefined && ruleHoldsAfter >= MIN_REQUESTS);
+  assert.match(
+    view.reason,
+    new RegExp(`failed ${candidateFailures} of ${candidateRequests} requests`),
   );
   assert.ok(firstFailure !== undefined && Date.now() - firstFailure < WINDOW_SECONDS * 1000);
   assert.ok(
