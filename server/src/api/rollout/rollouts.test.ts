@@ -176,6 +176,25 @@ test("the guard rolls back a failing candidate at once, and every request after 
   assert.match(metrics, /:servable:rollout:rollbacks\{model_name="iris",reason="error_rate"\} 1/);
 });
 
+test("a success that brings the candidate to min_requests is judged, with no request after it", async () => {
+  const f = fixture();
+  const guard = { ...DEFAULT_GUARD, min_requests: 10, max_error_rate_increase: 0.2 };
+  await f.rollouts.write("iris", running({ share: 1, guard }));
+  const fail: RoutedOutcome = { status: "INTERNAL", latencyMs: 1, failedWhileRunning: true };
+  // Three failures, then successes a millisecond apart: the rule (3 of 10 > 20 %) first holds
+  // on the tenth request, a success, and no request follows it.
+  for (let i = 0; i < 10; i++) {
+    f.clock.now += 1;
+    request(f, i < 3 ? fail : ok());
+    assert.equal(
+      f.rollouts.record("iris")!.state,
+      i < 9 ? "running" : "rolled_back",
+      `after ${i + 1}`,
+    );
+  }
+  assert.match(f.rollouts.record("iris")!.reason, /failed 3 of 10 requests/);
+});
+
 test("errors leave the window as time passes (injected clock): an old failure no longer counts", async () => {
   const f = fixture();
   const guard = { ...DEFAULT_GUARD, window_seconds: 60, min_requests: 4 };

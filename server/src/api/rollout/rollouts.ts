@@ -36,8 +36,6 @@ export const STABLE_LABEL = "stable";
 
 /** The stats window of a rollout without guard rails. */
 const DEFAULT_WINDOW_SECONDS = DEFAULT_GUARD.window_seconds;
-/** The guard is judged at most this often on successes; every error is judged at once. */
-const JUDGE_EVERY_MS = 100;
 /** Shadow runs in flight at once; more are dropped. */
 const DEFAULT_MAX_SHADOW_IN_FLIGHT = 8;
 const SHADOW_TIMEOUT_MS = 30_000;
@@ -84,7 +82,6 @@ class RolloutTraffic {
   readonly stable: SlidingWindow;
   readonly candidate: SlidingWindow;
   readonly shadow: SlidingWindow;
-  lastJudged = -Infinity;
 
   constructor(
     /** The run's candidate and start. */
@@ -339,7 +336,7 @@ export class Rollouts implements TrafficSplit {
     if (record.started_at !== routedBy.started_at) return;
     const traffic = this.#trafficFor(name, record);
     traffic[role].record({ error: failed, latencyMs: failed ? undefined : outcome.latencyMs });
-    if (role === "candidate") this.#judge(name, failed);
+    this.#judge(name);
     if (outcome.shadow) {
       this.#shadows.submit({
         model: name,
@@ -362,26 +359,27 @@ export class Rollouts implements TrafficSplit {
       case "error":
         traffic?.shadow.record({ error: true });
         this.#metrics.shadow(job.model, "error");
-        if (traffic) this.#judge(job.model, true);
+        if (traffic) this.#judge(job.model);
         return;
       case "compared":
         traffic?.shadow.record({ latencyMs: result.latencyMs, compared: result.comparison });
         this.#metrics.shadow(job.model, result.comparison.agreed ? "agree" : "disagree");
-        if (traffic) this.#judge(job.model, false);
+        if (traffic) this.#judge(job.model);
     }
   }
 
-  /** Judges the guard rails (at once after an error, else at most every JUDGE_EVERY_MS). */
-  #judge(name: string, afterError: boolean): void {
+  /**
+   * Judges the guard rails after every outcome, of either side: any one of them (a success
+   * that brings the candidate to min_requests, too) may be the one after which a rule holds,
+   * and no later request may come to find it. A judgment adds up a dozen slices per window.
+   */
+  #judge(name: string): void {
     const record = this.record(name);
     if (!record || record.state !== "running" || this.#judging.has(name)) return;
     const guard = this.guardOf(record);
     const stable = this.#core.labelVersion(name, STABLE_LABEL);
     if (!guard || stable === undefined) return;
     const traffic = this.#trafficFor(name, record);
-    const now = this.#now();
-    if (!afterError && now - traffic.lastJudged < JUDGE_EVERY_MS) return;
-    traffic.lastJudged = now;
     const verdict = judge(guard, {
       stableVersion: stable,
       candidateVersion: record.candidate,

@@ -87,18 +87,9 @@ export class SlidingWindow {
     }
   }
 
-  /** Requests and errors only: what the guard reads on every candidate request. */
-  counts(): { requests: number; errors: number } {
-    let requests = 0;
-    let errors = 0;
-    for (const slice of this.#live()) {
-      requests += slice.requests;
-      errors += slice.errors;
-    }
-    return { requests, errors };
-  }
-
+  /** Counts add up over the live slices; a percentile walks their buckets only when asked. */
   summary(): WindowSummary {
+    const live = this.#live();
     let requests = 0;
     let errors = 0;
     let compared = 0;
@@ -106,8 +97,7 @@ export class SlidingWindow {
     let dropped = 0;
     let maxAbsDiff = -1;
     let latencies = 0;
-    const buckets = new Uint32Array(BUCKETS);
-    for (const slice of this.#live()) {
+    for (const slice of live) {
       requests += slice.requests;
       errors += slice.errors;
       compared += slice.compared;
@@ -115,7 +105,6 @@ export class SlidingWindow {
       dropped += slice.dropped;
       maxAbsDiff = Math.max(maxAbsDiff, slice.maxAbsDiff);
       latencies += slice.latencies;
-      for (let b = 0; b < BUCKETS; b++) buckets[b]! += slice.buckets[b]!;
     }
     const spanMs = Math.max(1000, Math.min(this.windowMs, this.now() - this.#startedAt));
     return {
@@ -131,7 +120,7 @@ export class SlidingWindow {
         const rank = Math.max(1, Math.ceil(q * latencies));
         let seen = 0;
         for (let b = 0; b < BUCKETS; b++) {
-          seen += buckets[b]!;
+          for (const slice of live) seen += slice.buckets[b]!;
           if (seen >= rank) return bucketMiddle(b);
         }
         return bucketMiddle(BUCKETS - 1);
