@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import {
   DEMO_REPOSITORY,
@@ -10,9 +9,9 @@ import {
   unary,
   type ServingClient,
   freePort,
-  startServer,
   waitFor,
   type ServerProcess,
+  setUpInScratchFolder,
 } from "../support";
 
 /**
@@ -22,17 +21,15 @@ import {
  * DEADLINE_EXCEEDED at once, not as OK five seconds later), and the model keeps serving.
  */
 let server: ServerProcess;
-let work: string;
 let prediction: ServingClient;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-grpc-deadline-"));
-  const batching = join(work, "batching.txt");
+setUpInScratchFolder("servable-grpc-deadline-", async (scratch) => {
+  const batching = join(scratch.path, "batching.txt");
   await writeFile(
     batching,
     "max_batch_size { value: 64 }\nbatch_timeout_micros { value: 5000000 }\nnum_batch_threads { value: 1 }\n",
   );
   const port = await freePort();
-  server = await startServer([
+  server = await scratch.startServer([
     `--model_repository=${DEMO_REPOSITORY}`,
     `--port=${port}`,
     "--enable_batching",
@@ -40,11 +37,7 @@ before(async () => {
   ]);
   prediction = servingClient("PredictionService", `127.0.0.1:${port}`);
 });
-after(async () => {
-  prediction.close();
-  await server.stop();
-  await rm(work, { recursive: true, force: true });
-});
+after(() => prediction?.close());
 
 const predict = (deadlineMs: number) =>
   unary(

@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   installVersion,
   linearVersion,
   call,
   predict,
   getJson,
-  startServer,
   waitFor,
   type ServerProcess,
+  setUpInScratchFolder,
 } from "../support";
 
 /**
@@ -21,18 +20,16 @@ import {
  * served within a poll.
  */
 const token = "labels-token";
-let work: string;
 let repository: string;
 let configPath: string;
 let server: ServerProcess;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-config-labels-"));
-  repository = join(work, "repository");
+setUpInScratchFolder("servable-config-labels-", async (scratch) => {
+  repository = join(scratch.path, "repository");
   for (const version of [1, 2]) {
     await installVersion(join(repository, "iris"), version, (dir) => linearVersion(dir, version));
   }
-  configPath = join(work, "models.config");
+  configPath = join(scratch.path, "models.config");
   await writeFile(
     configPath,
     `model_config_list {
@@ -45,18 +42,14 @@ before(async () => {
 }
 `,
   );
-  server = await startServer(
+  server = await scratch.startServer(
     [
       `--model_config_file=${configPath}`,
       `--model_repository=${repository}`,
       "--file_system_poll_wait_seconds=1",
     ],
-    { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, "runtime") } },
+    { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(scratch.path, "runtime") } },
   );
-});
-after(async () => {
-  await server.stop();
-  await rm(work, { recursive: true, force: true });
 });
 
 test("the API refuses to change a config file's label, and says where to change it", async () => {

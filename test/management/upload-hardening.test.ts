@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   call,
   linearFiles,
@@ -15,9 +14,9 @@ import {
   upload,
   versionStates,
   getJson,
-  startServer,
   waitFor,
   type ServerProcess,
+  setUpInScratchFolder,
 } from "../support";
 
 /**
@@ -28,24 +27,18 @@ import {
  * version or a folder left behind.
  */
 const token = "hardening-token";
-let work: string;
 let repository: string;
 let server: ServerProcess;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-hardening-"));
-  repository = join(work, "repository");
+setUpInScratchFolder("servable-hardening-", async (scratch) => {
+  repository = join(scratch.path, "repository");
   await mkdir(repository);
-  server = await startServer([`--model_repository=${repository}`], {
-    env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, "runtime") },
+  server = await scratch.startServer([`--model_repository=${repository}`], {
+    env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(scratch.path, "runtime") },
   });
   const first = await upload(server.url, "lin", await linearFiles(1), { token });
   assert.equal(first.status, 201);
   await waitForState("lin", 1, "AVAILABLE");
-});
-after(async () => {
-  await server.stop();
-  await rm(work, { recursive: true, force: true });
 });
 
 const waitForState = (name: string, version: number, state: string) =>

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { call, startServer, waitFor, type ServerProcess } from "../support";
+import { test } from "node:test";
+import { call, waitFor, type ServerProcess, setUpInScratchFolder } from "../support";
 import {
   affineVersion,
   metricValue,
-  MONITORING_CONFIG,
   oneRowVersion,
   predictRows,
   repositoryWith,
   rolloutView,
+  startRolloutServer,
+  repositoryIn,
 } from "./rollout-support";
 
 /**
@@ -23,31 +23,18 @@ import {
 const token = "guard-token";
 const WINDOW_SECONDS = 30;
 const MIN_REQUESTS = 10;
-let work: string;
 let repository: string;
 let server: ServerProcess;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-rollout-guard-"));
-  repository = join(work, "repository");
+setUpInScratchFolder("servable-rollout-guard-", async (scratch) => {
+  repository = repositoryIn(scratch);
   await repositoryWith(
-    repository,
+    scratch,
     "hp",
     { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => oneRowVersion(dir, 0.5, 3) },
     1,
   );
-  await writeFile(join(work, "monitoring.config"), MONITORING_CONFIG);
-  server = await startServer(
-    [
-      `--model_repository=${repository}`,
-      `--monitoring_config_file=${join(work, "monitoring.config")}`,
-    ],
-    { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, "runtime") } },
-  );
-});
-after(async () => {
-  await server?.stop();
-  await rm(work, { recursive: true, force: true });
+  server = await startRolloutServer(scratch, token);
 });
 
 test("the candidate answers one row and fails on two, while stable answers both", async () => {

@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { call, startServer, waitFor, type ServerProcess } from "../support";
+import { test } from "node:test";
+import { call, waitFor, type ServerProcess, setUpInScratchFolder } from "../support";
 import {
   affineVersion,
   metricValue,
-  MONITORING_CONFIG,
   oneRowVersion,
   predictRows,
   repositoryWith,
   rolloutView,
+  startRolloutServer,
 } from "./rollout-support";
 
 /**
@@ -23,40 +20,28 @@ import {
 const token = "replicas-token";
 const POLL_SECONDS = 1;
 const expected = (version: number, x: number) => 0.5 * x + (version === 1 ? 2 : 3);
-let work: string;
 let a: ServerProcess;
 let b: ServerProcess;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-rollout-replicas-"));
-  const repository = join(work, "repository");
+setUpInScratchFolder("servable-rollout-replicas-", async (scratch) => {
   await repositoryWith(
-    repository,
+    scratch,
     "hp",
     { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => affineVersion(dir, 0.5, 3) },
     1,
   );
   await repositoryWith(
-    repository,
+    scratch,
     "flaky",
     { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => oneRowVersion(dir, 0.5, 3) },
     1,
   );
-  await writeFile(join(work, "monitoring.config"), MONITORING_CONFIG);
   const start = (name: string) =>
-    startServer(
-      [
-        `--model_repository=${repository}`,
-        `--file_system_poll_wait_seconds=${POLL_SECONDS}`,
-        `--monitoring_config_file=${join(work, "monitoring.config")}`,
-      ],
-      { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, `runtime-${name}`) } },
-    );
+    startRolloutServer(scratch, token, {
+      flags: [`--file_system_poll_wait_seconds=${POLL_SECONDS}`],
+      runtime: `runtime-${name}`,
+    });
   [a, b] = await Promise.all([start("A"), start("B")]);
-});
-after(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await rm(work, { recursive: true, force: true });
 });
 
 test("a rollout set through one server is followed by the other within two polls", async () => {

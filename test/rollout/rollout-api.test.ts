@@ -1,18 +1,21 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   call,
   linearFiles,
   stateOf,
   upload,
-  startServer,
   waitFor,
   type ServerProcess,
+  setUpInScratchFolder,
 } from "../support";
-import { affineVersion, predictRows, repositoryWith, rolloutView } from "./rollout-support";
+import {
+  affineVersion,
+  predictRows,
+  repositoryWith,
+  rolloutView,
+  startRolloutServer,
+} from "./rollout-support";
 
 /**
  * The rollout calls of the management API through a real server: starting a rollout (and
@@ -21,21 +24,12 @@ import { affineVersion, predictRows, repositoryWith, rolloutView } from "./rollo
  */
 const token = "api-token";
 const y = (version: number, x: number) => 0.5 * x + 10 * version;
-let work: string;
 let server: ServerProcess;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-rollout-api-"));
-  const repository = join(work, "repository");
+setUpInScratchFolder("servable-rollout-api-", async (scratch) => {
   const version = (v: number) => (dir: string) => affineVersion(dir, 0.5, 10 * v);
-  await repositoryWith(repository, "iris", { 1: version(1), 2: version(2), 3: version(3) }, 1);
-  server = await startServer([`--model_repository=${repository}`], {
-    env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, "runtime") },
-  });
-});
-after(async () => {
-  await server?.stop();
-  await rm(work, { recursive: true, force: true });
+  await repositoryWith(scratch, "iris", { 1: version(1), 2: version(2), 3: version(3) }, 1);
+  server = await startRolloutServer(scratch, token);
 });
 
 const put = (body: unknown) => call(server.url, "PUT", "/v1/models/iris/rollout", token, body);

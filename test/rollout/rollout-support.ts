@@ -2,7 +2,15 @@ import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { RolloutView } from "@servable/protocol";
-import { installVersion, servingClient, unary, type ServingClient, ROOT } from "../support";
+import {
+  installVersion,
+  servingClient,
+  unary,
+  type ScratchFolder,
+  type ServerProcess,
+  type ServingClient,
+  ROOT,
+} from "../support";
 
 /**
  * What the rollout tests share: model versions that answer differently (so an answer tells
@@ -56,13 +64,20 @@ export async function oneRowVersion(dir: string, a: number, b: number): Promise<
   await writeFile(join(dir, SHARD), weights);
 }
 
-/** A repository with `model`'s versions made by `make`, and its `stable` label set to `stable`. */
+/** The model repository of a rollout test, in its scratch folder. */
+export const repositoryIn = (scratch: ScratchFolder): string => join(scratch.path, "repository");
+
+/**
+ * Adds `model` to the repository in a rollout test's scratch folder: each of `versions`
+ * made by its function, and the model's `stable` label set to `stable`.
+ */
 export async function repositoryWith(
-  repository: string,
+  scratch: ScratchFolder,
   model: string,
   versions: Record<number, (dir: string) => Promise<void>>,
   stable: number,
 ): Promise<void> {
+  const repository = repositoryIn(scratch);
   for (const [version, make] of Object.entries(versions)) {
     await installVersion(join(repository, model), Number(version), make);
   }
@@ -131,8 +146,31 @@ export async function metricValue(url: string, name: string, labels: string): Pr
   return line === undefined ? 0 : Number(line.split(" ").pop());
 }
 
-export const MONITORING_CONFIG =
+const MONITORING_CONFIG =
   'prometheus_config { enable: true, path: "/monitoring/prometheus/metrics" }\n';
+
+/**
+ * Starts a server on the repository in `scratch` as the rollout tests run it: management
+ * calls take `token`, the Prometheus metrics the tests read are exported, and the runtime
+ * state lives in the scratch folder, in `runtime` (one folder a server, as on two hosts).
+ */
+export async function startRolloutServer(
+  scratch: ScratchFolder,
+  token: string,
+  { flags = [], runtime = "runtime" }: { flags?: readonly string[]; runtime?: string } = {},
+): Promise<ServerProcess> {
+  // One a server: servers starting side by side must not read a file another is writing.
+  const monitoring = join(scratch.path, `${runtime}.monitoring.config`);
+  await writeFile(monitoring, MONITORING_CONFIG);
+  return scratch.startServer(
+    [
+      `--model_repository=${repositoryIn(scratch)}`,
+      `--monitoring_config_file=${monitoring}`,
+      ...flags,
+    ],
+    { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(scratch.path, runtime) } },
+  );
+}
 
 /** TF Serving's PredictionService client (the gRPC API). */
 export const predictionClient = (port: number): ServingClient =>

@@ -1,18 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { RolloutView } from "@servable/protocol";
-import { call, startServer, waitFor, type ServerProcess } from "../support";
+import { call, waitFor, type ServerProcess, setUpInScratchFolder } from "../support";
 import {
   affineVersion,
   metricValue,
   oneRowVersion,
-  MONITORING_CONFIG,
   predictRows,
   repositoryWith,
   rolloutView,
+  startRolloutServer,
 } from "./rollout-support";
 
 /**
@@ -25,29 +22,14 @@ import {
  * Clients always get stable's answer.
  */
 const token = "shadow-token";
-let work: string;
 let server: ServerProcess;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-rollout-shadow-"));
-  const repository = join(work, "repository");
+setUpInScratchFolder("servable-rollout-shadow-", async (scratch) => {
   const stable = (dir: string) => affineVersion(dir, 0.5, 2);
-  await repositoryWith(repository, "same", { 1: stable, 2: stable }, 1);
-  await repositoryWith(repository, "diff", { 1: stable, 2: (dir) => affineVersion(dir, 1, 0) }, 1);
-  await repositoryWith(
-    repository,
-    "broken",
-    { 1: stable, 2: (dir) => oneRowVersion(dir, 0.5, 2) },
-    1,
-  );
-  await writeFile(join(work, "monitoring.config"), MONITORING_CONFIG);
-  server = await startServer(
-    [
-      `--model_repository=${repository}`,
-      `--monitoring_config_file=${join(work, "monitoring.config")}`,
-    ],
-    { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, "runtime") } },
-  );
+  await repositoryWith(scratch, "same", { 1: stable, 2: stable }, 1);
+  await repositoryWith(scratch, "diff", { 1: stable, 2: (dir) => affineVersion(dir, 1, 0) }, 1);
+  await repositoryWith(scratch, "broken", { 1: stable, 2: (dir) => oneRowVersion(dir, 0.5, 2) }, 1);
+  server = await startRolloutServer(scratch, token);
   for (const model of ["same", "diff"]) {
     const put = await call(server.url, "PUT", `/v1/models/${model}/rollout`, token, {
       candidate: 2,
@@ -56,10 +38,6 @@ before(async () => {
     });
     assert.equal(put.status, 200, JSON.stringify(put.json));
   }
-});
-after(async () => {
-  await server?.stop();
-  await rm(work, { recursive: true, force: true });
 });
 
 /** The shadow stats once `n` shadow runs have ended (compared, failed or dropped). */

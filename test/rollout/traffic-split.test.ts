@@ -1,18 +1,21 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { call, freePort, startServer, type ServerProcess, type ServingClient } from "../support";
+import { after, test } from "node:test";
+import {
+  call,
+  freePort,
+  type ServerProcess,
+  type ServingClient,
+  setUpInScratchFolder,
+} from "../support";
 import {
   affineVersion,
   grpcPredict,
   inParallel,
   metricValue,
-  MONITORING_CONFIG,
   predictionClient,
   predictRows,
   repositoryWith,
+  startRolloutServer,
 } from "./rollout-support";
 
 /**
@@ -23,36 +26,21 @@ import {
 const token = "rollout-token";
 const expected = (version: number, x: number) => 0.5 * x + (version === 1 ? 2 : 3);
 
-let work: string;
 let server: ServerProcess;
 let grpcClient: ServingClient;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-rollout-split-"));
-  const repository = join(work, "repository");
+setUpInScratchFolder("servable-rollout-split-", async (scratch) => {
   await repositoryWith(
-    repository,
+    scratch,
     "hp",
     { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => affineVersion(dir, 0.5, 3) },
     1,
   );
-  await writeFile(join(work, "monitoring.config"), MONITORING_CONFIG);
   const grpcPort = await freePort();
-  server = await startServer(
-    [
-      `--model_repository=${repository}`,
-      `--monitoring_config_file=${join(work, "monitoring.config")}`,
-      `--port=${grpcPort}`,
-    ],
-    { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(work, "runtime") } },
-  );
+  server = await startRolloutServer(scratch, token, { flags: [`--port=${grpcPort}`] });
   grpcClient = predictionClient(grpcPort);
 });
-after(async () => {
-  grpcClient?.close();
-  await server?.stop();
-  await rm(work, { recursive: true, force: true });
-});
+after(() => grpcClient?.close());
 
 test("without a rollout an unversioned request gets the latest version (TF Serving's rule)", async () => {
   const answer = await predictRows(server.url, "hp", [4]);

@@ -2,23 +2,18 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
-import { after, before, test } from "node:test";
-import { DEMO_REPOSITORY, getJson, postJson, startServer, type ServerProcess } from "../support";
+import { test } from "node:test";
+import { getJson, postJson, demoServerForTests } from "../support";
 
 /**
  * Bad input of every kind gets a 4xx with TF Serving's body and text; afterwards the server
  * still serves, and nothing was logged as a crash.
  */
 const MAX_BODY_BYTES = 64 * 1024;
-let server: ServerProcess;
-before(async () => {
-  server = await startServer([
-    `--model_repository=${DEMO_REPOSITORY}`,
-    "--file_system_poll_wait_seconds=1",
-    `--rest_api_max_body_bytes=${MAX_BODY_BYTES}`,
-  ]);
-});
-after(() => server.stop());
+const server = demoServerForTests(
+  "--file_system_poll_wait_seconds=1",
+  `--rest_api_max_body_bytes=${MAX_BODY_BYTES}`,
+);
 
 const model = () => `${server.url}/v1/models/half_plus_two`;
 

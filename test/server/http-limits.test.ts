@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import { after, before, describe, test } from "node:test";
-import { DEMO_REPOSITORY, startServer, waitFor, type ServerProcess } from "../support";
+import { describe, test } from "node:test";
+import { waitFor, demoServerForTests } from "../support";
 
 /**
  * The REST port's limits against clients that are slow, greedy or hostile: headers that
@@ -45,16 +45,11 @@ function closedWithin(raw: Raw, ms: number, what: string): Promise<number> {
 }
 
 describe("headers timeout, body limit, request timeout", () => {
-  let server: ServerProcess;
-  before(async () => {
-    server = await startServer([
-      `--model_repository=${DEMO_REPOSITORY}`,
-      "--rest_api_headers_timeout_in_ms=1000",
-      "--rest_api_timeout_in_ms=2000",
-      `--rest_api_max_body_bytes=${MAX_BODY_BYTES}`,
-    ]);
-  });
-  after(() => server.stop());
+  const server = demoServerForTests(
+    "--rest_api_headers_timeout_in_ms=1000",
+    "--rest_api_timeout_in_ms=2000",
+    `--rest_api_max_body_bytes=${MAX_BODY_BYTES}`,
+  );
 
   test("headers sent a line at a time are cut off at the headers timeout (408, closed)", async () => {
     const slow = await open(server.port);
@@ -134,14 +129,7 @@ describe("headers timeout, body limit, request timeout", () => {
 
 describe("--rest_api_max_connections", () => {
   const CAP = 3;
-  let server: ServerProcess;
-  before(async () => {
-    server = await startServer([
-      `--model_repository=${DEMO_REPOSITORY}`,
-      `--rest_api_max_connections=${CAP}`,
-    ]);
-  });
-  after(() => server.stop());
+  const server = demoServerForTests(`--rest_api_max_connections=${CAP}`);
 
   /** A keep-alive connection that has had one answer: it is open and counted. */
   async function established(): Promise<Raw> {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { after, before, describe, test } from "node:test";
-import { DEMO_REPOSITORY, getJson, postJson, startServer, type ServerProcess } from "../support";
+import { describe, test } from "node:test";
+import { getJson, postJson, demoServerForTests } from "../support";
 
 /** HTTP options around the contract: gzip bodies, CORS, and a base path. */
 const SEED = '{"instances": [1.0, 2.0, 5.0]}';
@@ -9,11 +9,7 @@ const SEED_ANSWER = '{"predictions":[2.5,3.0,4.5]}';
 const compact = (text: string) => text.replace(/\s/g, "");
 
 describe("a server with default options", () => {
-  let server: ServerProcess;
-  before(async () => {
-    server = await startServer([`--model_repository=${DEMO_REPOSITORY}`]);
-  });
-  after(() => server.stop());
+  const server = demoServerForTests();
 
   test("a gzip body is un-gzipped, as TF Serving does", async () => {
     const res = await fetch(`${server.url}/v1/models/half_plus_two:predict`, {
@@ -50,14 +46,7 @@ describe("a server with default options", () => {
 });
 
 describe("--rest_api_enable_cors_support", () => {
-  let server: ServerProcess;
-  before(async () => {
-    server = await startServer([
-      `--model_repository=${DEMO_REPOSITORY}`,
-      "--rest_api_enable_cors_support",
-    ]);
-  });
-  after(() => server.stop());
+  const server = demoServerForTests("--rest_api_enable_cors_support");
 
   test("answers carry TF Serving's CORS headers", async () => {
     const res = await fetch(`${server.url}/v1/models/half_plus_two:predict`, {
@@ -98,14 +87,7 @@ describe("--rest_api_enable_cors_support", () => {
 
 describe("--rest_api_base_path", () => {
   const BASE = "/proxy/8501";
-  let server: ServerProcess;
-  before(async () => {
-    server = await startServer([
-      `--model_repository=${DEMO_REPOSITORY}`,
-      `--rest_api_base_path=${BASE}`,
-    ]);
-  });
-  after(() => server.stop());
+  const server = demoServerForTests(`--rest_api_base_path=${BASE}`);
 
   test("every route answers under the base path", async () => {
     const predict = await postJson(`${server.url}${BASE}/v1/models/half_plus_two:predict`, SEED);

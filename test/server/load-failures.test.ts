@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   installVersion,
   linearVersion,
   getJson,
   postJson,
-  startServer,
   waitFor,
   type ServerProcess,
+  setUpInScratchFolder,
 } from "../support";
 
 /**
@@ -21,7 +20,6 @@ import {
  * loads without waiting behind the bad one. Before the fix the port stayed closed for
  * about 300 s and a model added a second later waited 301 s.
  */
-let work: string;
 let repository: string;
 let server: ServerProcess;
 let startedAt: number;
@@ -51,23 +49,18 @@ const stateOf = async (model: string, state: string) => {
   return found?.state === state ? found : undefined;
 };
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-load-failures-"));
-  repository = join(work, "models");
+setUpInScratchFolder("servable-load-failures-", async (scratch) => {
+  repository = join(scratch.path, "models");
   await installVersion(join(repository, "bad"), 1, (d) => malformedVersion(d, 5));
   await installVersion(join(repository, "good"), 1, (d) => linearVersion(d, 1));
   startedAt = Date.now();
-  server = await startServer(
+  server = await scratch.startServer(
     [`--model_repository=${repository}`, "--file_system_poll_wait_seconds=1"],
     { waitForModels: false },
   );
   const live = await getJson(`${server.url}/v2/health/live`);
   liveAfterMs = Date.now() - startedAt;
   assert.equal(live.status, 200);
-});
-after(async () => {
-  await server?.stop();
-  await rm(work, { recursive: true, force: true });
 });
 
 test("the REST port opens at once; the malformed version ends at once, naming file and field", async (t) => {

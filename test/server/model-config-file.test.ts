@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   corruptVersion,
   installVersion,
   linearVersion,
   getJson,
   postJson,
-  startServer,
   waitFor,
   type ServerProcess,
+  setUpInScratchFolder,
 } from "../support";
 
 /**
@@ -55,8 +54,8 @@ model_config_list {
 }
 `;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-config-"));
+setUpInScratchFolder("servable-config-", async (scratch) => {
+  work = scratch.path;
   for (const name of ["pinned", "everything", "latest_two"]) {
     for (const version of [1, 2, 3]) {
       await installVersion(join(work, name), version, (dir) => linearVersion(dir, version));
@@ -65,16 +64,12 @@ before(async () => {
   await installVersion(join(work, "broken"), 1, corruptVersion);
   configPath = join(work, "models.config");
   await writeFile(configPath, configText({ stable: 2, canary: 3 }));
-  server = await startServer([
+  server = await scratch.startServer([
     `--model_config_file=${configPath}`,
     "--model_config_file_poll_wait_seconds=1",
     "--file_system_poll_wait_seconds=1",
     "--max_num_load_retries=0",
   ]);
-});
-after(async () => {
-  await server.stop();
-  await rm(work, { recursive: true, force: true });
 });
 
 async function versionsIn(model: string): Promise<string[]> {

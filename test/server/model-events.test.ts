@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   DEMO_REPOSITORY,
   installVersion,
   linearVersion,
-  startServer,
   waitFor,
   type ServerProcess,
+  setUpInScratchFolder,
 } from "../support";
 
 /**
@@ -20,29 +19,22 @@ import {
  * version apart from versions that only share a number.
  */
 const TOKEN = "events-token";
-let work: string;
 let repository: string;
 let server: ServerProcess;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-events-"));
-  repository = join(work, "repository");
+setUpInScratchFolder("servable-events-", async (scratch) => {
+  repository = join(scratch.path, "repository");
   await cp(join(DEMO_REPOSITORY, "half_plus_two"), join(repository, "half_plus_two"), {
     recursive: true,
   });
-  server = await startServer(
+  server = await scratch.startServer(
     [
       `--model_repository=${repository}`,
       "--require_auth_for_reads",
       "--file_system_poll_wait_seconds=1",
     ],
-    { env: { SERVABLE_TOKEN: TOKEN, SERVABLE_RUNTIME_DIR: join(work, "runtime") } },
+    { env: { SERVABLE_TOKEN: TOKEN, SERVABLE_RUNTIME_DIR: join(scratch.path, "runtime") } },
   );
-});
-
-after(async () => {
-  await server?.stop();
-  await rm(work, { recursive: true, force: true });
 });
 
 interface Pushed {

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { onnxHelper } from "@servable/convert";
 import { ElementType, encodeModel } from "@servable/protocol";
 import {
@@ -13,6 +12,8 @@ import {
   startServer,
   waitFor,
   type ServerProcess,
+  serverForTests,
+  setUpInScratchFolder,
 } from "../support";
 import { metricsText, metricValue } from "../support/prometheus-text";
 import { floatTensor, predictLog, writeWarmupFile } from "../support/warmup-files";
@@ -25,7 +26,6 @@ import { floatTensor, predictLog, writeWarmupFile } from "../support/warmup-file
  * each end the version at once, with TF Serving's texts, under TF Serving's default
  * retry settings (5 retries a minute apart), which a retried failure would sit out.
  */
-let work: string;
 let repository: string;
 let server: ServerProcess;
 
@@ -69,9 +69,8 @@ const x = (n: number) =>
     Array.from({ length: n }, (_, i) => i),
   );
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-warmup-"));
-  repository = join(work, "models");
+setUpInScratchFolder("servable-warmup-", async (scratch) => {
+  repository = join(scratch.path, "models");
   await installVersion(join(repository, "tfjs_warm"), 1, async (d) => {
     await linearVersion(d, 2);
     await writeWarmupFile(d, [
@@ -105,15 +104,11 @@ before(async () => {
       Array.from({ length: 1001 }, () => predictLog({ x: x(1) })),
     );
   });
-  server = await startServer([
+  server = await scratch.startServer([
     `--model_repository=${repository}`,
     "--file_system_poll_wait_seconds=1",
     "--num_request_iterations_for_warmup=2",
   ]);
-});
-after(async () => {
-  await server?.stop();
-  await rm(work, { recursive: true, force: true });
 });
 
 test("TF.js and ONNX versions replay their warmup records before they are AVAILABLE", async () => {
@@ -188,15 +183,13 @@ test("more than 1000 warmup records end the version with TF Serving's text", asy
 });
 
 describe("--enable_model_warmup=false", () => {
-  let cold: ServerProcess;
-  before(async () => {
-    cold = await startServer([
+  const cold = serverForTests(() =>
+    startServer([
       `--model_repository=${repository}`,
       "--file_system_poll_wait_seconds=0",
       "--enable_model_warmup=false",
-    ]);
-  });
-  after(() => cold?.stop());
+    ]),
+  );
 
   test("leaves the warmup file alone: the version with a failing record loads", async () => {
     await waitFor(() => stateOf(cold.url, "bad_request", "AVAILABLE"), 20_000, 50);

@@ -1,20 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { DEMO_REPOSITORY, getJson, postJson, startServer, type ServerProcess } from "../support";
+import { test } from "node:test";
+import { getJson, postJson, demoServerForTests } from "../support";
 
 /**
  * TF Serving's REST contract (reference §1) through a real servable-server on the demo
  * repository: the seed request, predict/classify/regress, status, metadata, the model
  * listing, health and metrics.
  */
-let server: ServerProcess;
-before(async () => {
-  server = await startServer([
-    `--model_repository=${DEMO_REPOSITORY}`,
-    "--file_system_poll_wait_seconds=1",
-  ]);
-});
-after(() => server.stop());
+const server = demoServerForTests("--file_system_poll_wait_seconds=1");
 
 const model = () => `${server.url}/v1/models/half_plus_two`;
 

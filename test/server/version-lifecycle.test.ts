@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   corruptVersion,
   heavyLinearVersion,
@@ -10,7 +9,7 @@ import {
   linearVersion,
   getJson,
   postJson,
-  startServer,
+  setUpInScratchFolder,
   waitFor,
   type ServerProcess,
 } from "../support";
@@ -25,24 +24,18 @@ import {
  * steps below run in order on one server, each starting from the state the last one left.
  */
 const POLL_SECONDS = 1;
-let work: string;
 let base: string;
 let server: ServerProcess;
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-lifecycle-"));
-  base = join(work, "m");
+setUpInScratchFolder("servable-lifecycle-", async (scratch) => {
+  base = join(scratch.path, "m");
   await installVersion(base, 1, (dir) => linearVersion(dir, 1));
-  server = await startServer([
+  server = await scratch.startServer([
     "--model_name=m",
     `--model_base_path=${base}`,
     `--file_system_poll_wait_seconds=${POLL_SECONDS}`,
     "--max_num_load_retries=0",
   ]);
-});
-after(async () => {
-  await server.stop();
-  await rm(work, { recursive: true, force: true });
 });
 
 interface VersionStatus {

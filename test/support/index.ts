@@ -3,4 +3,5 @@ export * from "./child-process";
 export * from "./management-client";
 export * from "./model-versions";
 export * from "./server-process";
+export * from "./test-servers";
 export * from "./tf-serving-grpc";
