@@ -48,7 +48,7 @@ setUpInScratchFolder("servable-config-labels-", async (scratch) => {
       `--model_repository=${repository}`,
       "--file_system_poll_wait_seconds=1",
     ],
-    { env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(scratch.path, "runtime") } },
+    { env: { SERVABLE_TOKEN: token } },
   );
 });
 

@@ -34,7 +34,7 @@ setUpInScratchFolder("servable-hardening-", async (scratch) => {
   repository = join(scratch.path, "repository");
   await mkdir(repository);
   server = await scratch.startServer([`--model_repository=${repository}`], {
-    env: { SERVABLE_TOKEN: token, SERVABLE_RUNTIME_DIR: join(scratch.path, "runtime") },
+    env: { SERVABLE_TOKEN: token },
   });
   const first = await upload(server.url, "lin", await linearFiles(1), { token });
   assert.equal(first.status, 201);

@@ -4,12 +4,11 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { call, waitFor, type ServerProcess, setUpInScratchFolder } from "../support";
 import {
-  affineVersion,
   metricValue,
-  oneRowVersion,
   predictRows,
   repositoryWith,
   rolloutView,
+  STABLE_AND_FAILING_CANDIDATE,
   startRolloutServer,
   repositoryIn,
 } from "./rollout-support";
@@ -28,12 +27,7 @@ let server: ServerProcess;
 
 setUpInScratchFolder("servable-rollout-guard-", async (scratch) => {
   repository = repositoryIn(scratch);
-  await repositoryWith(
-    scratch,
-    "hp",
-    { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => oneRowVersion(dir, 0.5, 3) },
-    1,
-  );
+  await repositoryWith(scratch, "hp", STABLE_AND_FAILING_CANDIDATE, 1);
   server = await startRolloutServer(scratch, token);
 });
 

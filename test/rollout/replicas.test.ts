@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { call, waitFor, type ServerProcess, setUpInScratchFolder } from "../support";
 import {
-  affineVersion,
+  answerOf,
   metricValue,
-  oneRowVersion,
   predictRows,
   repositoryWith,
   rolloutView,
+  STABLE_AND_CANDIDATE,
+  STABLE_AND_FAILING_CANDIDATE,
   startRolloutServer,
 } from "./rollout-support";
 
@@ -19,23 +20,12 @@ import {
  */
 const token = "replicas-token";
 const POLL_SECONDS = 1;
-const expected = (version: number, x: number) => 0.5 * x + (version === 1 ? 2 : 3);
 let a: ServerProcess;
 let b: ServerProcess;
 
 setUpInScratchFolder("servable-rollout-replicas-", async (scratch) => {
-  await repositoryWith(
-    scratch,
-    "hp",
-    { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => affineVersion(dir, 0.5, 3) },
-    1,
-  );
-  await repositoryWith(
-    scratch,
-    "flaky",
-    { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => oneRowVersion(dir, 0.5, 3) },
-    1,
-  );
+  await repositoryWith(scratch, "hp", STABLE_AND_CANDIDATE, 1);
+  await repositoryWith(scratch, "flaky", STABLE_AND_FAILING_CANDIDATE, 1);
   const start = (name: string) =>
     startRolloutServer(scratch, token, {
       flags: [`--file_system_poll_wait_seconds=${POLL_SECONDS}`],
@@ -69,7 +59,7 @@ test("the same routing keys land on the same versions on both servers", async ()
       predictRows(b.url, "hp", [k], key),
     ]);
     assert.equal(onA.version, onB.version, `key ${key}: A ${onA.version}, B ${onB.version}`);
-    assert.deepEqual([onA.ys, onB.ys], [[expected(onA.version, k)], [expected(onB.version, k)]]);
+    assert.deepEqual([onA.ys, onB.ys], [[answerOf(onA.version, k)], [answerOf(onB.version, k)]]);
     if (onA.version === 2) onCandidate++;
   }
   assert.ok(onCandidate > 50 && onCandidate < 130, `${onCandidate} of 300 keys on the candidate`);
@@ -83,7 +73,7 @@ test("a rollback through one server is followed by the other", async () => {
   );
   for (let x = 0; x < 50; x++) {
     const answer = await predictRows(a.url, "hp", [x], `session-${x}`);
-    assert.deepEqual([answer.version, answer.ys], [1, [expected(1, x)]]);
+    assert.deepEqual([answer.version, answer.ys], [1, [answerOf(1, x)]]);
   }
 });
 

@@ -64,6 +64,27 @@ export async function oneRowVersion(dir: string, a: number, b: number): Promise<
   await writeFile(join(dir, SHARD), weights);
 }
 
+/** A model's versions, each made in the folder given by its function. */
+export type Versions = Record<number, (dir: string) => Promise<void>>;
+
+/**
+ * The versions most rollout tests route between: stable (version 1) answers y = 0.5x + 2
+ * and the candidate (version 2) y = 0.5x + 3, so every answer tells which version gave it.
+ */
+export const STABLE_AND_CANDIDATE: Versions = {
+  1: (dir) => affineVersion(dir, 0.5, 2),
+  2: (dir) => affineVersion(dir, 0.5, 3),
+};
+
+/** What version 1 or 2 of `STABLE_AND_CANDIDATE` answers for x. */
+export const answerOf = (version: number, x: number): number => 0.5 * x + (version === 1 ? 2 : 3);
+
+/** The same stable version, and a candidate that fails on requests of two rows (a bug). */
+export const STABLE_AND_FAILING_CANDIDATE: Versions = {
+  1: STABLE_AND_CANDIDATE[1]!,
+  2: (dir) => oneRowVersion(dir, 0.5, 3),
+};
+
 /** The model repository of a rollout test, in its scratch folder. */
 export const repositoryIn = (scratch: ScratchFolder): string => join(scratch.path, "repository");
 
@@ -74,7 +95,7 @@ export const repositoryIn = (scratch: ScratchFolder): string => join(scratch.pat
 export async function repositoryWith(
   scratch: ScratchFolder,
   model: string,
-  versions: Record<number, (dir: string) => Promise<void>>,
+  versions: Versions,
   stable: number,
 ): Promise<void> {
   const repository = repositoryIn(scratch);

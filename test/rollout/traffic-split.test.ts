@@ -8,13 +8,14 @@ import {
   setUpInScratchFolder,
 } from "../support";
 import {
-  affineVersion,
+  answerOf,
   grpcPredict,
   inParallel,
   metricValue,
   predictionClient,
   predictRows,
   repositoryWith,
+  STABLE_AND_CANDIDATE,
   startRolloutServer,
 } from "./rollout-support";
 
@@ -24,18 +25,12 @@ import {
  * the X-Servable-Version header must say the same.
  */
 const token = "rollout-token";
-const expected = (version: number, x: number) => 0.5 * x + (version === 1 ? 2 : 3);
 
 let server: ServerProcess;
 let grpcClient: ServingClient;
 
 setUpInScratchFolder("servable-rollout-split-", async (scratch) => {
-  await repositoryWith(
-    scratch,
-    "hp",
-    { 1: (dir) => affineVersion(dir, 0.5, 2), 2: (dir) => affineVersion(dir, 0.5, 3) },
-    1,
-  );
+  await repositoryWith(scratch, "hp", STABLE_AND_CANDIDATE, 1);
   const grpcPort = await freePort();
   server = await startRolloutServer(scratch, token, { flags: [`--port=${grpcPort}`] });
   grpcClient = predictionClient(grpcPort);
@@ -44,7 +39,7 @@ after(() => grpcClient?.close());
 
 test("without a rollout an unversioned request gets the latest version (TF Serving's rule)", async () => {
   const answer = await predictRows(server.url, "hp", [4]);
-  assert.deepEqual([answer.status, answer.version, answer.ys], [200, 2, [expected(2, 4)]]);
+  assert.deepEqual([answer.status, answer.version, answer.ys], [200, 2, [answerOf(2, 4)]]);
 });
 
 test("10,000 unversioned requests with share 0.2: the candidate answers 20 % ± 1.5 %, each answer right for its version", async () => {
@@ -63,7 +58,7 @@ test("10,000 unversioned requests with share 0.2: the candidate answers 20 % ± 
     const x = i % 100;
     const answer = await predictRows(server.url, "hp", [x]);
     byVersion.set(answer.version, (byVersion.get(answer.version) ?? 0) + 1);
-    if (answer.status !== 200 || answer.ys[0] !== expected(answer.version, x)) {
+    if (answer.status !== 200 || answer.ys[0] !== answerOf(answer.version, x)) {
       wrong.push(`x=${x}: ${answer.status} v${answer.version} ${answer.ys[0] ?? answer.error}`);
     }
   });
@@ -94,7 +89,7 @@ test("requests that name a version or a label are never redirected", async () =>
       const answer = await predictRows(server.url, path, [x]);
       assert.deepEqual(
         [answer.status, answer.version, answer.ys],
-        [200, version, [expected(version, x)]],
+        [200, version, [answerOf(version, x)]],
       );
     }
   }
@@ -107,7 +102,7 @@ test("one routing key lands on one version, over REST, V2 and gRPC alike", async
     const versions = new Set<number>();
     for (let r = 0; r < 3; r++) {
       const answer = await predictRows(server.url, "hp", [k], key);
-      assert.equal(answer.ys[0], expected(answer.version, k));
+      assert.equal(answer.ys[0], answerOf(answer.version, k));
       versions.add(answer.version);
     }
     const v2 = await fetch(`${server.url}/v2/models/hp/infer`, {
@@ -118,10 +113,10 @@ test("one routing key lands on one version, over REST, V2 and gRPC alike", async
     const v2Body = (await v2.json()) as { model_version: string; outputs: { data: number[] }[] };
     const v2Version = Number(v2.headers.get("x-servable-version"));
     assert.equal(v2Body.model_version, String(v2Version));
-    assert.equal(v2Body.outputs[0]!.data[0], expected(v2Version, k));
+    assert.equal(v2Body.outputs[0]!.data[0], answerOf(v2Version, k));
     versions.add(v2Version);
     const grpcAnswer = await grpcPredict(grpcClient, "hp", k, key);
-    assert.equal(grpcAnswer.y, expected(grpcAnswer.version, k));
+    assert.equal(grpcAnswer.y, answerOf(grpcAnswer.version, k));
     versions.add(grpcAnswer.version);
     assert.equal(versions.size, 1, `key ${key} landed on versions ${[...versions].join(", ")}`);
     if (versions.has(2)) onCandidate++;

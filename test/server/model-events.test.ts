@@ -33,7 +33,7 @@ setUpInScratchFolder("servable-events-", async (scratch) => {
       "--require_auth_for_reads",
       "--file_system_poll_wait_seconds=1",
     ],
-    { env: { SERVABLE_TOKEN: TOKEN, SERVABLE_RUNTIME_DIR: join(scratch.path, "runtime") } },
+    { env: { SERVABLE_TOKEN: TOKEN } },
   );
 });
 

@@ -55,7 +55,11 @@ export function demoServerForTests(...flags: string[]): ServerProcess {
 /** A temporary folder for a file's tests, and the servers that run on what it holds. */
 export interface ScratchFolder {
   readonly path: string;
-  /** `startServer`, with the server stopped before the folder is removed. */
+  /**
+   * `startServer`, with the server stopped before the folder is removed, and its runtime
+   * file (where local clients find it) written in the folder unless `options.env` says
+   * where: not among those of the user's own servers.
+   */
   startServer(args: readonly string[], options?: StartOptions): Promise<ServerProcess>;
 }
 
@@ -71,11 +75,13 @@ export function setUpInScratchFolder(
   let path: string | undefined;
   const servers: ServerProcess[] = [];
   before(async () => {
-    path = await mkdtemp(join(tmpdir(), prefix));
+    const folder = await mkdtemp(join(tmpdir(), prefix));
+    path = folder;
     await setUp({
-      path,
-      startServer: async (args, options) => {
-        const server = await startServer(args, options);
+      path: folder,
+      startServer: async (args, options = {}) => {
+        const env = { SERVABLE_RUNTIME_DIR: join(folder, "runtime"), ...options.env };
+        const server = await startServer(args, { ...options, env });
         servers.push(server);
         return server;
       },
