@@ -9,9 +9,9 @@ import {
   unary,
   type ServingClient,
   freePort,
+  setUpInScratchFolder,
   waitFor,
   type ServerProcess,
-  setUpInScratchFolder,
 } from "../support";
 
 /**

@@ -8,9 +8,9 @@ import {
   call,
   predict,
   getJson,
+  setUpInScratchFolder,
   waitFor,
   type ServerProcess,
-  setUpInScratchFolder,
 } from "../support";
 
 /**

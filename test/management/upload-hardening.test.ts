@@ -14,9 +14,9 @@ import {
   upload,
   versionStates,
   getJson,
+  setUpInScratchFolder,
   waitFor,
   type ServerProcess,
-  setUpInScratchFolder,
 } from "../support";
 
 /**

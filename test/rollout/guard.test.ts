@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { call, waitFor, type ServerProcess, setUpInScratchFolder } from "../support";
+import { call, setUpInScratchFolder, waitFor, type ServerProcess } from "../support";
 import {
   metricValue,
   predictRows,

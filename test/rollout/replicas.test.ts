@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { call, waitFor, type ServerProcess, setUpInScratchFolder } from "../support";
+import { call, setUpInScratchFolder, waitFor, type ServerProcess } from "../support";
 import {
   answerOf,
   metricValue,

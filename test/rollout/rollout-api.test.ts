@@ -5,9 +5,9 @@ import {
   linearFiles,
   stateOf,
   upload,
+  setUpInScratchFolder,
   waitFor,
   type ServerProcess,
-  setUpInScratchFolder,
 } from "../support";
 import {
   affineVersion,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { RolloutView } from "@servable/protocol";
-import { call, waitFor, type ServerProcess, setUpInScratchFolder } from "../support";
+import { call, setUpInScratchFolder, waitFor, type ServerProcess } from "../support";
 import {
   affineVersion,
   metricValue,

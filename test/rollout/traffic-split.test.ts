@@ -3,9 +3,9 @@ import { after, test } from "node:test";
 import {
   call,
   freePort,
+  setUpInScratchFolder,
   type ServerProcess,
   type ServingClient,
-  setUpInScratchFolder,
 } from "../support";
 import {
   answerOf,

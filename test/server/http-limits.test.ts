@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
-import { waitFor, demoServerForTests } from "../support";
+import { demoServerForTests, waitFor } from "../support";
 
 /**
  * The REST port's limits against clients that are slow, greedy or hostile: headers that

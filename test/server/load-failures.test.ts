@@ -7,9 +7,10 @@ import {
   linearVersion,
   getJson,
   postJson,
+  setUpInScratchFolder,
+  versionInState,
   waitFor,
   type ServerProcess,
-  setUpInScratchFolder,
 } from "../support";
 
 /**
@@ -32,23 +33,6 @@ async function malformedVersion(dir: string, weightsManifest: unknown): Promise<
   await writeFile(join(dir, "model.json"), JSON.stringify({ ...json, weightsManifest }));
 }
 
-interface VersionStatus {
-  version: string;
-  state: string;
-  status: { error_code: string; error_message: string };
-}
-
-async function status(model: string): Promise<VersionStatus | undefined> {
-  const res = await getJson(`${server.url}/v1/models/${model}`);
-  if (res.status !== 200) return undefined;
-  return (res.json as { model_version_status: VersionStatus[] }).model_version_status[0];
-}
-
-const stateOf = async (model: string, state: string) => {
-  const found = await status(model);
-  return found?.state === state ? found : undefined;
-};
-
 setUpInScratchFolder("servable-load-failures-", async (scratch) => {
   repository = join(scratch.path, "models");
   await installVersion(join(repository, "bad"), 1, (d) => malformedVersion(d, 5));
@@ -65,13 +49,13 @@ setUpInScratchFolder("servable-load-failures-", async (scratch) => {
 
 test("the REST port opens at once; the malformed version ends at once, naming file and field", async (t) => {
   t.diagnostic(`/v2/health/live answered ${liveAfterMs} ms after the process started`);
-  const ended = await waitFor(() => stateOf("bad", "END"), 30_000, 50);
+  const ended = await waitFor(() => versionInState(server.url, "bad", "END"), 30_000, 50);
   assert.equal(ended.status.error_code, "INVALID_ARGUMENT");
   assert.match(
     ended.status.error_message,
     /^model\.json in .*bad.1: "weightsManifest" must be a list of weight groups, not 5$/,
   );
-  await waitFor(() => stateOf("good", "AVAILABLE"), 30_000, 50);
+  await waitFor(() => versionInState(server.url, "good", "AVAILABLE"), 30_000, 50);
   const ready = await waitFor(
     async () => {
       const res = await getJson(`${server.url}/v2/health/ready`);
@@ -95,9 +79,9 @@ test("a healthy model added beside a new malformed one loads without waiting for
     installVersion(join(repository, "late"), 1, (d) => linearVersion(d, 7)),
   ]);
   // The deadline is far below the 60 s retry interval a retried failure would hold.
-  await waitFor(() => stateOf("late", "AVAILABLE"), 20_000, 50);
+  await waitFor(() => versionInState(server.url, "late", "AVAILABLE"), 20_000, 50);
   t.diagnostic(`the healthy model was AVAILABLE ${Date.now() - added} ms after it was added`);
-  const bad = await waitFor(() => stateOf("also_bad", "END"), 20_000, 50);
+  const bad = await waitFor(() => versionInState(server.url, "also_bad", "END"), 20_000, 50);
   assert.match(
     bad.status.error_message,
     /weightsManifest\[0\]\.paths\[0\] must be a file name, not 123/,

@@ -8,9 +8,9 @@ import {
   linearVersion,
   getJson,
   postJson,
+  setUpInScratchFolder,
   waitFor,
   type ServerProcess,
-  setUpInScratchFolder,
 } from "../support";
 
 /**

@@ -7,9 +7,9 @@ import {
   DEMO_REPOSITORY,
   installVersion,
   linearVersion,
+  setUpInScratchFolder,
   waitFor,
   type ServerProcess,
-  setUpInScratchFolder,
 } from "../support";
 
 /**

@@ -7,13 +7,13 @@ import { ElementType, encodeModel } from "@servable/protocol";
 import {
   installVersion,
   linearVersion,
-  getJson,
   postJson,
-  startServer,
-  waitFor,
-  type ServerProcess,
   serverForTests,
   setUpInScratchFolder,
+  startServer,
+  versionInState,
+  waitFor,
+  type ServerProcess,
 } from "../support";
 import { metricsText, metricValue } from "../support/prometheus-text";
 import { floatTensor, predictLog, writeWarmupFile } from "../support/warmup-files";
@@ -28,18 +28,6 @@ import { floatTensor, predictLog, writeWarmupFile } from "../support/warmup-file
  */
 let repository: string;
 let server: ServerProcess;
-
-interface VersionStatus {
-  state: string;
-  status: { error_code: string; error_message: string };
-}
-
-async function stateOf(url: string, model: string, state: string) {
-  const res = await getJson(`${url}/v1/models/${model}`);
-  if (res.status !== 200) return undefined;
-  const found = (res.json as { model_version_status: VersionStatus[] }).model_version_status[0];
-  return found?.state === state ? found : undefined;
-}
 
 const metric = metricValue;
 const metrics = metricsText;
@@ -116,7 +104,7 @@ test("TF.js and ONNX versions replay their warmup records before they are AVAILA
     ["tfjs_warm", 3],
     ["onnx_warm", 2],
   ] as const) {
-    await waitFor(() => stateOf(server.url, model, "AVAILABLE"), 30_000, 50);
+    await waitFor(() => versionInState(server.url, model, "AVAILABLE"), 30_000, 50);
     const text = await metrics(server.url);
     const labels = { model_path: join(repository, model, "1"), status: "OK" };
     assert.equal(metric(text, ":tensorflow:serving:model_warmup_records_read", labels), records);
@@ -148,7 +136,7 @@ test("TF.js and ONNX versions replay their warmup records before they are AVAILA
 });
 
 test("a warmup record that fails ends the version with the request's error", async () => {
-  const ended = await waitFor(() => stateOf(server.url, "bad_request", "END"), 20_000, 50);
+  const ended = await waitFor(() => versionInState(server.url, "bad_request", "END"), 20_000, 50);
   assert.equal(ended.status.error_code, "INVALID_ARGUMENT");
   assert.equal(
     ended.status.error_message,
@@ -161,7 +149,7 @@ test("a warmup record that fails ends the version with the request's error", asy
 });
 
 test("a corrupt warmup file ends the version at once, naming the file and the record", async () => {
-  const ended = await waitFor(() => stateOf(server.url, "not_tfrecord", "END"), 20_000, 50);
+  const ended = await waitFor(() => versionInState(server.url, "not_tfrecord", "END"), 20_000, 50);
   const path = join(repository, "not_tfrecord", "1", "assets.extra", "tf_serving_warmup_requests");
   assert.equal(ended.status.error_code, "DATA_LOSS");
   assert.match(
@@ -173,7 +161,7 @@ test("a corrupt warmup file ends the version at once, naming the file and the re
 });
 
 test("more than 1000 warmup records end the version with TF Serving's text", async () => {
-  const ended = await waitFor(() => stateOf(server.url, "too_many", "END"), 20_000, 50);
+  const ended = await waitFor(() => versionInState(server.url, "too_many", "END"), 20_000, 50);
   const path = join(repository, "too_many", "1", "assets.extra", "tf_serving_warmup_requests");
   assert.equal(ended.status.error_code, "INVALID_ARGUMENT");
   assert.equal(
@@ -192,7 +180,7 @@ describe("--enable_model_warmup=false", () => {
   );
 
   test("leaves the warmup file alone: the version with a failing record loads", async () => {
-    await waitFor(() => stateOf(cold.url, "bad_request", "AVAILABLE"), 20_000, 50);
+    await waitFor(() => versionInState(cold.url, "bad_request", "AVAILABLE"), 20_000, 50);
     const text = await metrics(cold.url);
     assert.ok(!text.includes("model_warmup_records_read{"), "no warmup ran");
   });

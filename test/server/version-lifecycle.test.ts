@@ -7,9 +7,9 @@ import {
   heavyLinearVersion,
   installVersion,
   linearVersion,
-  getJson,
   postJson,
   setUpInScratchFolder,
+  versionStates,
   waitFor,
   type ServerProcess,
 } from "../support";
@@ -38,16 +38,7 @@ setUpInScratchFolder("servable-lifecycle-", async (scratch) => {
   ]);
 });
 
-interface VersionStatus {
-  version: string;
-  state: string;
-  status: { error_code: string; error_message: string };
-}
-
-async function statuses(): Promise<VersionStatus[]> {
-  const res = await getJson(`${server.url}/v1/models/m`);
-  return (res.json as { model_version_status: VersionStatus[] }).model_version_status;
-}
+const statuses = () => versionStates(server.url, "m");
 
 async function waitForState(version: number, state: string, timeoutMs = 30_000) {
   return waitFor(

@@ -79,6 +79,19 @@ export async function versionStates(url: string, name: string): Promise<VersionS
   return (answer.json as { model_version_status: VersionStatus[] }).model_version_status;
 }
 
+/**
+ * The status of the version `name` lists first once it is in `state`, else undefined: what
+ * `waitFor` polls for while a model loads or fails.
+ */
+export async function versionInState(
+  url: string,
+  name: string,
+  state: string,
+): Promise<VersionStatus | undefined> {
+  const [first] = await versionStates(url, name);
+  return first?.state === state ? first : undefined;
+}
+
 /** One version's state, or `HTTP <status>` when the server does not know it. */
 export async function stateOf(url: string, name: string, version: number): Promise<string> {
   const answer = await getJson(`${url}/v1/models/${name}/versions/${version}`);
