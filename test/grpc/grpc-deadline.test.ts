@@ -9,9 +9,8 @@ import {
   unary,
   type ServingClient,
   freePort,
-  setUpInScratchFolder,
+  serverInScratchFolder,
   waitFor,
-  type ServerProcess,
 } from "../support";
 
 /**
@@ -20,22 +19,22 @@ import {
  * a call with a 300 ms deadline ends then, for the server too (its metrics count it as
  * DEADLINE_EXCEEDED at once, not as OK five seconds later), and the model keeps serving.
  */
-let server: ServerProcess;
 let prediction: ServingClient;
-setUpInScratchFolder("servable-grpc-deadline-", async (scratch) => {
+const server = serverInScratchFolder("servable-grpc-deadline-", async (scratch) => {
   const batching = join(scratch.path, "batching.txt");
   await writeFile(
     batching,
     "max_batch_size { value: 64 }\nbatch_timeout_micros { value: 5000000 }\nnum_batch_threads { value: 1 }\n",
   );
   const port = await freePort();
-  server = await scratch.startServer([
+  const started = await scratch.startServer([
     `--model_repository=${DEMO_REPOSITORY}`,
     `--port=${port}`,
     "--enable_batching",
     `--batching_parameters_file=${batching}`,
   ]);
   prediction = servingClient("PredictionService", `127.0.0.1:${port}`);
+  return started;
 });
 after(() => prediction?.close());
 

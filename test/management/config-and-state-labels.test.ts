@@ -8,9 +8,8 @@ import {
   call,
   predict,
   getJson,
-  setUpInScratchFolder,
+  serverInScratchFolder,
   waitFor,
-  type ServerProcess,
 } from "../support";
 
 /**
@@ -22,9 +21,8 @@ import {
 const token = "labels-token";
 let repository: string;
 let configPath: string;
-let server: ServerProcess;
 
-setUpInScratchFolder("servable-config-labels-", async (scratch) => {
+const server = serverInScratchFolder("servable-config-labels-", async (scratch) => {
   repository = join(scratch.path, "repository");
   for (const version of [1, 2]) {
     await installVersion(join(repository, "iris"), version, (dir) => linearVersion(dir, version));
@@ -42,7 +40,7 @@ setUpInScratchFolder("servable-config-labels-", async (scratch) => {
 }
 `,
   );
-  server = await scratch.startServer(
+  return scratch.startServer(
     [
       `--model_config_file=${configPath}`,
       `--model_repository=${repository}`,

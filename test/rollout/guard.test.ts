@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { call, setUpInScratchFolder, waitFor, type ServerProcess } from "../support";
+import { call, serverInScratchFolder, waitFor } from "../support";
 import {
   metricValue,
   predictRows,
@@ -23,12 +23,11 @@ const token = "guard-token";
 const WINDOW_SECONDS = 30;
 const MIN_REQUESTS = 10;
 let repository: string;
-let server: ServerProcess;
 
-setUpInScratchFolder("servable-rollout-guard-", async (scratch) => {
+const server = serverInScratchFolder("servable-rollout-guard-", async (scratch) => {
   repository = repositoryIn(scratch);
   await repositoryWith(scratch, "hp", STABLE_AND_FAILING_CANDIDATE, 1);
-  server = await startRolloutServer(scratch, token);
+  return startRolloutServer(scratch, token);
 });
 
 test("the candidate answers one row and fails on two, while stable answers both", async () => {

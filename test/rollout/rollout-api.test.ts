@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  call,
-  linearFiles,
-  stateOf,
-  upload,
-  setUpInScratchFolder,
-  waitFor,
-  type ServerProcess,
-} from "../support";
+import { call, linearFiles, stateOf, upload, serverInScratchFolder, waitFor } from "../support";
 import {
   affineVersion,
   predictRows,
@@ -24,12 +16,11 @@ import {
  */
 const token = "api-token";
 const y = (version: number, x: number) => 0.5 * x + 10 * version;
-let server: ServerProcess;
 
-setUpInScratchFolder("servable-rollout-api-", async (scratch) => {
+const server = serverInScratchFolder("servable-rollout-api-", async (scratch) => {
   const version = (v: number) => (dir: string) => affineVersion(dir, 0.5, 10 * v);
   await repositoryWith(scratch, "iris", { 1: version(1), 2: version(2), 3: version(3) }, 1);
-  server = await startRolloutServer(scratch, token);
+  return startRolloutServer(scratch, token);
 });
 
 const put = (body: unknown) => call(server.url, "PUT", "/v1/models/iris/rollout", token, body);

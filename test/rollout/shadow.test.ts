@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { RolloutView } from "@servable/protocol";
-import { call, setUpInScratchFolder, waitFor, type ServerProcess } from "../support";
+import { call, serverInScratchFolder, waitFor } from "../support";
 import {
   affineVersion,
   metricValue,
@@ -22,22 +22,22 @@ import {
  * Clients always get stable's answer.
  */
 const token = "shadow-token";
-let server: ServerProcess;
 
-setUpInScratchFolder("servable-rollout-shadow-", async (scratch) => {
+const server = serverInScratchFolder("servable-rollout-shadow-", async (scratch) => {
   const stable = (dir: string) => affineVersion(dir, 0.5, 2);
   await repositoryWith(scratch, "same", { 1: stable, 2: stable }, 1);
   await repositoryWith(scratch, "diff", { 1: stable, 2: (dir) => affineVersion(dir, 1, 0) }, 1);
   await repositoryWith(scratch, "broken", { 1: stable, 2: (dir) => oneRowVersion(dir, 0.5, 2) }, 1);
-  server = await startRolloutServer(scratch, token);
+  const started = await startRolloutServer(scratch, token);
   for (const model of ["same", "diff"]) {
-    const put = await call(server.url, "PUT", `/v1/models/${model}/rollout`, token, {
+    const put = await call(started.url, "PUT", `/v1/models/${model}/rollout`, token, {
       candidate: 2,
       share: 0,
       shadow: 1,
     });
     assert.equal(put.status, 200, JSON.stringify(put.json));
   }
+  return started;
 });
 
 /** The shadow stats once `n` shadow runs have ended (compared, failed or dropped). */

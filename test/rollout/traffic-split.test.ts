@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import {
-  call,
-  freePort,
-  setUpInScratchFolder,
-  type ServerProcess,
-  type ServingClient,
-} from "../support";
+import { call, freePort, serverInScratchFolder, type ServingClient } from "../support";
 import {
   answerOf,
   grpcPredict,
@@ -26,14 +20,14 @@ import {
  */
 const token = "rollout-token";
 
-let server: ServerProcess;
 let grpcClient: ServingClient;
 
-setUpInScratchFolder("servable-rollout-split-", async (scratch) => {
+const server = serverInScratchFolder("servable-rollout-split-", async (scratch) => {
   await repositoryWith(scratch, "hp", STABLE_AND_CANDIDATE, 1);
   const grpcPort = await freePort();
-  server = await startRolloutServer(scratch, token, { flags: [`--port=${grpcPort}`] });
+  const started = await startRolloutServer(scratch, token, { flags: [`--port=${grpcPort}`] });
   grpcClient = predictionClient(grpcPort);
+  return started;
 });
 after(() => grpcClient?.close());
 

@@ -7,10 +7,9 @@ import {
   linearVersion,
   getJson,
   postJson,
-  setUpInScratchFolder,
+  serverInScratchFolder,
   versionInState,
   waitFor,
-  type ServerProcess,
 } from "../support";
 
 /**
@@ -22,7 +21,6 @@ import {
  * about 300 s and a model added a second later waited 301 s.
  */
 let repository: string;
-let server: ServerProcess;
 let startedAt: number;
 let liveAfterMs: number;
 
@@ -33,18 +31,19 @@ async function malformedVersion(dir: string, weightsManifest: unknown): Promise<
   await writeFile(join(dir, "model.json"), JSON.stringify({ ...json, weightsManifest }));
 }
 
-setUpInScratchFolder("servable-load-failures-", async (scratch) => {
+const server = serverInScratchFolder("servable-load-failures-", async (scratch) => {
   repository = join(scratch.path, "models");
   await installVersion(join(repository, "bad"), 1, (d) => malformedVersion(d, 5));
   await installVersion(join(repository, "good"), 1, (d) => linearVersion(d, 1));
   startedAt = Date.now();
-  server = await scratch.startServer(
+  const started = await scratch.startServer(
     [`--model_repository=${repository}`, "--file_system_poll_wait_seconds=1"],
     { waitForModels: false },
   );
-  const live = await getJson(`${server.url}/v2/health/live`);
+  const live = await getJson(`${started.url}/v2/health/live`);
   liveAfterMs = Date.now() - startedAt;
   assert.equal(live.status, 200);
+  return started;
 });
 
 test("the REST port opens at once; the malformed version ends at once, naming file and field", async (t) => {

@@ -8,9 +8,8 @@ import {
   linearVersion,
   getJson,
   postJson,
-  setUpInScratchFolder,
+  serverInScratchFolder,
   waitFor,
-  type ServerProcess,
 } from "../support";
 
 /**
@@ -21,7 +20,6 @@ import {
  */
 let work: string;
 let configPath: string;
-let server: ServerProcess;
 
 const configText = (labels: { stable: number; canary: number }, withEverything = true) => `
 model_config_list {
@@ -54,7 +52,7 @@ model_config_list {
 }
 `;
 
-setUpInScratchFolder("servable-config-", async (scratch) => {
+const server = serverInScratchFolder("servable-config-", async (scratch) => {
   work = scratch.path;
   for (const name of ["pinned", "everything", "latest_two"]) {
     for (const version of [1, 2, 3]) {
@@ -64,7 +62,7 @@ setUpInScratchFolder("servable-config-", async (scratch) => {
   await installVersion(join(work, "broken"), 1, corruptVersion);
   configPath = join(work, "models.config");
   await writeFile(configPath, configText({ stable: 2, canary: 3 }));
-  server = await scratch.startServer([
+  return scratch.startServer([
     `--model_config_file=${configPath}`,
     "--model_config_file_poll_wait_seconds=1",
     "--file_system_poll_wait_seconds=1",

@@ -7,9 +7,8 @@ import {
   DEMO_REPOSITORY,
   installVersion,
   linearVersion,
-  setUpInScratchFolder,
+  serverInScratchFolder,
   waitFor,
-  type ServerProcess,
 } from "../support";
 
 /**
@@ -20,14 +19,13 @@ import {
  */
 const TOKEN = "events-token";
 let repository: string;
-let server: ServerProcess;
 
-setUpInScratchFolder("servable-events-", async (scratch) => {
+const server = serverInScratchFolder("servable-events-", async (scratch) => {
   repository = join(scratch.path, "repository");
   await cp(join(DEMO_REPOSITORY, "half_plus_two"), join(repository, "half_plus_two"), {
     recursive: true,
   });
-  server = await scratch.startServer(
+  return scratch.startServer(
     [
       `--model_repository=${repository}`,
       "--require_auth_for_reads",

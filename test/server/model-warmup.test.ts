@@ -9,11 +9,10 @@ import {
   linearVersion,
   postJson,
   serverForTests,
-  setUpInScratchFolder,
+  serverInScratchFolder,
   startServer,
   versionInState,
   waitFor,
-  type ServerProcess,
 } from "../support";
 import { metricsText, metricValue } from "../support/prometheus-text";
 import { floatTensor, predictLog, writeWarmupFile } from "../support/warmup-files";
@@ -27,7 +26,6 @@ import { floatTensor, predictLog, writeWarmupFile } from "../support/warmup-file
  * retry settings (5 retries a minute apart), which a retried failure would sit out.
  */
 let repository: string;
-let server: ServerProcess;
 
 const metric = metricValue;
 const metrics = metricsText;
@@ -57,7 +55,7 @@ const x = (n: number) =>
     Array.from({ length: n }, (_, i) => i),
   );
 
-setUpInScratchFolder("servable-warmup-", async (scratch) => {
+const server = serverInScratchFolder("servable-warmup-", async (scratch) => {
   repository = join(scratch.path, "models");
   await installVersion(join(repository, "tfjs_warm"), 1, async (d) => {
     await linearVersion(d, 2);
@@ -92,7 +90,7 @@ setUpInScratchFolder("servable-warmup-", async (scratch) => {
       Array.from({ length: 1001 }, () => predictLog({ x: x(1) })),
     );
   });
-  server = await scratch.startServer([
+  return scratch.startServer([
     `--model_repository=${repository}`,
     "--file_system_poll_wait_seconds=1",
     "--num_request_iterations_for_warmup=2",

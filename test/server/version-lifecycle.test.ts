@@ -8,10 +8,9 @@ import {
   installVersion,
   linearVersion,
   postJson,
-  setUpInScratchFolder,
+  serverInScratchFolder,
   versionStates,
   waitFor,
-  type ServerProcess,
 } from "../support";
 
 /**
@@ -25,12 +24,11 @@ import {
  */
 const POLL_SECONDS = 1;
 let base: string;
-let server: ServerProcess;
 
-setUpInScratchFolder("servable-lifecycle-", async (scratch) => {
+const server = serverInScratchFolder("servable-lifecycle-", async (scratch) => {
   base = join(scratch.path, "m");
   await installVersion(base, 1, (dir) => linearVersion(dir, 1));
-  server = await scratch.startServer([
+  return scratch.startServer([
     "--model_name=m",
     `--model_base_path=${base}`,
     `--file_system_poll_wait_seconds=${POLL_SECONDS}`,

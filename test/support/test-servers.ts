@@ -15,9 +15,8 @@ import { startServer, type ServerProcess, type StartOptions } from "./server-pro
  */
 
 /**
- * The server `start` starts, for the tests of the enclosing file or describe(). What it
- * returns reads as that server once the before() hook has run (in tests and later hooks);
- * reading it sooner throws.
+ * The server `start` starts, for the tests of the enclosing file or describe(): started in
+ * its before() hook, stopped in its after() hook.
  */
 export function serverForTests(start: () => Promise<ServerProcess>): ServerProcess {
   let started: ServerProcess | undefined;
@@ -25,26 +24,7 @@ export function serverForTests(start: () => Promise<ServerProcess>): ServerProce
     started = await start();
   });
   after(() => started?.stop());
-  const current = (): ServerProcess => {
-    if (started === undefined) throw new Error("The server starts in a before() hook");
-    return started;
-  };
-  return {
-    get pid() {
-      return current().pid;
-    },
-    get url() {
-      return current().url;
-    },
-    get port() {
-      return current().port;
-    },
-    get logs() {
-      return current().logs;
-    },
-    waitForLog: (test, timeoutMs) => current().waitForLog(test, timeoutMs),
-    stop: () => current().stop(),
-  };
+  return startedLater(() => started);
 }
 
 /** `serverForTests` on the demo repository, with `flags` besides. */
@@ -91,4 +71,47 @@ export function setUpInScratchFolder(
     await Promise.all(servers.map((server) => server.stop()));
     if (path !== undefined) await rm(path, { recursive: true, force: true });
   });
+}
+
+/**
+ * `setUpInScratchFolder` for a file whose tests share one server: `start` sets the folder up
+ * and returns the server it started there.
+ */
+export function serverInScratchFolder(
+  prefix: string,
+  start: (folder: ScratchFolder) => Promise<ServerProcess>,
+): ServerProcess {
+  let started: ServerProcess | undefined;
+  setUpInScratchFolder(prefix, async (folder) => {
+    started = await start(folder);
+  });
+  return startedLater(() => started);
+}
+
+/**
+ * A server declared where the tests can name it, read through to the one a before() hook
+ * started (in tests and later hooks); reading it sooner throws.
+ */
+function startedLater(started: () => ServerProcess | undefined): ServerProcess {
+  const current = (): ServerProcess => {
+    const server = started();
+    if (server === undefined) throw new Error("The server starts in a before() hook");
+    return server;
+  };
+  return {
+    get pid() {
+      return current().pid;
+    },
+    get url() {
+      return current().url;
+    },
+    get port() {
+      return current().port;
+    },
+    get logs() {
+      return current().logs;
+    },
+    waitForLog: (test, timeoutMs) => current().waitForLog(test, timeoutMs),
+    stop: () => current().stop(),
+  };
 }
