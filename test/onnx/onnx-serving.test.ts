@@ -1,46 +1,38 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { getJson, postJson, startServer, waitFor, type ServerProcess } from "../support";
+import { test } from "node:test";
+import { getJson, postJson, startServer, waitFor } from "../support";
 import {
   assertClose,
-  buildFixtures,
   columnarBody,
   nest,
   readExpected,
-  removeFixtures,
   requestBody,
+  rowBody,
+  sliceRows,
   type Expected,
 } from "./support/fixtures";
+import { serveFixtures } from "./support/served-fixtures";
 
 /**
  * ONNX versions over TF Serving's REST API on a real server: models exported by PyTorch
  * and built with onnx's helper API, their answers against each framework's own, every
  * dtype ONNX models use, classify and regress, metadata, errors, and broken models.
  */
-let fixtures: string;
-let server: ServerProcess;
-
-before(async () => {
-  fixtures = await buildFixtures(["pytorch_models.py", "onnx_helper_models.py"]);
-  server = await startServer([
+const served = serveFixtures(["pytorch_models.py", "onnx_helper_models.py"], (fixtures) =>
+  startServer([
     `--model_repository=${join(fixtures, "models")}`,
     "--file_system_poll_wait_seconds=0",
-  ]);
-});
-
-after(async () => {
-  await server?.stop();
-  if (fixtures) await removeFixtures(fixtures);
-});
+  ]),
+);
 
 const predict = (model: string, body: unknown) =>
-  postJson(`${server.url}/v1/models/${model}:predict`, body);
+  postJson(`${served.server.url}/v1/models/${model}:predict`, body);
 
 type Json = Record<string, unknown>;
 
 async function versionState(model: string): Promise<Json | undefined> {
-  const status = await getJson(`${server.url}/v1/models/${model}`);
+  const status = await getJson(`${served.server.url}/v1/models/${model}`);
   const versions = (status.json as { model_version_status?: Json[] } | undefined)
     ?.model_version_status;
   const state = versions?.[0]?.state;
@@ -52,9 +44,9 @@ test("PyTorch models answer as PyTorch does, in the row and the columnar format"
     ["mlp", "logits"],
     ["cnn", "probabilities"],
   ] as const) {
-    const expected = await readExpected(fixtures, name);
+    const expected = await readExpected(served.fixtures, name);
     const input = Object.values(expected.inputs)[0]!;
-    const row = await predict(name, requestBody({ instances: nest(input.data, input.shape) }));
+    const row = await predict(name, rowBody(input));
     assert.equal(row.status, 200, row.text);
     assertClose((row.json as Json).predictions, expected.outputs[output]!, 1e-5, `${name} row`);
     const columnar = await predict(name, columnarBody(expected));
@@ -69,16 +61,15 @@ test("PyTorch models answer as PyTorch does, in the row and the columnar format"
 });
 
 test("any batch size runs where the batch dimension is free", async () => {
-  const expected = await readExpected(fixtures, "mlp");
+  const expected = await readExpected(served.fixtures, "mlp");
   const x = expected.inputs.x!;
+  const logits = expected.outputs.logits!;
   for (const rows of [1, 2, 5]) {
-    const body = { instances: nest(x.data.slice(0, rows * 784), [rows, 784]) };
-    const answer = await predict("mlp", requestBody(body));
+    const answer = await predict("mlp", rowBody(sliceRows(x, 0, rows)));
     assert.equal(answer.status, 200, answer.text);
-    const logits = expected.outputs.logits!;
     assertClose(
       (answer.json as Json).predictions,
-      { ...logits, shape: [rows, 10], data: logits.data.slice(0, rows * 10) },
+      sliceRows(logits, 0, rows),
       1e-5,
       `batch of ${rows}`,
     );
@@ -86,7 +77,7 @@ test("any batch size runs where the batch dimension is free", async () => {
 });
 
 test("float32/64, int32/64 and bool tensors cross the API both ways", async () => {
-  const expected = await readExpected(fixtures, "typed");
+  const expected = await readExpected(served.fixtures, "typed");
   const rows = expected.inputs.ids!.shape[0]!;
   const instances = Array.from({ length: rows }, (_, i) =>
     Object.fromEntries(
@@ -113,7 +104,7 @@ test("float32/64, int32/64 and bool tensors cross the API both ways", async () =
 });
 
 test("string tensors: UTF-8 text in and out, and b64 bytes in", async () => {
-  const expected = await readExpected(fixtures, "strings");
+  const expected = await readExpected(served.fixtures, "strings");
   const answer = await predict("strings", requestBody({ instances: expected.inputs.word!.data }));
   assert.equal(answer.status, 200, answer.text);
   const predictions = (answer.json as { predictions: Json[] }).predictions;
@@ -132,7 +123,7 @@ test("string tensors: UTF-8 text in and out, and b64 bytes in", async () => {
 });
 
 test("metadata is TF Serving's: dtypes, free dimensions as -1 with their names", async () => {
-  const metadata = await getJson(`${server.url}/v1/models/typed/versions/1/metadata`);
+  const metadata = await getJson(`${served.server.url}/v1/models/typed/versions/1/metadata`);
   assert.equal(metadata.status, 200);
   const body = metadata.json as {
     model_spec: Json;
@@ -169,7 +160,7 @@ test("metadata is TF Serving's: dtypes, free dimensions as -1 with their names",
 });
 
 async function treeExpected(name: string): Promise<Expected> {
-  return readExpected(fixtures, name);
+  return readExpected(served.fixtures, name);
 }
 
 test("a tree ensemble with ZipMap probabilities: predict and classify", async () => {
@@ -191,7 +182,7 @@ test("a tree ensemble with ZipMap probabilities: predict and classify", async ()
 
   const examples = (features as number[][]).map((f) => ({ features: f }));
   const classify = await postJson(
-    `${server.url}/v1/models/tree_classifier:classify`,
+    `${served.server.url}/v1/models/tree_classifier:classify`,
     requestBody({ signature_name: "classify", examples }, { floats: true }),
   );
   assert.equal(classify.status, 200, classify.text);
@@ -206,7 +197,7 @@ test("a tree ensemble with ZipMap probabilities: predict and classify", async ()
     1e-5,
     "classify scores",
   );
-  const metadata = await getJson(`${server.url}/v1/models/tree_classifier/metadata`);
+  const metadata = await getJson(`${served.server.url}/v1/models/tree_classifier/metadata`);
   const classifySignature = (
     metadata.json as {
       metadata: { signature_def: { signature_def: Record<string, { outputs: Json }> } };
@@ -229,7 +220,7 @@ test("a tree ensemble regressor: regress and predict", async () => {
   const features = nest(expected.inputs.features!.data, expected.inputs.features!.shape);
   const examples = (features as number[][]).map((f) => ({ features: f }));
   const regress = await postJson(
-    `${server.url}/v1/models/tree_regressor:regress`,
+    `${served.server.url}/v1/models/tree_regressor:regress`,
     requestBody({ signature_name: "regress", examples }, { floats: true }),
   );
   assert.equal(regress.status, 200, regress.text);
@@ -260,7 +251,7 @@ test("bad requests are 4xx with TF Serving's error body, and serving goes on", a
     ["strings", "predict", { instances: [1, 2] }, /./],
   ];
   for (const [model, method, body, message] of cases) {
-    const answer = await postJson(`${server.url}/v1/models/${model}:${method}`, body);
+    const answer = await postJson(`${served.server.url}/v1/models/${model}:${method}`, body);
     assert.ok(
       answer.status >= 400 && answer.status < 500,
       `${model}:${method} ${JSON.stringify(body)}: ${answer.status}`,
@@ -269,7 +260,7 @@ test("bad requests are 4xx with TF Serving's error body, and serving goes on", a
     assert.equal(typeof error, "string", answer.text);
     assert.match(error!, message);
   }
-  const expected = await readExpected(fixtures, "mlp");
+  const expected = await readExpected(served.fixtures, "mlp");
   const still = await predict("mlp", columnarBody(expected));
   assert.equal(still.status, 200);
 });

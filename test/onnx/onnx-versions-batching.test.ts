@@ -1,31 +1,17 @@
 import assert from "node:assert/strict";
 import { cp, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { getJson, postJson, startServer, type ServerProcess } from "../support";
-import {
-  assertClose,
-  buildFixtures,
-  columnarBody,
-  nest,
-  readExpected,
-  removeFixtures,
-  requestBody,
-  type Expected,
-} from "./support/fixtures";
+import { test } from "node:test";
+import { getJson, postJson, startServer } from "../support";
+import { assertClose, columnarBody, readExpected, rowBody, sliceRows } from "./support/fixtures";
+import { serveFixtures } from "./support/served-fixtures";
 
 /**
  * ONNX versions behind TF Serving's versions and labels (from a model config file), and
  * behind dynamic batching with worker-thread replicas, each with its own onnxruntime
  * session.
  */
-let fixtures: string;
-let server: ServerProcess;
-let mlp: Expected;
-let cnn: Expected;
-
-before(async () => {
-  fixtures = await buildFixtures(["pytorch_models.py"]);
+const served = serveFixtures(["pytorch_models.py"], async (fixtures) => {
   // One model, two versions: version 1 the MLP, version 2 the CNN, on the same digits.
   const digits = join(fixtures, "digits");
   await mkdir(digits);
@@ -51,23 +37,18 @@ before(async () => {
     batching,
     "max_batch_size { value: 32 }\nbatch_timeout_micros { value: 5000 }\nnum_batch_threads { value: 2 }\n",
   );
-  server = await startServer([
+  return startServer([
     `--model_config_file=${config}`,
     "--enable_batching",
     `--batching_parameters_file=${batching}`,
     "--model_replicas=2",
   ]);
-  mlp = await readExpected(fixtures, "mlp");
-  cnn = await readExpected(fixtures, "cnn");
-});
-
-after(async () => {
-  await server?.stop();
-  if (fixtures) await removeFixtures(fixtures);
 });
 
 test("versions and labels route to their ONNX versions", async () => {
-  const status = await getJson(`${server.url}/v1/models/digits`);
+  const mlp = await readExpected(served.fixtures, "mlp");
+  const cnn = await readExpected(served.fixtures, "cnn");
+  const status = await getJson(`${served.server.url}/v1/models/digits`);
   const states = (status.json as { model_version_status: { version: string; state: string }[] })
     .model_version_status;
   assert.deepEqual(states.map((s) => [s.version, s.state]).sort(), [
@@ -81,7 +62,7 @@ test("versions and labels route to their ONNX versions", async () => {
     ["labels/canary", cnn, "probabilities"],
   ] as const) {
     const answer = await postJson(
-      `${server.url}/v1/models/digits/${path}:predict`,
+      `${served.server.url}/v1/models/digits/${path}:predict`,
       columnarBody(expected),
     );
     assert.equal(answer.status, 200, `${path}: ${answer.text}`);
@@ -92,7 +73,7 @@ test("versions and labels route to their ONNX versions", async () => {
       path,
     );
   }
-  const latest = await getJson(`${server.url}/v1/models/digits/metadata`);
+  const latest = await getJson(`${served.server.url}/v1/models/digits/metadata`);
   const inputs = (
     latest.json as {
       metadata: { signature_def: { signature_def: { serving_default: { inputs: object } } } };
@@ -102,6 +83,7 @@ test("versions and labels route to their ONNX versions", async () => {
 });
 
 test("concurrent single rows are batched across replicas and each gets its own answer", async () => {
+  const mlp = await readExpected(served.fixtures, "mlp");
   const x = mlp.inputs.x!;
   const logits = mlp.outputs.logits!;
   const rows = x.shape[0]!;
@@ -109,8 +91,8 @@ test("concurrent single rows are batched across replicas and each gets its own a
   const answers = await Promise.all(
     requests.map((r) =>
       postJson(
-        `${server.url}/v1/models/digits/versions/1:predict`,
-        requestBody({ instances: nest(x.data.slice(r * 784, (r + 1) * 784), [1, 784]) }),
+        `${served.server.url}/v1/models/digits/versions/1:predict`,
+        rowBody(sliceRows(x, r, r + 1)),
       ),
     ),
   );
@@ -119,12 +101,12 @@ test("concurrent single rows are batched across replicas and each gets its own a
     const r = requests[i]!;
     assertClose(
       (answer.json as { predictions: unknown }).predictions,
-      { ...logits, shape: [1, 10], data: logits.data.slice(r * 10, (r + 1) * 10) },
+      sliceRows(logits, r, r + 1),
       1e-5,
       `request ${i}`,
     );
   });
-  const metrics = await (await fetch(`${server.url}/monitoring/prometheus/metrics`)).text();
+  const metrics = await (await fetch(`${served.server.url}/monitoring/prometheus/metrics`)).text();
   const series = '{model_name="digits",version="1"}';
   const sum = Number(new RegExp(`input_batch_size_sum${series} (\\d+)`).exec(metrics)?.[1]);
   const count = Number(new RegExp(`input_batch_size_count${series} (\\d+)`).exec(metrics)?.[1]);

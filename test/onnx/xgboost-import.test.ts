@@ -2,20 +2,19 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { promisify } from "node:util";
 import { importModel } from "../../kernel-lib/src/import/import-model";
-import { getJson, postJson, ROOT, startServer, waitFor, type ServerProcess } from "../support";
+import { getJson, postJson, ROOT, startServer, waitFor } from "../support";
 import {
   assertClose,
-  buildFixtures,
   nest,
   PYTHON,
   readExpected,
-  removeFixtures,
   requestBody,
   type Described,
 } from "./support/fixtures";
+import { serveFixtures } from "./support/served-fixtures";
 
 /**
  * XGBoost models trained by XGBoost itself, saved as JSON, brought in with `servable
@@ -39,9 +38,7 @@ const REGRESSORS = [
   "dart",
 ];
 
-let fixtures: string;
 let repository: string;
-let server: ServerProcess;
 
 function servable(args: string[]) {
   return run(CLI[0]!, [...CLI.slice(1), ...args], { cwd: ROOT }).then(
@@ -50,8 +47,7 @@ function servable(args: string[]) {
   );
 }
 
-before(async () => {
-  fixtures = await buildFixtures(["xgboost_models.py"]);
+const served = serveFixtures(["xgboost_models.py"], async (fixtures) => {
   repository = join(fixtures, "models");
   await mkdir(repository);
   const imported = await servable([
@@ -67,17 +63,12 @@ before(async () => {
   for (const name of [...CLASSIFIERS, ...REGRESSORS].filter((n) => n !== "binary")) {
     await importModel(join(fixtures, "xgboost", `${name}.json`), repository, { name });
   }
-  server = await startServer([`--model_repository=${repository}`]);
-});
-
-after(async () => {
-  await server?.stop();
-  if (fixtures) await removeFixtures(fixtures);
+  return startServer([`--model_repository=${repository}`]);
 });
 
 async function available(name: string): Promise<void> {
   await waitFor(async () => {
-    const status = await getJson(`${server.url}/v1/models/${name}/versions/1`);
+    const status = await getJson(`${served.server.url}/v1/models/${name}/versions/1`);
     const state = (status.json as { model_version_status?: { state: string }[] })
       ?.model_version_status?.[0]?.state;
     if (state === "END") assert.fail(`${name} failed to load: ${status.text}`);
@@ -87,13 +78,13 @@ async function available(name: string): Promise<void> {
 
 async function call(name: string, method: string, body: string) {
   await available(name);
-  const answer = await postJson(`${server.url}/v1/models/${name}:${method}`, body);
+  const answer = await postJson(`${served.server.url}/v1/models/${name}:${method}`, body);
   assert.equal(answer.status, 200, `${name}:${method}: ${answer.text}`);
   return answer.json as Record<string, unknown>;
 }
 
 async function features(name: string) {
-  const expected = await readExpected(fixtures, `xgb_${name}`);
+  const expected = await readExpected(served.fixtures, `xgb_${name}`);
   const input = expected.inputs.features!;
   const rows = nest(input.data, input.shape) as (number | null)[][];
   return { rows, prediction: expected.outputs.prediction! };
@@ -198,7 +189,7 @@ test("what is not converted is refused with the reason, and nothing is written",
   for (const [name, message] of cases) {
     const answer = await servable([
       "import",
-      join(fixtures, "xgboost", `${name}.json`),
+      join(served.fixtures, "xgboost", `${name}.json`),
       "--name",
       name,
       "--model_repository",

@@ -19,6 +19,21 @@ before(async () => {
 });
 after(() => rm(work, { recursive: true, force: true }));
 
+/**
+ * A server on the test repository that batches, on one replica, with these batching
+ * parameters (written to `file` in the scratch folder).
+ */
+async function startBatchingServer(file: string, parameters: string): Promise<ServerProcess> {
+  const path = join(work, file);
+  await writeFile(path, parameters);
+  return startServer([
+    `--model_repository=${repository}`,
+    "--enable_batching",
+    `--batching_parameters_file=${path}`,
+    "--model_replicas=1",
+  ]);
+}
+
 const row = (seed: number) =>
   Array.from({ length: MLP_INPUT }, (_, i) => ((i * 31 + seed * 17) % 97) / 97);
 
@@ -62,17 +77,10 @@ describe("a batching server with worker replicas", () => {
 
   test("single-row requests are merged: 16 concurrent rows run as one batch, each answered alone", async () => {
     // A batch leaves when it holds 16 rows (or after 60 s): merging, not timing, decides.
-    const params = join(work, "sixteen.txt");
-    await writeFile(
-      params,
+    const server = await startBatchingServer(
+      "sixteen.txt",
       "max_batch_size { value: 16 }\nbatch_timeout_micros { value: 60000000 }\nnum_batch_threads { value: 1 }\n",
     );
-    const server = await startServer([
-      `--model_repository=${repository}`,
-      "--enable_batching",
-      `--batching_parameters_file=${params}`,
-      "--model_replicas=1",
-    ]);
     try {
       const before = await batchCounts(server);
       const requests = Array.from({ length: 16 }, (_, i) => ({ instances: [row(100 + i)] }));
@@ -109,17 +117,10 @@ async function batchCounts(server: ServerProcess): Promise<{ rows: number; batch
 }
 
 test("a full batching queue answers 429 RESOURCE_EXHAUSTED and loses no accepted request", async () => {
-  const params = join(work, "tight-queue.txt");
-  await writeFile(
-    params,
+  const server = await startBatchingServer(
+    "tight-queue.txt",
     "max_batch_size { value: 1 }\nmax_enqueued_batches { value: 1 }\nnum_batch_threads { value: 1 }\n",
   );
-  const server = await startServer([
-    `--model_repository=${repository}`,
-    "--enable_batching",
-    `--batching_parameters_file=${params}`,
-    "--model_replicas=1",
-  ]);
   try {
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>

@@ -19,10 +19,18 @@ test("the address comes from the argument, else SERVABLE_URL, else localhost:850
   );
 });
 
-test("the token comes from the argument, else SERVABLE_TOKEN, else the local server's runtime file", async () => {
+/** Runs `body` with an environment whose runtime folder is a fresh one, removed after it. */
+async function withRuntimeDir(body: (env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "servable-runtime-"));
   try {
-    const env = { SERVABLE_RUNTIME_DIR: dir };
+    await body({ SERVABLE_RUNTIME_DIR: dir });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("the token comes from the argument, else SERVABLE_TOKEN, else the local server's runtime file", () =>
+  withRuntimeDir(async (env) => {
     await writeRuntimeFile(
       8765,
       { url: "http://localhost:8765", pid: process.pid, token: "from-file" },
@@ -41,15 +49,10 @@ test("the token comes from the argument, else SERVABLE_TOKEN, else the local ser
       (await resolveServer({ server: "http://example.com:8765" }, env)).token,
       undefined,
     );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test("runtime files of servers that stopped are ignored", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "servable-runtime-"));
-  try {
-    const env = { SERVABLE_RUNTIME_DIR: dir };
+test("runtime files of servers that stopped are ignored", () =>
+  withRuntimeDir(async (env) => {
     // A pid no process has (pid_max on Linux is at most 2^22).
     await writeRuntimeFile(
       8767,
@@ -57,10 +60,7 @@ test("runtime files of servers that stopped are ignored", async () => {
       env,
     );
     assert.equal((await resolveServer({ server: "http://localhost:8767" }, env)).token, undefined);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test("loopback names match each other, paths must match", () => {
   const servers = [{ url: "http://localhost:8501/proxy", pid: 1, token: "t" }];

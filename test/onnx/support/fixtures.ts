@@ -17,8 +17,11 @@ export const OCR_ASSETS = join(ROOT, "node_modules", "@gutenye", "ocr-models", "
 
 const run = promisify(execFile);
 
+/** A script of test/onnx/fixtures, alone or with arguments before the output folder. */
+export type FixtureScript = string | [string, ...string[]];
+
 /** A fresh temporary folder with the outputs of these fixture scripts (with extra args first). */
-export async function buildFixtures(scripts: (string | [string, ...string[]])[]): Promise<string> {
+export async function buildFixtures(scripts: FixtureScript[]): Promise<string> {
   const out = await mkdtemp(join(tmpdir(), "servable-onnx-"));
   for (const script of scripts) {
     const [name, ...args] = Array.isArray(script) ? script : [script];
@@ -77,6 +80,18 @@ export function columnarBody(expected: Expected, pick?: (name: string) => boolea
       .map(([name, d]) => [name, nest(d.data, d.shape)]),
   );
   return requestBody({ inputs });
+}
+
+/** A row ("instances") predict body: the tensor's rows as nested lists. */
+export function rowBody(tensor: Described): string {
+  return requestBody({ instances: nest(tensor.data, tensor.shape) });
+}
+
+/** Rows `from` to `to` (not included) of a tensor, along its first (batch) dimension. */
+export function sliceRows(tensor: Described, from: number, to: number): Described {
+  const [, ...row] = tensor.shape;
+  const size = row.reduce((a, b) => a * b, 1);
+  return { ...tensor, shape: [to - from, ...row], data: tensor.data.slice(from * size, to * size) };
 }
 
 /** Nested lists flattened, row-major. */
