@@ -136,7 +136,7 @@ function attach(
     waitForLog,
     stop: () => stopChild(child),
   };
-  return Promise.race([
+  const started = Promise.race([
     waitForLog(
       (l) => typeof l.msg === "string" && l.msg.startsWith("Exporting HTTP/REST API"),
       timeoutMs,
@@ -154,6 +154,11 @@ function attach(
       throw new Error(`servable-server exited with ${code} before serving: ${stderr}`);
     }),
   ]);
+  // A start that fails (a timeout) stops the process it spawned: nobody else holds it.
+  return started.catch(async (error: unknown) => {
+    await stopChild(child);
+    throw error;
+  });
 }
 
 /** POSTs JSON (or a raw string) and returns the status and the parsed or raw body. */
