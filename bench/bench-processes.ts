@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { freePort } from "../test/support/child-process";
+
+export { freePort };
 
 /** Starting and stopping the benchmarks' servers on loopback. */
 export const ROOT = join(__dirname, "..");
@@ -44,15 +46,6 @@ export function servable(
     ],
     options.nodeFlags,
   );
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once the server answers, and for Servable (`models`), once they are AVAILABLE. */

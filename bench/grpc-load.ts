@@ -1,6 +1,5 @@
-import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
+import { servingPackage } from "../test/support/tf-serving-protos";
 
 /**
  * A gRPC load generator for TF Serving's PredictionService/Predict (autocannon speaks
@@ -15,22 +14,9 @@ export interface GrpcLoadResult {
   readonly errors: number;
 }
 
-const PROTOS = join(__dirname, "..", "protocol", "protos");
-
 /** PredictionService/Predict's path and its message codecs, from TF Serving's protos. */
 function predictMethod(): grpc.MethodDefinition<unknown, unknown> {
-  const definition = grpc.loadPackageDefinition(
-    protoLoader.loadSync("tensorflow_serving.proto", {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: false,
-      oneofs: true,
-      includeDirs: [PROTOS],
-    }),
-  );
-  const serving = (definition.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
-  const service = (serving.PredictionService as grpc.ServiceClientConstructor).service;
+  const service = (servingPackage().PredictionService as grpc.ServiceClientConstructor).service;
   return service.Predict as grpc.MethodDefinition<unknown, unknown>;
 }
 

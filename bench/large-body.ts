@@ -8,20 +8,10 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Agent, get, request } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort, ROOT } from "./bench-processes";
 
-const ROOT = join(__dirname, "..");
 const VALUES = Number(process.env.BENCH_VALUES ?? 8_500_000);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const port = await freePort();

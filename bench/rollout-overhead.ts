@@ -24,9 +24,8 @@ import { Agent, request } from "node:http";
 import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
+import { freePort, ROOT, stop } from "./bench-processes";
 
-const ROOT = join(__dirname, "..");
 const DEMO = join(ROOT, "server", "demo", "models", "half_plus_two", "1");
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
@@ -252,25 +251,6 @@ async function ready(port: number, child: ChildProcess): Promise<void> {
     if (Date.now() > deadline) throw new Error("The server was not ready within 60 s");
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 main().catch((error: unknown) => {

@@ -292,6 +292,14 @@ function perRequest(cpu: CpuByGroup, requests: number): CpuByGroup | undefined {
 }
 
 const total = (cpu: CpuByGroup | undefined) => (cpu ? cpu.rest + cpu.models + cpu.other : NaN);
+
+/** A ratio's target as the report prints it, and the check of a measured ratio against it. */
+interface Target {
+  readonly text: string;
+  met(ratio: number): boolean;
+}
+const atLeast = (bound: number): Target => ({ text: `≥ ${bound}×`, met: (x) => x >= bound });
+const atMost = (bound: number): Target => ({ text: `≤ ${bound}×`, met: (x) => x <= bound });
 const us = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "-" : v.toFixed(0));
 
 function line(m: Measurement): string {
@@ -351,55 +359,33 @@ function report(results: Measurement[], loadBefore: number[], loadAfter: number[
     const fixed = find("half_plus_two", "node-http-fixed", "REST", c);
     const v2json = find("mlp", "servable", "V2 JSON", c);
     const v2bin = find("mlp", "servable", "V2 binary", c);
-    const ratio = (
-      name: string,
-      a: number | undefined,
-      b: number | undefined,
-      target: string,
-      met?: (x: number) => boolean,
-    ) => {
-      if (a === undefined || b === undefined || !(b > 0)) return;
+    const inline = find("half_plus_two", "servable-inline", "REST", c);
+    const ratios: [string, number | undefined, number | undefined, Target?][] = [
+      ["MLP req/s: servable / naive-express", mlp?.rps, naive?.rps, atLeast(5)],
+      [
+        "MLP CPU/request: servable / naive-express",
+        total(mlp?.cpu),
+        total(naive?.cpu),
+        atMost(0.25),
+      ],
+      ["MLP req/s: servable-tfs / naive-express", mlpTfs?.rps, naive?.rps, atLeast(5)],
+      [
+        "MLP CPU/request: servable-tfs / naive-express",
+        total(mlpTfs?.cpu),
+        total(naive?.cpu),
+        atMost(0.25),
+      ],
+      ["half_plus_two req/s: servable / node-http-fixed", hpt?.rps, fixed?.rps, atLeast(0.6)],
+      ["half_plus_two req/s: servable-inline / node-http-fixed", inline?.rps, fixed?.rps],
+      ["MLP req/s: V2 binary / V2 JSON", v2bin?.rps, v2json?.rps, atLeast(2)],
+      ["MLP req/s: V2 binary / REST JSON", v2bin?.rps, mlp?.rps],
+    ];
+    for (const [name, a, b, target] of ratios) {
+      if (a === undefined || b === undefined || !(b > 0)) continue;
       const x = a / b;
-      const verdict = met ? (met(x) ? " (met)" : " (missed)") : "";
-      lines.push(`| ${c} | ${name} | ${x.toFixed(2)}× | ${target}${verdict} |`);
-    };
-    ratio("MLP req/s: servable / naive-express", mlp?.rps, naive?.rps, "≥ 5×", (x) => x >= 5);
-    ratio(
-      "MLP CPU/request: servable / naive-express",
-      total(mlp?.cpu),
-      total(naive?.cpu),
-      "≤ 0.25×",
-      (x) => x <= 0.25,
-    );
-    ratio(
-      "MLP req/s: servable-tfs / naive-express",
-      mlpTfs?.rps,
-      naive?.rps,
-      "≥ 5×",
-      (x) => x >= 5,
-    );
-    ratio(
-      "MLP CPU/request: servable-tfs / naive-express",
-      total(mlpTfs?.cpu),
-      total(naive?.cpu),
-      "≤ 0.25×",
-      (x) => x <= 0.25,
-    );
-    ratio(
-      "half_plus_two req/s: servable / node-http-fixed",
-      hpt?.rps,
-      fixed?.rps,
-      "≥ 0.6×",
-      (x) => x >= 0.6,
-    );
-    ratio(
-      "half_plus_two req/s: servable-inline / node-http-fixed",
-      find("half_plus_two", "servable-inline", "REST", c)?.rps,
-      fixed?.rps,
-      "-",
-    );
-    ratio("MLP req/s: V2 binary / V2 JSON", v2bin?.rps, v2json?.rps, "≥ 2×", (x) => x >= 2);
-    ratio("MLP req/s: V2 binary / REST JSON", v2bin?.rps, mlp?.rps, "-");
+      const verdict = target ? `${target.text} (${target.met(x) ? "met" : "missed"})` : "-";
+      lines.push(`| ${c} | ${name} | ${x.toFixed(2)}× | ${verdict} |`);
+    }
   }
   return lines.join("\n") + "\n";
 }

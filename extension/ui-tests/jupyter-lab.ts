@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, stopChild, waitUntilReady } from "../../test/support/child-process";
+import { startJupyterProcess, type JupyterProcess } from "../../test/support/jupyter-process";
 
 /**
  * Starts the test JupyterLab (ui-tests/app, built by its build.mts) on Debian's Jupyter
@@ -11,8 +9,6 @@ import { freePort, stopChild, waitUntilReady } from "../../test/support/child-pr
 
 export const APP_DIR = join(__dirname, "app");
 export const APP_BUILT = join(APP_DIR, "dist", "static", "bundle.js");
-/** Debian's Python, which has Jupyter (another python3 may come first on PATH). */
-export const SYSTEM_PYTHON = "/usr/bin/python3";
 
 export interface LabOptions {
   /** The Jupyter root: the workspace the file browser and the Contents API see. */
@@ -29,16 +25,9 @@ export interface LabOptions {
   readonly token?: string;
 }
 
-export interface LabProcess {
-  readonly pid: number;
-  readonly port: number;
-  readonly token: string;
-  /** http://127.0.0.1:<port> */
-  readonly baseUrl: string;
+export interface LabProcess extends JupyterProcess {
   /** The page to open: /lab?token=… sets the login cookie. */
   readonly labUrl: string;
-  readonly output: () => string;
-  stop(): Promise<void>;
 }
 
 export async function startLab(options: LabOptions): Promise<LabProcess> {
@@ -66,47 +55,11 @@ export async function startLab(options: LabOptions): Promise<LabProcess> {
     ),
   );
 
-  const port = options.port ?? (await freePort());
-  const token = options.token ?? randomBytes(16).toString("hex");
-  const child = spawn(
-    SYSTEM_PYTHON,
-    [
-      join(APP_DIR, "lab_app.py"),
-      "--allow-root",
-      "--no-browser",
-      "--ServerApp.ip=127.0.0.1",
-      `--port=${port}`,
-      "--ServerApp.port_retries=0",
-      `--ServerApp.token=${token}`,
-      `--ServerApp.root_dir=${options.rootDir}`,
-    ],
-    {
-      env: {
-        ...process.env,
-        ...options.env,
-        SERVABLE_LAB_STATE: options.stateDir,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const lab: LabProcess = {
-    pid: child.pid!,
-    port,
-    token,
-    baseUrl,
-    labUrl: `${baseUrl}/lab?token=${token}`,
-    output: () => output,
-    stop: () => stopChild(child),
-  };
-  await waitUntilReady(
-    child,
-    async () =>
-      (await fetch(`${baseUrl}/api/status`, { headers: { Authorization: `token ${token}` } })).ok,
-    () => output,
-  );
-  return lab;
+  const jupyter = await startJupyterProcess([join(APP_DIR, "lab_app.py")], {
+    rootDir: options.rootDir,
+    env: { ...options.env, SERVABLE_LAB_STATE: options.stateDir },
+    ...(options.port !== undefined && { port: options.port }),
+    ...(options.token !== undefined && { token: options.token }),
+  });
+  return { ...jupyter, labUrl: `${jupyter.baseUrl}/lab?token=${jupyter.token}` };
 }

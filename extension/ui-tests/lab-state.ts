@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
   copyFileSync,
@@ -12,7 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, relative } from "node:path";
-import { SYSTEM_PYTHON } from "./jupyter-lab";
+import { installTslabKernelSpec, TSLAB } from "../../test/support/jupyter-process";
 
 /**
  * The folder `npm run lab` keeps between starts (default `.servable/lab/` at the
@@ -32,7 +31,6 @@ import { SYSTEM_PYTHON } from "./jupyter-lab";
 export const ROOT = join(__dirname, "..", "..");
 const EXAMPLES = join(ROOT, "examples");
 const DEMO_MODELS = join(ROOT, "server", "demo", "models");
-const TSLAB = join(ROOT, "node_modules", ".bin", "tslab");
 const LABEXTENSION = join(ROOT, "extension", "servable_jupyterlab", "labextension");
 
 /** The notebooks a user opens, with the files they read beside them. */
@@ -141,14 +139,7 @@ function installKernelSpec(prefix: string, jupyterPath: string): void {
     const { argv } = JSON.parse(readFileSync(spec, "utf8")) as { argv?: string[] };
     if (argv?.[0] === TSLAB) return;
   }
-  const result = spawnSync(
-    TSLAB,
-    ["install", `--prefix=${prefix}`, `--python=${SYSTEM_PYTHON}`, `--binary=${TSLAB}`],
-    { encoding: "utf8" },
-  );
-  if (result.status !== 0) {
-    throw new Error(`tslab install failed: ${result.stdout}${result.stderr}`);
-  }
+  installTslabKernelSpec(prefix);
 }
 
 function tokens(file: string): { jupyter: string; server: string } {

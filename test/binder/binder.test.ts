@@ -14,9 +14,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import type { Browser } from "playwright-core";
-import { startLab, SYSTEM_PYTHON, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
+import { startLab, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
 import { launchChromium } from "../extension/browser";
 import { freePort, ROOT, startServer, type ServerProcess } from "../support";
+import { SYSTEM_PYTHON } from "../support/jupyter-process";
 
 /**
  * Binder's setup, as far as our machines allow: binder/install.sh (postBuild's steps, all

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { SYSTEM_PYTHON } from "../../extension/ui-tests/jupyter-lab";
 import { ROOT } from "../support";
+import { SYSTEM_PYTHON } from "../support/jupyter-process";
 
 const EXTENSION = join(ROOT, "extension");
 

@@ -4,8 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Browser, Page, Request } from "playwright-core";
-import { startLab, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
+import type { Page, Request } from "playwright-core";
 import {
   installVersion,
   linearVersion,
@@ -15,8 +14,8 @@ import {
   waitFor,
   type ServerProcess,
 } from "../support";
-import { launchChromium, openLab, WatchedPages } from "./browser";
-import { installWheel } from "./install-wheel";
+import { WatchedPages } from "./browser";
+import { openSidebarLab, type SidebarLab } from "./sidebar-lab";
 
 /**
  * The sidebar's Rollout row in a real JupyterLab (the test app, the extension installed
@@ -36,8 +35,7 @@ let scratch: string;
 let repository: string;
 let token: string;
 let server: ServerProcess;
-let lab: LabProcess;
-let browser: Browser;
+let sidebar: SidebarLab;
 let page: Page;
 const pages = new WatchedPages(SHOTS);
 
@@ -91,7 +89,6 @@ before(async () => {
   const workspace = join(scratch, "workspace");
   await mkdir(workspace);
   await installVersion(join(repository, "m"), 1, (dir) => linearVersion(dir, 1));
-  const jupyterData = installWheel(join(scratch, "prefix"));
   token = randomBytes(16).toString("hex");
   server = await startServer(
     [
@@ -116,27 +113,16 @@ before(async () => {
       ? true
       : undefined;
   });
-  lab = await startLab({
-    rootDir: workspace,
-    stateDir: join(scratch, "jupyter"),
-    env: { JUPYTER_PATH: jupyterData },
-    settingsDefaults: {
-      "@servable/jupyterlab:plugin": {
-        serverUrl: `http://127.0.0.1:${server.port}`,
-        token,
-        pollingInterval: 0.5,
-      },
-    },
+  sidebar = await openSidebarLab(scratch, { serverUrl: server.url, token }, pages, {
+    width: 1400,
+    height: 900,
   });
-  browser = await launchChromium();
-  page = await pages.open(browser, { width: 1400, height: 900 }, 2);
-  await openLab(page, lab.labUrl);
+  page = sidebar.page;
   await page.locator('.jp-SideBar.jp-mod-left li[data-id="servable-sidebar"]').click();
 });
 
 after(async () => {
-  await browser?.close();
-  await lab?.stop();
+  await sidebar?.close();
   await server?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });

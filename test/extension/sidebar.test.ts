@@ -14,8 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import type { Browser, Page, Request } from "playwright-core";
-import { startLab, type LabProcess } from "../../extension/ui-tests/jupyter-lab";
+import type { Page, Request } from "playwright-core";
 import {
   freePort,
   postJson,
@@ -24,8 +23,8 @@ import {
   type ServerProcess,
   linearVersion,
 } from "../support";
-import { launchChromium, openLab, WatchedPages } from "./browser";
-import { installWheel } from "./install-wheel";
+import { WatchedPages } from "./browser";
+import { openSidebarLab, type SidebarLab } from "./sidebar-lab";
 
 /**
  * The Servable sidebar in a real JupyterLab 4 (the test app on Debian's Jupyter server),
@@ -43,8 +42,7 @@ let workspace: string;
 let port: number;
 let token: string;
 let server: ServerProcess;
-let lab: LabProcess;
-let browser: Browser;
+let sidebar: SidebarLab;
 let page: Page;
 const pages = new WatchedPages(SHOTS);
 
@@ -62,6 +60,9 @@ const serve = () =>
 
 const version = (name: string, v: string) =>
   page.locator(`${PANEL} .jp-Servable-version[data-model="${name}"][data-version="${v}"]`);
+/** The chip of `label` on a version's row: one while the version carries the label, else none. */
+const labelChips = (name: string, v: string, label: string) =>
+  version(name, v).locator(`.jp-Servable-label[data-label="${label}"]`);
 const exportedRow = (name: string, v: string) =>
   page.locator(`${PANEL} .jp-Servable-exported-row[data-model="${name}"][data-version="${v}"]`);
 
@@ -80,31 +81,18 @@ before(async () => {
   cpSync(join(ROOT, "server", "demo", "models"), join(scratch, "repository"), { recursive: true });
   mkdirSync(join(workspace, "models"), { recursive: true });
 
-  const jupyterData = installWheel(join(scratch, "prefix"));
   port = await freePort();
   token = randomBytes(16).toString("hex");
   server = await serve();
-  lab = await startLab({
-    rootDir: workspace,
-    stateDir: join(scratch, "jupyter"),
-    // Found the way Jupyter finds any installed extension: in a data dir of JUPYTER_PATH.
-    env: { JUPYTER_PATH: jupyterData },
-    settingsDefaults: {
-      "@servable/jupyterlab:plugin": {
-        serverUrl: `http://127.0.0.1:${port}`,
-        token,
-        pollingInterval: 0.5,
-      },
-    },
+  sidebar = await openSidebarLab(scratch, { serverUrl: `http://127.0.0.1:${port}`, token }, pages, {
+    width: 1280,
+    height: 860,
   });
-  browser = await launchChromium();
-  page = await pages.open(browser, { width: 1280, height: 860 }, 2);
-  await openLab(page, lab.labUrl);
+  page = sidebar.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await lab?.stop();
+  await sidebar?.close();
   await server?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
@@ -280,7 +268,7 @@ async function setLabel(name: string, v: string, label: string): Promise<void> {
   await editor.getByRole("button", { name: "Set" }).click();
   await until(
     `${name} v${v} labelled ${label}`,
-    async () => (await row.locator(`.jp-Servable-label[data-label="${label}"]`).count()) === 1,
+    async () => (await labelChips(name, v, label).count()) === 1,
   );
 }
 
@@ -391,10 +379,7 @@ test("canary on the new version takes traffic; then stable moves to it", async (
   await setLabel("half_plus_two", "2", "stable");
   await until(
     "stable left v1",
-    async () =>
-      (await version("half_plus_two", "1")
-        .locator('.jp-Servable-label[data-label="stable"]')
-        .count()) === 0,
+    async () => (await labelChips("half_plus_two", "1", "stable").count()) === 0,
   );
   assert.deepEqual(await servedLabels("half_plus_two"), { canary: "2", stable: "2" });
 
@@ -404,10 +389,7 @@ test("canary on the new version takes traffic; then stable moves to it", async (
     .click();
   await until(
     "canary removed",
-    async () =>
-      (await version("half_plus_two", "2")
-        .locator('.jp-Servable-label[data-label="canary"]')
-        .count()) === 0,
+    async () => (await labelChips("half_plus_two", "2", "canary").count()) === 0,
   );
   assert.deepEqual(await servedLabels("half_plus_two"), { stable: "2" });
 });

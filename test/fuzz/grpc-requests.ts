@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { bentEntries } from "./bent-entries";
 import { FUZZ_MODELS, type FuzzModel } from "./fuzz-models";
 import { chosenName, mostly, nameText, PROTOTYPE_NAMES, rarely } from "./json-text";
 
@@ -140,26 +141,13 @@ function predict(m: FuzzModel): fc.Arbitrary<GrpcRequest> {
   const names = Object.keys(m.signatures);
   return fc.constantFrom(...names).chain((signature) => {
     const inputs = Object.entries(m.signatures[signature]!.inputs);
-    const entries = fc
-      .tuple(
-        fc.tuple(
-          ...inputs.map(([name, info]) =>
-            fc.tuple(
-              mostly(fc.constant(name), nameText([name]), 30),
-              tensorProto(info),
-              mostly(fc.constant(true), fc.constant(false), 40),
-            ),
-          ),
-        ),
-        rarely(
-          fc.constantFrom(...inputs).chain(([, info]) => fc.tuple(nameText([]), tensorProto(info))),
-          30,
-        ),
-      )
-      .map(([list, extra]) => [
-        ...list.filter(([, , keep]) => keep).map(([name, proto]) => [name, proto] as const),
-        ...(extra ? [extra] : []),
-      ]);
+    const entries = bentEntries(
+      inputs,
+      tensorProto,
+      (name) => [name],
+      fc.constantFrom(...inputs).chain(([, info]) => fc.tuple(nameText([]), tensorProto(info))),
+      { renamed: 30, dropped: 40, added: 30 },
+    );
     return fc
       .record({
         model_spec: modelSpec(m, [signature]),

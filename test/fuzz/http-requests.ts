@@ -1,5 +1,6 @@
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
+import { bentEntries } from "./bent-entries";
 import { FUZZ_MODELS, type FuzzModel } from "./fuzz-models";
 import {
   anyJsonText,
@@ -102,33 +103,31 @@ function inputEntries(
   shapeOf: (info: Signature["inputs"][string]) => number[],
 ): fc.Arbitrary<Entries> {
   const names = inputs.map(([n]) => n);
-  return fc
-    .tuple(
-      fc.tuple(
-        ...inputs.map(([name, info]) =>
-          fc.tuple(
-            mostly(fc.constant(name), nameText(names), 30),
-            tensorText(shapeOf(info), leafText(info.dtype)),
-            mostly(fc.constant(true), fc.constant(false), 40),
-          ),
-        ),
-      ),
-      rarely(fc.tuple(nameText(names), anyJsonText), 30),
-    )
-    .map(([entries, extra]) => [
-      ...entries.filter(([, , keep]) => keep).map(([name, value]) => [name, value] as const),
-      ...(extra ? [extra] : []),
-    ]);
+  return bentEntries(
+    inputs,
+    (info) => tensorText(shapeOf(info), leafText(info.dtype)),
+    () => names,
+    fc.tuple(nameText(names), anyJsonText),
+    { renamed: 30, dropped: 40, added: 30 },
+  );
 }
+
+/**
+ * One of the signatures `names`, a batch size, and a size for its free (-1) dimensions:
+ * small, so that a body of every input stays small.
+ */
+const signatureAndSizes = (names: readonly string[]) => ({
+  signature: fc.constantFrom(...names),
+  batch: fc.integer({ min: 1, max: 3 }),
+  free: fc.integer({ min: 1, max: 3 }),
+});
 
 /** A predict body for one of the model's signatures, in the row or the columnar format. */
 function predictBody(m: FuzzModel): fc.Arbitrary<{ kind: string; text: string }> {
   const names = Object.keys(m.signatures);
   return fc
     .record({
-      signature: fc.constantFrom(...names),
-      batch: fc.integer({ min: 1, max: 3 }),
-      free: fc.integer({ min: 1, max: 3 }),
+      ...signatureAndSizes(names),
       format: fc.oneof(
         { arbitrary: fc.constant("row"), weight: 10 },
         { arbitrary: fc.constant("columnar"), weight: 10 },
@@ -230,25 +229,13 @@ function examplesBody(
     })
     .chain(({ signature, free, count, extra }) => {
       const inputs = Object.entries(m.signatures[signature]!.inputs);
-      const example = fc
-        .tuple(
-          fc.tuple(
-            ...inputs.map(([name, info]) =>
-              fc.tuple(
-                mostly(fc.constant(name), nameText([name]), 30),
-                featureText(info, free),
-                mostly(fc.constant(true), fc.constant(false), 30),
-              ),
-            ),
-          ),
-          rarely(fc.tuple(nameText([]), featureText(undefined, free)), 20),
-        )
-        .map(([entries, other]) =>
-          objectText([
-            ...entries.filter(([, , keep]) => keep).map(([n, v]) => [n, v] as const),
-            ...(other ? [other] : []),
-          ]),
-        );
+      const example = bentEntries(
+        inputs,
+        (info) => featureText(info, free),
+        (name) => [name],
+        fc.tuple(nameText([]), featureText(undefined, free)),
+        { renamed: 30, dropped: 30, added: 20 },
+      ).map(objectText);
       return fc
         .record({
           sig: signatureNameEntry(signature, names),
@@ -282,121 +269,112 @@ const V2_TYPES: Record<string, string> = {
 /** A V2 infer body: one entry per input of a signature, with its shape, datatype and data. */
 function inferBody(m: FuzzModel): fc.Arbitrary<{ kind: string; text: string }> {
   const names = Object.keys(m.signatures);
-  return fc
-    .record({
-      signature: fc.constantFrom(...names),
-      batch: fc.integer({ min: 1, max: 3 }),
-      free: fc.integer({ min: 1, max: 3 }),
-    })
-    .chain(({ signature, batch, free }) => {
-      const def = m.signatures[signature]!;
-      const entries = Object.entries(def.inputs);
-      const inputNames = entries.map(([n]) => n);
-      const input = ([name, info]: (typeof entries)[number]) => {
-        const shape = concreteShape(info, batch, free);
-        const count = shape.reduce((a, b) => a * b, 1);
-        const leaf =
-          info.dtype === "DT_STRING"
-            ? mostly(fc.string({ maxLength: 6 }).map(quote), scalarText, 40)
-            : leafText(info.dtype);
-        return fc
-          .record({
-            name: mostly(
-              fc.constant(quote(name)),
-              fc.oneof(nameText(inputNames).map(quote), scalarText),
-              30,
-            ),
-            shape: mostly(
-              fc.constant(`[${shape.join(", ")}]`),
-              fc.oneof(
-                fc.array(numberText, { maxLength: 3 }).map((d) => `[${d.join(", ")}]`),
-                anyJsonText,
-              ),
-              30,
-            ),
-            datatype: mostly(
-              fc.constant(quote(V2_TYPES[info.dtype] ?? "FP32")),
-              fc.oneof(
-                fc
-                  .constantFrom("FP64", "INT64", "BOOL", "FP16", "UINT8", ...PROTOTYPE_NAMES)
-                  .map(quote),
-                scalarText,
-              ),
-              30,
-            ),
-            data: fc.oneof(
-              {
-                arbitrary: fc
-                  .array(leaf, { minLength: count, maxLength: count })
-                  .map((d) => `[${d.join(", ")}]`),
-                weight: 20,
-              },
-              { arbitrary: tensorText(shape, leaf), weight: 8 },
-              {
-                arbitrary: fc.array(leaf, { maxLength: count + 2 }).map((d) => `[${d.join(", ")}]`),
-                weight: 1,
-              },
-              { arbitrary: anyJsonText, weight: 1 },
-            ),
-            keep: mostly(fc.constant(true), fc.constant(false), 40),
-            // Now and then the binary tensor extension's size instead of data.
-            binarySize: rarely(fc.oneof(fc.integer({ min: 0, max: 64 }), numberText), 8),
-          })
-          .map((r) =>
-            !r.keep
-              ? ""
-              : r.binarySize === null
-                ? `{"name": ${r.name}, "shape": ${r.shape}, "datatype": ${r.datatype}, "data": ${r.data}}`
-                : `{"name": ${r.name}, "shape": ${r.shape}, "datatype": ${r.datatype}, "parameters": {"binary_data_size": ${r.binarySize}}}`,
-          );
-      };
-      const inputs = fc
-        .tuple(
-          fc.tuple(...entries.map(input)),
-          rarely(fc.constantFrom(...entries).chain(input), 30),
-        )
-        .map(
-          ([list, extra]) => `[${[...list, ...(extra ? [extra] : [])].filter(Boolean).join(", ")}]`,
-        );
-      const outputs = mostly(
-        fc.constant<Entries>([]),
-        fc.oneof(
-          fc
-            .array(
-              chosenName(Object.keys(def.outputs)).map((n) => `{"name": ${quote(n)}}`),
-              { maxLength: 3 },
-            )
-            .map((o): Entries => [["outputs", `[${o.join(", ")}]`]]),
-          anyJsonText.map((v): Entries => [["outputs", v]]),
-        ),
-        6,
-      );
-      const named: Entries = [["parameters", `{"signature_name": ${quote(signature)}}`]];
-      const parameters = mostly(
-        fc.constant(signature === "serving_default" ? [] : named),
-        fc.oneof(
-          nameText(names).map((n): Entries => [["parameters", `{"signature_name": ${quote(n)}}`]]),
-          anyJsonText.map((v): Entries => [["parameters", v]]),
-        ),
-        10,
-      );
+  return fc.record(signatureAndSizes(names)).chain(({ signature, batch, free }) => {
+    const def = m.signatures[signature]!;
+    const entries = Object.entries(def.inputs);
+    const inputNames = entries.map(([n]) => n);
+    const input = ([name, info]: (typeof entries)[number]) => {
+      const shape = concreteShape(info, batch, free);
+      const count = shape.reduce((a, b) => a * b, 1);
+      const leaf =
+        info.dtype === "DT_STRING"
+          ? mostly(fc.string({ maxLength: 6 }).map(quote), scalarText, 40)
+          : leafText(info.dtype);
       return fc
         .record({
-          inputs: mostly(inputs, anyJsonText, 30),
-          outputs,
-          parameters,
-          id: fc.option(mostly(fc.string({ maxLength: 8 }).map(quote), scalarText, 4), { freq: 3 }),
+          name: mostly(
+            fc.constant(quote(name)),
+            fc.oneof(nameText(inputNames).map(quote), scalarText),
+            30,
+          ),
+          shape: mostly(
+            fc.constant(`[${shape.join(", ")}]`),
+            fc.oneof(
+              fc.array(numberText, { maxLength: 3 }).map((d) => `[${d.join(", ")}]`),
+              anyJsonText,
+            ),
+            30,
+          ),
+          datatype: mostly(
+            fc.constant(quote(V2_TYPES[info.dtype] ?? "FP32")),
+            fc.oneof(
+              fc
+                .constantFrom("FP64", "INT64", "BOOL", "FP16", "UINT8", ...PROTOTYPE_NAMES)
+                .map(quote),
+              scalarText,
+            ),
+            30,
+          ),
+          data: fc.oneof(
+            {
+              arbitrary: fc
+                .array(leaf, { minLength: count, maxLength: count })
+                .map((d) => `[${d.join(", ")}]`),
+              weight: 20,
+            },
+            { arbitrary: tensorText(shape, leaf), weight: 8 },
+            {
+              arbitrary: fc.array(leaf, { maxLength: count + 2 }).map((d) => `[${d.join(", ")}]`),
+              weight: 1,
+            },
+            { arbitrary: anyJsonText, weight: 1 },
+          ),
+          keep: mostly(fc.constant(true), fc.constant(false), 40),
+          // Now and then the binary tensor extension's size instead of data.
+          binarySize: rarely(fc.oneof(fc.integer({ min: 0, max: 64 }), numberText), 8),
         })
-        .map(({ inputs: i, outputs: o, parameters: p, id }) => ({
-          kind: "infer",
-          text: objectText([
-            ...(id === null ? [] : [["id", id] as const]),
-            ...p,
-            ["inputs", i],
-            ...o,
-          ]),
-        }));
-    });
+        .map((r) =>
+          !r.keep
+            ? ""
+            : r.binarySize === null
+              ? `{"name": ${r.name}, "shape": ${r.shape}, "datatype": ${r.datatype}, "data": ${r.data}}`
+              : `{"name": ${r.name}, "shape": ${r.shape}, "datatype": ${r.datatype}, "parameters": {"binary_data_size": ${r.binarySize}}}`,
+        );
+    };
+    const inputs = fc
+      .tuple(fc.tuple(...entries.map(input)), rarely(fc.constantFrom(...entries).chain(input), 30))
+      .map(
+        ([list, extra]) => `[${[...list, ...(extra ? [extra] : [])].filter(Boolean).join(", ")}]`,
+      );
+    const outputs = mostly(
+      fc.constant<Entries>([]),
+      fc.oneof(
+        fc
+          .array(
+            chosenName(Object.keys(def.outputs)).map((n) => `{"name": ${quote(n)}}`),
+            { maxLength: 3 },
+          )
+          .map((o): Entries => [["outputs", `[${o.join(", ")}]`]]),
+        anyJsonText.map((v): Entries => [["outputs", v]]),
+      ),
+      6,
+    );
+    const named: Entries = [["parameters", `{"signature_name": ${quote(signature)}}`]];
+    const parameters = mostly(
+      fc.constant(signature === "serving_default" ? [] : named),
+      fc.oneof(
+        nameText(names).map((n): Entries => [["parameters", `{"signature_name": ${quote(n)}}`]]),
+        anyJsonText.map((v): Entries => [["parameters", v]]),
+      ),
+      10,
+    );
+    return fc
+      .record({
+        inputs: mostly(inputs, anyJsonText, 30),
+        outputs,
+        parameters,
+        id: fc.option(mostly(fc.string({ maxLength: 8 }).map(quote), scalarText, 4), { freq: 3 }),
+      })
+      .map(({ inputs: i, outputs: o, parameters: p, id }) => ({
+        kind: "infer",
+        text: objectText([
+          ...(id === null ? [] : [["id", id] as const]),
+          ...p,
+          ["inputs", i],
+          ...o,
+        ]),
+      }));
+  });
 }
 
 /** The body as sent: as generated, broken, gzipped (rightly or not), or over the size limit. */

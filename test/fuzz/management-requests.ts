@@ -198,30 +198,28 @@ const setLabel: fc.Arbitrary<ManagementRequest> = fc
     withToken: true,
   }));
 
+/** A DELETE of `path`: no body, with the token. */
+const deleteCall = (kind: string, path: string): ManagementRequest => ({
+  kind,
+  method: "DELETE",
+  path,
+  headers: {},
+  body: Buffer.alloc(0),
+  withToken: true,
+});
+
 const deleteLabel: fc.Arbitrary<ManagementRequest> = fc
   .record({ name: labelledModel, label: labelName })
-  .map(({ name, label }) => ({
-    kind: "label/delete",
-    method: "DELETE",
-    path: `/v1/models/${name}/labels/${label}`,
-    headers: {},
-    body: Buffer.alloc(0),
-    withToken: true,
-  }));
+  .map(({ name, label }) => deleteCall("label/delete", `/v1/models/${name}/labels/${label}`));
 
 const deleteVersion: fc.Arbitrary<ManagementRequest> = fc
   .record({
     name: targetModel,
     version: fc.constantFrom("1", "2", "3", "0", "99999999999999999999", "x", "-1", "__proto__"),
   })
-  .map(({ name, version }) => ({
-    kind: "version/delete",
-    method: "DELETE",
-    path: `/v1/models/${name}/versions/${version}`,
-    headers: {},
-    body: Buffer.alloc(0),
-    withToken: true,
-  }));
+  .map(({ name, version }) =>
+    deleteCall("version/delete", `/v1/models/${name}/versions/${version}`),
+  );
 
 /** Rollout calls (docs/rollouts.md): starts, changes, promotes, rollbacks and ends, bodies good and bad. */
 const rolloutCall: fc.Arbitrary<ManagementRequest> = fc

@@ -61,30 +61,25 @@ const describeHttp = (req: HttpRequest) =>
 
 const runs = (n: number) => ({ seed: SEED, numRuns: Math.round(n * SCALE), endOnFailure: true });
 
+/**
+ * Every HTTP request of `requests` is answered with a 2xx, or a 4xx with an error body
+ * (checkHttp); a failure quotes the request that broke it.
+ */
+const answeredWithoutFault = (requests: fc.Arbitrary<HttpRequest>) =>
+  fc.asyncProperty(requests, async (req) => {
+    tally.add(req.kind);
+    const answer = await sendHttp(server.url, req);
+    tally.answered(String(answer.status));
+    const violation = checkHttp(answer);
+    if (violation) assert.fail(`${violation}\n<- ${describeHttp(req)}`);
+  });
+
 test("REST and V2 inference: a 2xx or a 4xx with an error body, never a 5xx", async () => {
-  await fc.assert(
-    fc.asyncProperty(inferenceRequest(MAX_BODY_BYTES), async (req) => {
-      tally.add(req.kind);
-      const answer = await sendHttp(server.url, req);
-      tally.answered(String(answer.status));
-      const violation = checkHttp(answer);
-      if (violation) assert.fail(`${violation}\n<- ${describeHttp(req)}`);
-    }),
-    runs(1300),
-  );
+  await fc.assert(answeredWithoutFault(inferenceRequest(MAX_BODY_BYTES)), runs(1300));
 });
 
 test("reads and methods the routes do not take", async () => {
-  await fc.assert(
-    fc.asyncProperty(readRequest(), async (req) => {
-      tally.add(req.kind);
-      const answer = await sendHttp(server.url, req);
-      tally.answered(String(answer.status));
-      const violation = checkHttp(answer);
-      if (violation) assert.fail(`${violation}\n<- ${describeHttp(req)}`);
-    }),
-    runs(200),
-  );
+  await fc.assert(answeredWithoutFault(readRequest()), runs(200));
 });
 
 test("gRPC: no call ends with a server fault (UNKNOWN, INTERNAL...)", async () => {

@@ -25,7 +25,6 @@ before(async () => {
   page = session.page;
 });
 
-const code = (text: string) => page.locator(`${NOTEBOOK} .jp-CodeCell`, { hasText: text });
 const served = (name: string, v: string) =>
   page.locator(`${PANEL} .jp-Servable-version[data-model="${name}"][data-version="${v}"]`);
 const exported = (name: string, v: string) =>
@@ -150,7 +149,7 @@ async function runNewCell(source: string): Promise<Locator> {
   await page.keyboard.press("Enter");
   await page.keyboard.insertText(source);
   await page.keyboard.press("Control+Enter");
-  const cell = code(source.split("\n")[0]!);
+  const cell = session.codeCell(source.split("\n")[0]!);
   await cell.locator(".jp-InputPrompt", { hasText: /^\[\d+\]:$/ }).waitFor({ timeout: 120_000 });
   return cell;
 }
@@ -208,7 +207,7 @@ test("run all cells: each finishes without an error; the deploy card shows the e
   t.diagnostic(`all cells ran in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   assert.deepEqual(await errorOutputs(), []);
 
-  const deployCell = code("const first = await deploy(");
+  const deployCell = session.codeCell("const first = await deploy(");
   const card = await deployCell.locator(".jp-OutputArea-output").innerText();
   assert.match(card, /Deployed iris, version 1/);
   assert.match(card, /state\s+AVAILABLE/);
@@ -220,7 +219,7 @@ test("run all cells: each finishes without an error; the deploy card shows the e
   );
   await showAtTop(deployCell);
   await page.screenshot({ path: join(SHOTS, "quickstart-deploy-card.png") });
-  await showAtTop(code("await models()"));
+  await showAtTop(session.codeCell("await models()"));
   await page.screenshot({ path: join(SHOTS, "quickstart-end.png") });
   await page.locator(PANEL).screenshot({ path: join(SHOTS, "sidebar-after-quickstart.png") });
 });

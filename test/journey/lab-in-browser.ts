@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { launchChromium, WatchedPages } from "../extension/browser";
 import { freePort, ROOT } from "../support";
 import { startLabCommand, type LabCommand } from "./lab-command";
@@ -80,6 +80,11 @@ export class LabInBrowser {
   }
   get serverPort(): number {
     return this.#serverPort!;
+  }
+
+  /** The code cell of the notebook in front whose text contains `text`. */
+  codeCell(text: string): Locator {
+    return this.page.locator(`${NOTEBOOK} .jp-CodeCell`, { hasText: text });
   }
 
   /** Checks a condition until it holds; past `timeoutMs`, a screenshot and a failure. */

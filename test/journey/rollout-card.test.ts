@@ -20,9 +20,7 @@ before(async () => {
   page = session.page;
 });
 
-const cell = (text: string) => page.locator(`${NOTEBOOK} .jp-CodeCell`, { hasText: text });
-
-const prompt = (text: string) => cell(text).locator(".jp-InputPrompt").innerText();
+const prompt = (text: string) => session.codeCell(text).locator(".jp-InputPrompt").innerText();
 const errors = () =>
   page
     .locator(
@@ -50,14 +48,14 @@ test("the rolloutStatus card refreshes in place after its cell, then shows the p
     );
   });
 
-  await cell("await promote(").click();
+  await session.codeCell("await promote(").click();
   await session.runFromMenu("Run All Above Selected Cell");
   await session.until("the cells above the promote ran", 240_000, async () =>
     /^\[\d+\]:$/.test(await prompt('await rolloutStatus("iris")')),
   );
   assert.deepEqual(await errors(), []);
 
-  const status = cell('await rolloutStatus("iris")');
+  const status = session.codeCell('await rolloutStatus("iris")');
   const card = status.locator(".servable-rollout-card");
   await card.waitFor();
   const first = await card.innerText();
@@ -79,7 +77,7 @@ test("the rolloutStatus card refreshes in place after its cell, then shows the p
   await status.scrollIntoViewIfNeeded();
   await card.screenshot({ path: join(SHOTS, "rollout-card.png") });
 
-  await cell("await promote(").click();
+  await session.codeCell("await promote(").click();
   await session.runFromMenu("Run Selected Cell and All Below");
   await session.until("the last cell ran", 120_000, async () =>
     /^\[\d+\]:$/.test(await prompt("deleteCandidate: true")),

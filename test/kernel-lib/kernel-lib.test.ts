@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -24,7 +23,8 @@ import {
   undeploy,
 } from "../../kernel-lib/src";
 import { readModelArtifacts } from "../../server/src/formats/tfjs/model-artifacts";
-import { freePort, ROOT, startServer, type ServerProcess } from "../support";
+import { freePort, ROOT } from "../support";
+import { startServerForKernelLib, type KernelLibServer } from "../support/kernel-lib-server";
 
 /**
  * The kernel library's functions against a real server process, as a Node program (or a
@@ -32,22 +32,17 @@ import { freePort, ROOT, startServer, type ServerProcess } from "../support";
  * through the runtime folder they share.
  */
 const run = promisify(execFile);
-let server: ServerProcess;
-let work: string;
+let served: KernelLibServer;
 const saved = { ...process.env };
 
 before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-kernel-lib-"));
-  await mkdir(join(work, "repository"));
-  const env = { SERVABLE_RUNTIME_DIR: join(work, "runtime"), SERVABLE_TOKEN: "" };
-  server = await startServer([`--model_repository=${join(work, "repository")}`], { env });
-  Object.assign(process.env, env, { SERVABLE_URL: server.url });
+  served = await startServerForKernelLib("servable-kernel-lib-");
+  Object.assign(process.env, served.clientEnv);
 });
 
 after(async () => {
-  await server?.stop();
+  await served?.stop();
   process.env = saved;
-  await rm(work, { recursive: true, force: true });
 });
 
 function classifier(seed: number): tf.LayersModel {
@@ -105,8 +100,8 @@ describe("deploy and call", () => {
       name: "iris",
       version: 1,
       state: "AVAILABLE",
-      url: `${server.url}/v1/models/iris/versions/1:predict`,
-      curl: `curl -d '{"instances":[[0.0,0.0,0.0,0.0]]}' -X POST ${server.url}/v1/models/iris/versions/1:predict`,
+      url: `${served.server.url}/v1/models/iris/versions/1:predict`,
+      curl: `curl -d '{"instances":[[0.0,0.0,0.0,0.0]]}' -X POST ${served.server.url}/v1/models/iris/versions/1:predict`,
     });
     // The curl line works as printed.
     const { stdout } = await run("sh", ["-c", `${deployment.curl} -s`]);
@@ -179,7 +174,7 @@ describe("deploy and call", () => {
 describe("what deploy takes", () => {
   test("an exported folder, by path or as exportModel returned it, at a chosen version", async () => {
     const model = classifier(3);
-    const exported = await exportModel(model, join(work, "exports"), { name: "folder" });
+    const exported = await exportModel(model, join(served.work, "exports"), { name: "folder" });
     const byObject = await deploy(exported, { name: "folder", version: 5 });
     assert.equal(byObject.version, 5);
     const byPath = await deploy(exported.path, { name: "folder" });
@@ -251,7 +246,7 @@ describe("what deploy takes", () => {
 describe("errors carry the server's message", () => {
   test("a version that fails to load throws a DeployError with the server's reason", async () => {
     const model = classifier(9);
-    const exported = await exportModel(model, join(work, "broken"), { name: "broken" });
+    const exported = await exportModel(model, join(served.work, "broken"), { name: "broken" });
     // A weight shard cut short: the upload is a valid folder, the load fails.
     const shard = join(exported.path, "group1-shard1of1.bin");
     await writeFile(shard, (await readFile(shard)).subarray(0, 16));

@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { inspect } from "node:util";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
@@ -15,7 +12,8 @@ import {
   shadow,
   status,
 } from "../../kernel-lib/src";
-import { startServer, waitFor, type ServerProcess } from "../support";
+import { waitFor } from "../support";
+import { startServerForKernelLib, type KernelLibServer } from "../support/kernel-lib-server";
 
 /**
  * The kernel library's rollout calls against a real server, as a Node program (or a
@@ -23,8 +21,7 @@ import { startServer, waitFor, type ServerProcess } from "../support";
  * runtime folder), answers checked by the version that gave them (X-Servable-Version).
  * Versions: 1 and 3 are the same model, 2 another.
  */
-let server: ServerProcess;
-let work: string;
+let served: KernelLibServer;
 const saved = { ...process.env };
 
 function model(seed: number): tf.LayersModel {
@@ -45,11 +42,8 @@ const X = [[1, 2, 3, 4]];
 const local = (m: tf.LayersModel) => (m.predict(tf.tensor2d(X)) as tf.Tensor).arraySync();
 
 before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-rollout-lib-"));
-  await mkdir(join(work, "repository"));
-  const env = { SERVABLE_RUNTIME_DIR: join(work, "runtime"), SERVABLE_TOKEN: "" };
-  server = await startServer([`--model_repository=${join(work, "repository")}`], { env });
-  Object.assign(process.env, env, { SERVABLE_URL: server.url });
+  served = await startServerForKernelLib("servable-rollout-lib-");
+  Object.assign(process.env, served.clientEnv);
   // Labelled, so the version policy (the latest version) keeps 1 and 2 loaded beside 3.
   for (const [m, label] of [
     [first, "stable"],
@@ -61,9 +55,8 @@ before(async () => {
 });
 
 after(async () => {
-  await server?.stop();
+  await served?.stop();
   process.env = saved;
-  await rm(work, { recursive: true, force: true });
 });
 
 /** `n` unversioned predicts: how many each version answered, each answer checked. */
@@ -75,7 +68,7 @@ async function unversioned(n: number): Promise<Map<string, number>> {
     ["3", local(first)],
   ]);
   for (let i = 0; i < n; i++) {
-    const res = await fetch(`${server.url}/v1/models/iris:predict`, {
+    const res = await fetch(`${served.server.url}/v1/models/iris:predict`, {
       method: "POST",
       body: JSON.stringify({ instances: X }),
     });
@@ -132,7 +125,7 @@ test("promote: the candidate becomes stable and the rollout ends", async () => {
   const answer = await promote("iris");
   assert.deepEqual({ ...answer }, { name: "iris", stable: 2 });
   assert.equal(inspect(answer), "iris: version 2 is stable; the rollout is over");
-  const labels = (await (await fetch(`${server.url}/v1/models/iris/labels`)).json()) as {
+  const labels = (await (await fetch(`${served.server.url}/v1/models/iris/labels`)).json()) as {
     labels: { label: string; version: number }[];
   };
   assert.equal(labels.labels.find((l) => l.label === "stable")?.version, 2);

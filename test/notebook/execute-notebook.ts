@@ -24,6 +24,11 @@ export interface NotebookResult {
   readonly jupyterOutput: string;
   /** The first cell whose source contains `text` (fails the test when there is none). */
   cellWith(text: string): CellRun;
+  /**
+   * The cells that did not run cleanly, each with what it reported: a test expects none,
+   * and its failure message then shows the error a user would have seen.
+   */
+  failedCells(): Pick<CellRun, "index" | "status" | "error" | "stderr">[];
   cleanup(): Promise<void>;
 }
 
@@ -61,7 +66,11 @@ export async function executeNotebook(
         assert.ok(cell, `no cell contains ${text}`);
         return cell;
       };
-      return { cells, workspace, jupyterOutput: jupyter.output(), cellWith, cleanup };
+      const failedCells = () =>
+        cells
+          .filter((c) => c.status !== "ok")
+          .map((c) => ({ index: c.index, status: c.status, error: c.error, stderr: c.stderr }));
+      return { cells, workspace, jupyterOutput: jupyter.output(), cellWith, failedCells, cleanup };
     } finally {
       await jupyter.stop();
     }

@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, startServer, type ServerProcess } from "../support";
-import {
-  executeNotebook,
-  jupyterMissing,
-  type CellRun,
-  type NotebookResult,
-} from "./execute-notebook";
+import { ROOT } from "../support";
+import { jupyterMissing, type CellRun } from "./execute-notebook";
+import { executeNotebookAgainstServer, type ServedNotebookResult } from "./notebook-against-server";
 
 /**
  * examples/quickstart.ipynb, run cell by cell in a real tslab kernel on Debian's Jupyter
@@ -18,37 +13,22 @@ import {
  * folder they share, as on a user's machine.
  */
 const missing = jupyterMissing();
-let server: ServerProcess;
-let work: string;
-let result: NotebookResult | undefined;
+let result: ServedNotebookResult | undefined;
 
 before(async () => {
   if (missing) return;
-  work = await mkdtemp(join(tmpdir(), "servable-quickstart-"));
-  const env = { SERVABLE_RUNTIME_DIR: join(work, "runtime"), SERVABLE_TOKEN: "" };
-  await mkdir(join(work, "repository"));
-  server = await startServer([`--model_repository=${join(work, "repository")}`], { env });
-  result = await executeNotebook(join(ROOT, "examples", "quickstart.ipynb"), {
-    env: { ...env, SERVABLE_URL: server.url },
+  result = await executeNotebookAgainstServer(join(ROOT, "examples", "quickstart.ipynb"), {
     onCell: (cell) =>
       process.stdout.write(`# cell ${cell.index}: ${cell.status} in ${cell.ms} ms\n`),
   });
 });
 
-after(async () => {
-  await server?.stop();
-  await result?.cleanup();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+after(() => result?.cleanup());
 
 const cellWith = (text: string): CellRun => result!.cellWith(text);
 
 test("every cell of the quickstart runs without an error", { skip: missing }, () => {
-  const failed = result!.cells.filter((c) => c.status !== "ok");
-  assert.deepEqual(
-    failed.map((c) => ({ index: c.index, status: c.status, error: c.error, stderr: c.stderr })),
-    [],
-  );
+  assert.deepEqual(result!.failedCells(), []);
   assert.ok(result!.cells.length >= 10);
 });
 
@@ -75,7 +55,7 @@ test("deploy shows a card with the AVAILABLE version and a curl line", { skip: m
   assert.ok(card, "the deploy cell displays HTML");
   assert.match(card, /Deployed iris, version 1/);
   assert.match(card, /AVAILABLE/);
-  assert.match(card, new RegExp(`${server.url}/v1/models/iris/versions/1:predict`));
+  assert.match(card, new RegExp(`${result!.server.url}/v1/models/iris/versions/1:predict`));
   assert.match(card, /curl -d &#39;\{&quot;instances&quot;:\[\[0\.0,0\.0,0\.0,0\.0\]\]\}&#39;/);
 });
 

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { getJson, ROOT, startServer, type ServerProcess } from "../support";
-import { executeNotebook, jupyterMissing, type NotebookResult } from "./execute-notebook";
+import { getJson, ROOT } from "../support";
+import { jupyterMissing } from "./execute-notebook";
+import { executeNotebookAgainstServer, type ServedNotebookResult } from "./notebook-against-server";
 import type { DisplayMessage } from "./notebook-runner";
 
 /**
@@ -16,9 +15,7 @@ import type { DisplayMessage } from "./notebook-runner";
  * rollback ends it.
  */
 const missing = jupyterMissing();
-let server: ServerProcess;
-let work: string;
-let result: NotebookResult | undefined;
+let result: ServedNotebookResult | undefined;
 const displays: DisplayMessage[] = [];
 const finished = new Map<number, number>();
 let liveWait = "";
@@ -46,12 +43,7 @@ async function displaysUntil(what: string, check: () => boolean, timeoutMs: numb
 
 before(async () => {
   if (missing) return;
-  work = await mkdtemp(join(tmpdir(), "servable-rollout-notebook-"));
-  const env = { SERVABLE_RUNTIME_DIR: join(work, "runtime"), SERVABLE_TOKEN: "" };
-  await mkdir(join(work, "repository"));
-  server = await startServer([`--model_repository=${join(work, "repository")}`], { env });
-  result = await executeNotebook(join(ROOT, "examples", "rollout.ipynb"), {
-    env: { ...env, SERVABLE_URL: server.url },
+  result = await executeNotebookAgainstServer(join(ROOT, "examples", "rollout.ipynb"), {
     onDisplay: (d) => displays.push(d),
     onCell: (cell) => {
       finished.set(cell.index, Date.now());
@@ -84,18 +76,10 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await server?.stop();
-  await result?.cleanup();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+after(() => result?.cleanup());
 
 test("every cell of the rollout notebook runs without an error", { skip: missing }, () => {
-  const failed = result!.cells.filter((c) => c.status !== "ok");
-  assert.deepEqual(
-    failed.map((c) => ({ index: c.index, status: c.status, error: c.error, stderr: c.stderr })),
-    [],
-  );
+  assert.deepEqual(result!.failedCells(), []);
 });
 
 test(
@@ -152,7 +136,7 @@ test(
       shownAs(cards()[2]!).at(-1)!.html,
       new RegExp(`promoted: version ${candidate} is stable`),
     );
-    const labels = (await getJson(`${server.url}/v1/models/iris/labels`)).json as {
+    const labels = (await getJson(`${result!.server.url}/v1/models/iris/labels`)).json as {
       labels: { label: string; version: number }[];
     };
     assert.equal(labels.labels.find((l) => l.label === "stable")?.version, Number(candidate));
@@ -164,11 +148,11 @@ test("roll back: the bad candidate is deleted; its card says so", { skip: missin
   const deleted = /rolled back; version (\d+) deleted/.exec(cell.html.join(""));
   assert.ok(deleted, cell.html.join(""));
   assert.match(shownAs(cards()[3]!).at(-1)!.html, /rolled back; version \d+ deleted/);
-  const status = (await getJson(`${server.url}/v1/models/iris`)).json as {
+  const status = (await getJson(`${result!.server.url}/v1/models/iris`)).json as {
     model_version_status: { version: string; state: string }[];
   };
   assert.ok(
     !status.model_version_status.some((v) => v.version === deleted[1] && v.state === "AVAILABLE"),
   );
-  assert.equal((await getJson(`${server.url}/v1/models/iris/rollout`)).status, 404);
+  assert.equal((await getJson(`${result!.server.url}/v1/models/iris/rollout`)).status, 404);
 });

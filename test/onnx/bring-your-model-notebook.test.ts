@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { jupyterMissing, type CellRun } from "../notebook/execute-notebook";
 import {
-  executeNotebook,
-  jupyterMissing,
-  type CellRun,
-  type NotebookResult,
-} from "../notebook/execute-notebook";
-import { ROOT, startServer, type ServerProcess } from "../support";
+  executeNotebookAgainstServer,
+  type ServedNotebookResult,
+} from "../notebook/notebook-against-server";
+import { ROOT } from "../support";
 
 /**
  * examples/bring-your-model.ipynb, cell by cell in a real tslab kernel against a real
@@ -17,36 +14,21 @@ import { ROOT, startServer, type ServerProcess } from "../support";
  */
 const missing = jupyterMissing();
 const EXAMPLES = join(ROOT, "examples");
-let server: ServerProcess;
-let work: string;
-let result: NotebookResult | undefined;
+let result: ServedNotebookResult | undefined;
 
 before(async () => {
   if (missing) return;
-  work = await mkdtemp(join(tmpdir(), "servable-bring-your-model-"));
-  const env = { SERVABLE_RUNTIME_DIR: join(work, "runtime"), SERVABLE_TOKEN: "" };
-  await mkdir(join(work, "repository"));
-  server = await startServer([`--model_repository=${join(work, "repository")}`], { env });
-  result = await executeNotebook(join(EXAMPLES, "bring-your-model.ipynb"), {
-    env: { ...env, SERVABLE_URL: server.url },
+  result = await executeNotebookAgainstServer(join(EXAMPLES, "bring-your-model.ipynb"), {
     files: [join(EXAMPLES, "churn-xgboost.json"), join(EXAMPLES, "churn-xgboost.expected.json")],
   });
 });
 
-after(async () => {
-  await server?.stop();
-  await result?.cleanup();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+after(() => result?.cleanup());
 
 const cellWith = (text: string): CellRun => result!.cellWith(text);
 
 test("every cell runs without an error", { skip: missing }, () => {
-  const failed = result!.cells.filter((c) => c.status !== "ok");
-  assert.deepEqual(
-    failed.map((c) => ({ index: c.index, error: c.error, stderr: c.stderr })),
-    [],
-  );
+  assert.deepEqual(result!.failedCells(), []);
 });
 
 test(

@@ -1,30 +1,10 @@
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { after, before } from "node:test";
 import { freePort, ROOT, startServer, type ServerProcess } from "./server-process";
+import { servingPackage } from "./tf-serving-protos";
 
-/** TF Serving's .proto files, as its own clients are generated from them. */
-export const PROTOS = join(ROOT, "protocol", "protos");
-
-let serving: grpc.GrpcObject | undefined;
-
-/** TF Serving's gRPC services, loaded the way its Python and Node examples load them. */
-function servingPackage(): grpc.GrpcObject {
-  serving ??= (
-    grpc.loadPackageDefinition(
-      protoLoader.loadSync("tensorflow_serving.proto", {
-        keepCase: true,
-        longs: String,
-        enums: String,
-        defaults: false,
-        oneofs: true,
-        includeDirs: [PROTOS],
-      }),
-    ).tensorflow as grpc.GrpcObject
-  ).serving as grpc.GrpcObject;
-  return serving;
-}
+export { PROTOS } from "./tf-serving-protos";
 
 type Callback = (error: grpc.ServiceError | null, response: unknown) => void;
 
