@@ -31,3 +31,4 @@ export * from "./xgboost/xgboost-to-onnx";
 export * from "./onnx/tfjs-to-onnx";
 export { ONNX_LAYERS, ONNX_ACTIVATIONS } from "./onnx/onnx-layers";
 export * from "./onnx/graph-to-onnx";
+export * from "./onnx/compiled-agreement";

@@ -24,5 +24,6 @@ export * from "./version-digest";
 export * from "./tf-serving-errors";
 export * from "./crc32c";
 export * from "./tfrecord";
+export * from "./length-prefixed-strings";
 export * from "./protobuf/prediction-log";
 export * from "./request-log-files";

@@ -40,26 +40,23 @@ export class ServingError extends Error {
   }
 }
 
-export const invalidArgument = (message: string): ServingError =>
-  new ServingError("INVALID_ARGUMENT", message);
-export const notFound = (message: string): ServingError => new ServingError("NOT_FOUND", message);
-export const failedPrecondition = (message: string): ServingError =>
-  new ServingError("FAILED_PRECONDITION", message);
-export const unimplemented = (message: string): ServingError =>
-  new ServingError("UNIMPLEMENTED", message);
-export const internal = (message: string): ServingError => new ServingError("INTERNAL", message);
-export const unavailable = (message: string): ServingError =>
-  new ServingError("UNAVAILABLE", message);
-export const resourceExhausted = (message: string): ServingError =>
-  new ServingError("RESOURCE_EXHAUSTED", message);
-export const deadlineExceeded = (message: string): ServingError =>
-  new ServingError("DEADLINE_EXCEEDED", message);
-export const unauthenticated = (message: string): ServingError =>
-  new ServingError("UNAUTHENTICATED", message);
-export const permissionDenied = (message: string): ServingError =>
-  new ServingError("PERMISSION_DENIED", message);
-export const alreadyExists = (message: string): ServingError =>
-  new ServingError("ALREADY_EXISTS", message);
+/** A (retryable) error with one code, so a call site names the code it raises. */
+const withCode =
+  (code: Exclude<StatusCode, "OK">) =>
+  (message: string): ServingError =>
+    new ServingError(code, message);
+
+export const invalidArgument = withCode("INVALID_ARGUMENT");
+export const notFound = withCode("NOT_FOUND");
+export const failedPrecondition = withCode("FAILED_PRECONDITION");
+export const unimplemented = withCode("UNIMPLEMENTED");
+export const internal = withCode("INTERNAL");
+export const unavailable = withCode("UNAVAILABLE");
+export const resourceExhausted = withCode("RESOURCE_EXHAUSTED");
+export const deadlineExceeded = withCode("DEADLINE_EXCEEDED");
+export const unauthenticated = withCode("UNAUTHENTICATED");
+export const permissionDenied = withCode("PERMISSION_DENIED");
+export const alreadyExists = withCode("ALREADY_EXISTS");
 
 /** A request body over the configured limit: HTTP 413. */
 export function payloadTooLarge(message: string): ServingError {

@@ -1,8 +1,9 @@
-import { ElementType, encodeModel, own, type DataType } from "@servable/protocol";
+import { ElementType, own, type DataType } from "@servable/protocol";
 import { UnexportableLayerError } from "../tfjs/tfjs-model";
 import { float, int, ints, string, tensorValue } from "./onnx-builder";
+import { onnxFilter } from "./onnx-filter";
 import { OnnxGraphBuilder } from "./onnx-graph-builder";
-import { COMPILED_OPSET, type OnnxCompilation } from "./tfjs-to-onnx";
+import { encodeCompiledModel, type OnnxCompilation } from "./tfjs-to-onnx";
 
 /**
  * A TF.js graph model (or a SavedModel read into one) compiled to ONNX for one set of
@@ -250,7 +251,7 @@ function compile(
     }
   };
 
-  /** A Const filter of TF's layout as ONNX's [out, in / group, kh, kw]. */
+  /** A Const filter of TF's layout as an ONNX initializer. */
   const filterOf = (reference: string, depthwise: boolean) => {
     const [name] = splitName(canonical(reference));
     const node = nodes.get(name);
@@ -258,24 +259,11 @@ function compile(
     if (!value || value.shape.length !== 4) {
       throw new UnexportableLayerError(`node ${name}: a convolution's filter must be a constant`);
     }
-    const [kh, kw, inC, outC] = value.shape as [number, number, number, number];
-    const data = value.dataSync();
-    const out = depthwise ? inC * outC : outC;
-    const perGroup = depthwise ? 1 : inC;
-    const onnx = new Float32Array(out * perGroup * kh * kw);
-    for (let i = 0; i < kh; i++)
-      for (let j = 0; j < kw; j++)
-        for (let c = 0; c < inC; c++)
-          for (let o = 0; o < outC; o++) {
-            const to = depthwise
-              ? (c * outC + o) * kh * kw + i * kw + j
-              : ((o * inC + c) * kh + i) * kw + j;
-            onnx[to] = data[((i * kw + j) * inC + c) * outC + o]!;
-          }
+    const filter = onnxFilter(value.shape, value.dataSync(), depthwise);
     return {
-      name: g.floats(`${name}/onnx`, [out, perGroup, kh, kw], onnx),
-      kernel: [kh, kw],
-      group: depthwise ? inC : 1,
+      name: g.floats(`${name}/onnx`, filter.dims, filter.data),
+      kernel: filter.dims.slice(2),
+      group: filter.group,
     };
   };
 
@@ -284,18 +272,12 @@ function compile(
     if (computed[i] !== name) g.addNamed("Identity", [computed[i]!], name);
   });
   const fetchByName = new Map(fetches.map((f) => [f.name, f]));
-  return encodeModel({
-    irVersion: 8,
-    producerName: "servable-tfjs-to-onnx",
-    opsetImport: [{ domain: "", version: COMPILED_OPSET }],
-    graph: {
-      name: "tfjs_graph",
-      node: g.nodes,
-      initializer: g.initializers,
-      input: feeds.map(valueOf),
-      output: fetchNames.map((n) => valueOf(fetchByName.get(n)!)),
-    },
-  });
+  return encodeCompiledModel(
+    "tfjs_graph",
+    g,
+    feeds.map(valueOf),
+    fetchNames.map((n) => valueOf(fetchByName.get(n)!)),
+  );
 }
 
 function valueOf(t: GraphTensor) {

@@ -38,9 +38,7 @@ export class OnnxGraphBuilder {
     base: string,
     attributes: Record<string, Attribute> = {},
   ): string {
-    const output = this.fresh(base);
-    this.nodes.push(node(opType, inputs, [output], attributes));
-    return output;
+    return this.addNamed(opType, inputs, this.fresh(base), attributes);
   }
 
   /** Adds a node whose output has a name chosen by the caller. */

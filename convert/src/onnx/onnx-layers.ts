@@ -5,7 +5,15 @@ import {
   type LayerLike,
   type SymbolicTensorLike,
 } from "../tfjs/tfjs-model";
+import {
+  foldedBatchNorm,
+  requireChannelsLast,
+  spatialPair,
+  weightShortName,
+  type LayerFailure,
+} from "../tfjs/layer-config";
 import { float, int, ints } from "./onnx-builder";
+import { onnxFilter } from "./onnx-filter";
 import type { OnnxGraphBuilder } from "./onnx-graph-builder";
 
 /** The layer classes the compiler turns into ONNX operators. */
@@ -67,10 +75,7 @@ export class OnnxLayerWriter {
     };
     const x = inputs[0]!;
     const inputShape = output.inputs[0]?.shape ?? [];
-    const channelsLast = () => {
-      if ((config.dataFormat ?? "channelsLast") !== "channelsLast")
-        fail("only channelsLast data is supported");
-    };
+    const channelsLast = () => requireChannelsLast(config, fail);
     switch (kind) {
       case "Dense": {
         const weights = this.#named(layer);
@@ -94,34 +99,18 @@ export class OnnxLayerWriter {
         const weights = this.#named(layer);
         const kernel = weights.get(kind === "Conv2D" ? "kernel" : "depthwise_kernel");
         const value = kernel!.read();
-        const [kh, kw, inC, outC] = value.shape as [number, number, number, number];
-        const data = value.dataSync();
-        // TF's [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]) to ONNX's
-        // [out, in / group, kh, kw]; a depthwise channel c * multiplier + m reads input c.
-        const depthwise = kind === "DepthwiseConv2D";
-        const out = depthwise ? inC * outC : outC;
-        const perGroup = depthwise ? 1 : inC;
-        const onnx = new Float32Array(out * perGroup * kh * kw);
-        for (let i = 0; i < kh; i++)
-          for (let j = 0; j < kw; j++)
-            for (let c = 0; c < inC; c++)
-              for (let o = 0; o < outC; o++) {
-                const from = ((i * kw + j) * inC + c) * outC + o;
-                const to = depthwise
-                  ? (c * outC + o) * kh * kw + i * kw + j
-                  : ((o * inC + c) * kh + i) * kw + j;
-                onnx[to] = data[from]!;
-              }
-        const w = g.floats(`${name}/kernel`, [out, perGroup, kh, kw], onnx);
+        const filter = onnxFilter(value.shape, value.dataSync(), kind === "DepthwiseConv2D");
+        const [, , kh, kw] = filter.dims;
+        const w = g.floats(`${name}/kernel`, filter.dims, filter.data);
         const operands = [g.add("Transpose", [x], `${name}/nchw`, { perm: ints(TO_NCHW) }), w];
         if (config.useBias !== false) operands.push(this.#weight(weights.get("bias")!));
-        const [sh, sw] = pair(config.strides ?? 1);
-        const [dh, dw] = pair(config.dilationRate ?? 1);
+        const [sh, sw] = spatialPair(config.strides ?? 1);
+        const [dh, dw] = spatialPair(config.dilationRate ?? 1);
         const conv = g.add("Conv", operands, `${name}/Conv`, {
           kernel_shape: ints([kh, kw]),
           strides: ints([sh, sw]),
           dilations: ints([dh, dw]),
-          group: int(depthwise ? inC : 1),
+          group: int(filter.group),
           pads: ints(pads(config.padding, inputShape, [kh, kw], [sh, sw], [dh, dw], fail)),
         });
         const y = g.add("Transpose", [conv], `${name}/nhwc`, { perm: ints(TO_NHWC) });
@@ -130,8 +119,8 @@ export class OnnxLayerWriter {
       case "MaxPooling2D":
       case "AveragePooling2D": {
         channelsLast();
-        const [ph, pw] = pair(config.poolSize ?? 2);
-        const [sh, sw] = pair(config.strides ?? config.poolSize ?? 2);
+        const [ph, pw] = spatialPair(config.poolSize ?? 2);
+        const [sh, sw] = spatialPair(config.strides ?? config.poolSize ?? 2);
         const op = kind === "MaxPooling2D" ? "MaxPool" : "AveragePool";
         const nchw = g.add("Transpose", [x], `${name}/nchw`, { perm: ints(TO_NCHW) });
         // AveragePool leaves padded cells out of the count by default, as TF does.
@@ -219,7 +208,7 @@ export class OnnxLayerWriter {
     }
   }
 
-  #activation(activation: unknown, x: string, name: string, fail: (why: string) => never): string {
+  #activation(activation: unknown, x: string, name: string, fail: LayerFailure): string {
     const fn = String(activation ?? "linear");
     const g = this.g;
     const at = `${name}/${fn}`;
@@ -276,30 +265,15 @@ export class OnnxLayerWriter {
     );
   }
 
-  /** Inference batch normalization folded into one scale and one offset per channel. */
+  /** Inference batch normalization as one Mul and one Add per channel. */
   #batchNorm(
     layer: LayerLike,
     config: Record<string, unknown>,
     x: string,
     output: SymbolicTensorLike,
-    fail: (why: string) => never,
+    fail: LayerFailure,
   ): string {
-    const axis = config.axis ?? -1;
-    const rank = output.shape.length;
-    const last = Array.isArray(axis)
-      ? axis.length === 1 && isLastAxis(Number(axis[0]), rank)
-      : isLastAxis(Number(axis), rank);
-    if (!last) fail("normalization over an axis other than the last is not supported");
-    const values = new Map(
-      [...this.#named(layer)].map(([short, w]) => [short, Array.from(w.read().dataSync())]),
-    );
-    const mean = values.get("moving_mean")!;
-    const variance = values.get("moving_variance")!;
-    const gamma = values.get("gamma") ?? mean.map(() => 1);
-    const beta = values.get("beta") ?? mean.map(() => 0);
-    const epsilon = Number(config.epsilon ?? 1e-3);
-    const scale = gamma.map((g, i) => g / Math.sqrt(variance[i]! + epsilon));
-    const offset = beta.map((b, i) => b - mean[i]! * scale[i]!);
+    const { scale, offset } = foldedBatchNorm(layer, config, output.shape.length, fail);
     const g = this.g;
     const name = layer.name;
     const scaled = g.add(
@@ -316,7 +290,7 @@ export class OnnxLayerWriter {
 
   /** The layer's weights by short name ("kernel", "bias"...). */
   #named(layer: LayerLike): Map<string, LayerWeight> {
-    return new Map(layer.weights.map((w) => [shortName(w.originalName), w]));
+    return new Map(layer.weights.map((w) => [weightShortName(w.originalName), w]));
   }
 
   /** A weight as an initializer, written once. */
@@ -333,13 +307,6 @@ export class OnnxLayerWriter {
 
 type LayerWeight = LayerLike["weights"][number];
 
-const shortName = (name: string): string => name.slice(name.lastIndexOf("/") + 1);
-
-function pair(value: unknown): [number, number] {
-  if (Array.isArray(value)) return [Number(value[0]), Number(value[1] ?? value[0])];
-  return [Number(value), Number(value)];
-}
-
 /**
  * ONNX's explicit pads [top, left, bottom, right] for TF's padding: none for "valid";
  * for "same", what makes the output ceil(input / stride), the odd cell at the end as TF
@@ -351,7 +318,7 @@ function pads(
   kernel: readonly [number, number],
   strides: readonly [number, number],
   dilations: readonly [number, number],
-  fail: (why: string) => never,
+  fail: LayerFailure,
 ): number[] {
   if (padding === "valid" || padding === undefined) return [0, 0, 0, 0];
   if (padding !== "same") return fail(`padding ${String(padding)} is not supported`);
@@ -370,5 +337,3 @@ function pads(
   }
   return [...begin, ...end];
 }
-
-const isLastAxis = (axis: number, rank: number): boolean => axis === -1 || axis === rank - 1;

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { ElementType, decodeModel } from "@servable/protocol";
+import { agreesWithin, seededRandom } from "./compiled-agreement";
 import { describeGraph } from "./onnx-graph";
 import { compileLayersModel } from "./tfjs-to-onnx";
 
@@ -11,16 +12,6 @@ import { compileLayersModel } from "./tfjs-to-onnx";
  * onnxruntime against TF.js's own `predict` on the same inputs: every value must agree
  * within 1e-5 relative (|onnx - tfjs| <= 1e-5 * max(1, |tfjs|)).
  */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sample(
   shape: readonly (number | null)[],
@@ -29,7 +20,7 @@ function sample(
   ints = 0,
 ): tf.Tensor {
   const dims = [rows, ...shape.slice(1).map((d) => d ?? 4)];
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const size = dims.reduce((a, b) => a * b, 1);
   // Indices (for an Embedding) are whole numbers in a float32 input, as TF.js feeds them.
   const value = ints > 0 ? () => Math.floor(random() * ints) : () => random() * 4 - 2;
@@ -65,9 +56,8 @@ async function agree(model: tf.LayersModel, options: { rows?: number; ints?: num
         const want = expected[i]!.dataSync();
         const data = got.data as Float32Array;
         for (let k = 0; k < want.length; k++) {
-          const diff = Math.abs(data[k]! - want[k]!);
           assert.ok(
-            diff <= 1e-5 * Math.max(1, Math.abs(want[k]!)),
+            agreesWithin(data[k]!, want[k]!),
             `${t.name}[${k}]: onnx ${data[k]} tfjs ${want[k]}`,
           );
         }
@@ -156,7 +146,7 @@ test("BatchNormalization with trained statistics, after Dense and after Conv2D",
       tf.layers.batchNormalization({ center: false }),
     ],
   });
-  const random = seeded(3);
+  const random = seededRandom(3);
   for (const layer of model.layers.filter((l) => l.getClassName() === "BatchNormalization")) {
     layer.setWeights(
       layer.getWeights().map((w) => {

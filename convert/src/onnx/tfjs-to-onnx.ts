@@ -60,17 +60,21 @@ function compile(model: TfjsModel): Uint8Array {
   outputs.forEach((t, i) => {
     if (computed[i] !== t.name) g.addNamed("Identity", [computed[i]!], t.name);
   });
+  return encodeCompiledModel("tfjs", g, inputs.map(valueOf), outputs.map(valueOf));
+}
+
+/** The model file of a compiled graph: layers and graph models alike get the same header. */
+export function encodeCompiledModel(
+  graphName: string,
+  g: OnnxGraphBuilder,
+  input: ValueInfo[],
+  output: ValueInfo[],
+): Uint8Array {
   return encodeModel({
     irVersion: 8,
     producerName: "servable-tfjs-to-onnx",
     opsetImport: [{ domain: "", version: COMPILED_OPSET }],
-    graph: {
-      name: "tfjs",
-      node: g.nodes,
-      initializer: g.initializers,
-      input: inputs.map(valueOf),
-      output: outputs.map(valueOf),
-    },
+    graph: { name: graphName, node: g.nodes, initializer: g.initializers, input, output },
   });
 }
 

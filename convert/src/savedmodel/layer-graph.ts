@@ -7,6 +7,14 @@ import {
   type SymbolicTensorLike,
 } from "../tfjs/tfjs-model";
 import { tfjsToDataType } from "../tfjs/tfjs-dtypes";
+import {
+  foldedBatchNorm,
+  isLastAxis,
+  requireChannelsLast,
+  spatialPair,
+  weightShortName,
+  type LayerFailure,
+} from "../tfjs/layer-config";
 import type { GraphBuilder } from "./graph-builder";
 
 /** The layer classes the writer turns into TensorFlow ops. */
@@ -62,10 +70,7 @@ export class LayerGraphWriter {
     const x = inputs[0]!;
     const inputShape = output.inputs[0]?.shape ?? [];
     const weights = (): Map<string, string> => this.#weightConsts(layer);
-    const channelsLast = () => {
-      if ((config.dataFormat ?? "channelsLast") !== "channelsLast")
-        fail("only channelsLast data is supported");
-    };
+    const channelsLast = () => requireChannelsLast(config, fail);
     const bias = (value: string) =>
       config.useBias === false
         ? value
@@ -82,8 +87,8 @@ export class LayerGraphWriter {
       case "Conv2D":
       case "DepthwiseConv2D": {
         channelsLast();
-        const [sh, sw] = pair(config.strides);
-        const [dh, dw] = pair(config.dilationRate ?? 1);
+        const [sh, sw] = spatialPair(config.strides);
+        const [dh, dw] = spatialPair(config.dilationRate ?? 1);
         const attrs = {
           T: FLOAT,
           strides: ints(1, sh, sw, 1),
@@ -104,8 +109,8 @@ export class LayerGraphWriter {
       case "MaxPooling2D":
       case "AveragePooling2D": {
         channelsLast();
-        const [ph, pw] = pair(config.poolSize);
-        const [sh, sw] = pair(config.strides ?? config.poolSize);
+        const [ph, pw] = spatialPair(config.poolSize);
+        const [sh, sw] = spatialPair(config.strides ?? config.poolSize);
         const op = kind === "MaxPooling2D" ? "MaxPool" : "AvgPool";
         return g.add(`${name}/${op}`, op, [x], {
           T: FLOAT,
@@ -234,7 +239,7 @@ export class LayerGraphWriter {
     }
   }
 
-  #activation(activation: unknown, x: string, name: string, fail: (why: string) => never): string {
+  #activation(activation: unknown, x: string, name: string, fail: LayerFailure): string {
     const fn = String(activation ?? "linear");
     if (fn === "linear") return x;
     if (fn === "swish") {
@@ -249,31 +254,16 @@ export class LayerGraphWriter {
     return this.graph.add(`${name}/${op}`, op, [x], { T: FLOAT });
   }
 
-  /** Inference batch normalization folded into one scale and one offset per channel. */
+  /** Inference batch normalization as one Mul and one AddV2 per channel. */
   #batchNorm(
     layer: LayerLike,
     config: Record<string, unknown>,
     x: string,
     output: SymbolicTensorLike,
     name: string,
-    fail: (why: string) => never,
+    fail: LayerFailure,
   ): string {
-    const axis = config.axis ?? -1;
-    const rank = output.shape.length;
-    const last = Array.isArray(axis)
-      ? axis.length === 1 && isLastAxis(Number(axis[0]), rank)
-      : isLastAxis(Number(axis), rank);
-    if (!last) fail("normalization over an axis other than the last is not supported");
-    const values = new Map(
-      layer.weights.map((w) => [shortName(w.originalName), Array.from(w.read().dataSync())]),
-    );
-    const mean = values.get("moving_mean")!;
-    const variance = values.get("moving_variance")!;
-    const gamma = values.get("gamma") ?? mean.map(() => 1);
-    const beta = values.get("beta") ?? mean.map(() => 0);
-    const epsilon = Number(config.epsilon ?? 1e-3);
-    const scale = gamma.map((g, i) => g / Math.sqrt(variance[i]! + epsilon));
-    const offset = beta.map((b, i) => b - mean[i]! * scale[i]!);
+    const { scale, offset } = foldedBatchNorm(layer, config, output.shape.length, fail);
     const channels = [scale.length];
     const scaleNode = this.graph.constant(`${name}/scale`, {
       dtype: "DT_FLOAT",
@@ -307,23 +297,14 @@ export class LayerGraphWriter {
         node = this.graph.constant(weight.originalName, value);
         this.#weights.set(weight.originalName, node);
       }
-      out.set(shortName(weight.originalName), node);
+      out.set(weightShortName(weight.originalName), node);
     }
     return out;
   }
 }
 
-const shortName = (name: string): string => name.slice(name.lastIndexOf("/") + 1);
-
-function pair(value: unknown): [number, number] {
-  if (Array.isArray(value)) return [Number(value[0]), Number(value[1] ?? value[0])];
-  return [Number(value), Number(value)];
-}
-
-function padding(value: unknown, fail: (why: string) => never): string {
+function padding(value: unknown, fail: LayerFailure): string {
   if (value === "same") return "SAME";
   if (value === "valid" || value === undefined) return "VALID";
   return fail(`padding ${String(value)} is not supported`);
 }
-
-const isLastAxis = (axis: number, rank: number): boolean => axis === -1 || axis === rank - 1;

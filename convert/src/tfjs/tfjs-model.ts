@@ -54,7 +54,6 @@ export interface LayersModelLike {
   readonly outputNames: readonly string[];
 }
 
-/** A layer (or a model) a converter cannot express in its target: thrown before anything is written. */
 /**
  * The layer classes both graph writers have a form for: TensorFlow ops (a frozen SavedModel)
  * and ONNX operators (the compiled engine). One list, so the two never drift apart.
@@ -93,6 +92,7 @@ export const GRAPH_LAYERS = [
   "Embedding",
 ] as const;
 
+/** A layer (or a model) a converter cannot express in its target: thrown before anything is written. */
 export class UnexportableLayerError extends Error {
   override readonly name = "UnexportableLayerError";
 }

@@ -1,5 +1,5 @@
 import { servingType } from "./serving-protos";
-import type { Int64, TensorProto } from "./tensorflow-protos";
+import type { ExampleProto, FeatureProto, Int64, TensorProto } from "./tensorflow-protos";
 
 /**
  * TF Serving's PredictionLog (apis/prediction_log.proto): one request with its answer, as
@@ -14,15 +14,9 @@ export interface ModelSpecProto {
   signature_name?: string;
 }
 
-export interface FeatureMessage {
-  bytes_list?: { value?: Uint8Array[] };
-  float_list?: { value?: number[] };
-  int64_list?: { value?: Int64[] };
-}
-
-export interface ExampleMessage {
-  features?: { feature?: Record<string, FeatureMessage> };
-}
+/** The tf.Example messages an Input carries: the ones tensorflow-protos reads and writes. */
+export type FeatureMessage = FeatureProto;
+export type ExampleMessage = ExampleProto;
 
 /** TF Serving's Input: the tf.Examples of a classify, regress or multi-inference request. */
 export interface InputMessage {

@@ -20,6 +20,22 @@ function managerWithLog(options: Partial<ManagerOptions> = {}) {
   return { manager, events, states };
 }
 
+/**
+ * Runs `body` with a manager that retries a failed load 5 times, 60 s apart, on a mocked
+ * clock: only the test moves time (mock.timers.tick), so a wait the test did not expect
+ * never ends and the test times out rather than passing slowly.
+ */
+async function withRetriesOnMockedClock(
+  body: (log: ReturnType<typeof managerWithLog>) => Promise<void>,
+): Promise<void> {
+  mock.timers.enable({ apis: ["setTimeout", "Date"] });
+  try {
+    await body(managerWithLog({ maxNumLoadRetries: 5, loadRetryIntervalMs: 60_000 }));
+  } finally {
+    mock.timers.reset();
+  }
+}
+
 /** The value the latest (or a given) version of a model answers with. */
 async function answer(manager: AspiredVersionsManager, name: string, version?: number) {
   const handle = manager.getServableHandle({ name, version });
@@ -156,13 +172,8 @@ describe("AspiredVersionsManager", () => {
     assert.equal(states.at(-1)!.error?.message, "disk busy");
   });
 
-  test("a version dropped while it waits to retry stops retrying", async () => {
-    mock.timers.enable({ apis: ["setTimeout", "Date"] });
-    try {
-      const { manager, states } = managerWithLog({
-        maxNumLoadRetries: 5,
-        loadRetryIntervalMs: 60_000,
-      });
+  test("a version dropped while it waits to retry stops retrying", () =>
+    withRetriesOnMockedClock(async ({ manager, states }) => {
       const loader = new TestLoader({ outcomes: [new ServingError("UNAVAILABLE", "not yet")] });
       manager.setAspiredVersions("m", [{ version: 1, loader }]);
       await turns();
@@ -172,10 +183,7 @@ describe("AspiredVersionsManager", () => {
       assert.equal(loader.loadCalls, 1, "no second attempt, no 60 s wait");
       assert.equal(states.at(-1)!.state, "END");
       assert.equal(states.at(-1)!.error?.message, "not yet");
-    } finally {
-      mock.timers.reset();
-    }
-  });
+    }));
 
   test("an empty aspired list unloads every version; stop() unloads every model", async () => {
     const { manager } = managerWithLog();
@@ -300,15 +308,10 @@ describe("AspiredVersionsManager", () => {
       {
         timeout: 10_000,
       },
-      async () => {
-        // The retry interval is mocked: were the TypeError retried, the version would stay
-        // LOADING, whenIdle() would not resolve, and the test would time out.
-        mock.timers.enable({ apis: ["setTimeout", "Date"] });
-        try {
-          const { manager, states } = managerWithLog({
-            maxNumLoadRetries: 5,
-            loadRetryIntervalMs: 60_000,
-          });
+      // Were the TypeError retried, the version would stay LOADING, whenIdle() would not
+      // resolve, and the test would time out.
+      () =>
+        withRetriesOnMockedClock(async ({ manager, states }) => {
           const malformed = new TestLoader({
             outcomes: [new TypeError("manifest.flatMap is not a function")],
           });
@@ -317,10 +320,7 @@ describe("AspiredVersionsManager", () => {
           assert.equal(malformed.loadCalls, 1);
           assert.equal(states.at(-1)!.state, "END");
           assert.match(states.at(-1)!.error!.message, /manifest\.flatMap is not a function/);
-        } finally {
-          mock.timers.reset();
-        }
-      },
+        }),
     );
 
     test(
@@ -328,13 +328,8 @@ describe("AspiredVersionsManager", () => {
       {
         timeout: 10_000,
       },
-      async () => {
-        mock.timers.enable({ apis: ["setTimeout", "Date"] });
-        try {
-          const { manager, events } = managerWithLog({
-            maxNumLoadRetries: 5,
-            loadRetryIntervalMs: 60_000,
-          });
+      () =>
+        withRetriesOnMockedClock(async ({ manager, events }) => {
           const flaky = new TestLoader({
             value: 1,
             outcomes: [new ServingError("UNAVAILABLE", "disk busy"), "ok"],
@@ -363,10 +358,7 @@ describe("AspiredVersionsManager", () => {
             events.filter((e) => e.startsWith("flaky")),
             ["flaky:1 START", "flaky:1 LOADING", "flaky:1 AVAILABLE"],
           );
-        } finally {
-          mock.timers.reset();
-        }
-      },
+        }),
     );
   });
 

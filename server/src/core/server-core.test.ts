@@ -67,6 +67,17 @@ async function answer(server: ServerCore, spec: ModelSpec): Promise<number> {
   }
 }
 
+/** Starts `server`, waits until it is ready, runs `body`, and stops the server whatever happens. */
+async function whileRunning(server: ServerCore, body: () => Promise<void>): Promise<void> {
+  await server.start();
+  await server.whenReady();
+  try {
+    await body();
+  } finally {
+    await server.stop();
+  }
+}
+
 const servingError = (code: string, message: string) => (e: unknown) =>
   e instanceof ServingError && e.code === code && e.message === message;
 
@@ -76,9 +87,7 @@ test("config labels resolve to versions; unknown labels are TF Serving's error",
   const server = core([
     config("labelled", { versionPolicy: { kind: "all" }, versionLabels: { stable: 1, canary: 2 } }),
   ]);
-  await server.start();
-  await server.whenReady();
-  try {
+  await whileRunning(server, async () => {
     assert.equal(await answer(server, { name: "labelled", label: "stable" }), 10);
     assert.equal(await answer(server, { name: "labelled", label: "canary" }), 20);
     assert.equal(await answer(server, { name: "labelled" }), 20);
@@ -88,9 +97,7 @@ test("config labels resolve to versions; unknown labels are TF Serving's error",
     );
     assert.deepEqual({ ...server.labelsOf("labelled") }, { stable: 1, canary: 2 });
     assert.equal(server.isReady(), true);
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test("a config label waits for its version to become AVAILABLE", async () => {
@@ -98,9 +105,7 @@ test("a config label waits for its version to become AVAILABLE", async () => {
   const server = core([
     config("waiting", { versionPolicy: { kind: "all" }, versionLabels: { next: 2 } }),
   ]);
-  await server.start();
-  await server.whenReady();
-  try {
+  await whileRunning(server, async () => {
     assert.throws(
       () => server.getServableHandle({ name: "waiting", label: "next" }),
       servingError("INVALID_ARGUMENT", "Unrecognized servable version label: next"),
@@ -108,17 +113,13 @@ test("a config label waits for its version to become AVAILABLE", async () => {
     await writeVersion("waiting", 2, "2");
     await server.pollNow();
     assert.equal(await answer(server, { name: "waiting", label: "next" }), 2);
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test("the API may point a label only at an AVAILABLE version, and not at a config label", async () => {
   await writeVersion("strict", 1, "1");
   const server = core([config("strict", { versionLabels: { fixed: 1 } })]);
-  await server.start();
-  await server.whenReady();
-  try {
+  await whileRunning(server, async () => {
     server.checkLabelTarget("strict", "stable", 1);
     assert.throws(
       () => server.checkLabelTarget("strict", "stable", 7),
@@ -140,9 +141,7 @@ test("the API may point a label only at an AVAILABLE version, and not at a confi
     );
     assert.equal(server.labelOwner("strict", "fixed"), "config");
     assert.equal(server.labelOwner("strict", "stable"), undefined);
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test("labels of the label state resolve, keep their versions served, and follow the state", async () => {
@@ -150,9 +149,7 @@ test("labels of the label state resolve, keep their versions served, and follow 
   const state = new MemoryLabelState();
   await state.set("followed", "stable", 1);
   const server = core([config("followed")], state);
-  await server.start();
-  await server.pollNow(); // every version found has loaded
-  try {
+  await whileRunning(server, async () => {
     // Version 1 is served for its label though the policy wants only the latest.
     assert.equal(await answer(server, { name: "followed", label: "stable" }), 10);
     assert.equal(await answer(server, { name: "followed" }), 30);
@@ -178,9 +175,7 @@ test("labels of the label state resolve, keep their versions served, and follow 
       servingError("INVALID_ARGUMENT", "Unrecognized servable version label: stable"),
     );
     assert.equal(server.modelStatus("followed", 2)[0]!.state, "END");
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test("versions the pinned state names (a rollout's candidate) stay served, read before each poll", async () => {
@@ -197,9 +192,8 @@ test("versions the pinned state names (a rollout's candidate) stay served, read 
   };
   await rollouts.write("pinned", { ...record, candidate: 2 });
   const server = core([config("pinned")], new MemoryLabelState(), undefined, rollouts);
-  await server.start();
-  await server.pollNow();
-  try {
+  await whileRunning(server, async () => {
+    await server.pollNow();
     assert.equal(await answer(server, { name: "pinned", version: 2 }), 20);
     assert.equal(await answer(server, { name: "pinned" }), 30);
     assert.throws(() => server.modelStatus("pinned", 1), { code: "NOT_FOUND" }, "never loaded");
@@ -207,9 +201,7 @@ test("versions the pinned state names (a rollout's candidate) stay served, read 
     await rollouts.remove("pinned");
     await server.pollNow();
     assert.equal(server.modelStatus("pinned", 2)[0]!.state, "END", "no longer named: unloaded");
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test("a label named like Object.prototype's keys is kept as data", async () => {
@@ -218,9 +210,7 @@ test("a label named like Object.prototype's keys is kept as data", async () => {
   await state.set("protos", "__proto__", 1);
   await state.set("protos", "constructor", 1);
   const server = core([config("protos")], state);
-  await server.start();
-  await server.pollNow(); // every version found has loaded
-  try {
+  await whileRunning(server, async () => {
     assert.equal(await answer(server, { name: "protos", label: "__proto__" }), 5);
     assert.equal(await answer(server, { name: "protos", label: "constructor" }), 5);
     const labels = server.labelsOf("protos");
@@ -229,17 +219,13 @@ test("a label named like Object.prototype's keys is kept as data", async () => {
       () => server.getServableHandle({ name: "protos", label: "toString" }),
       servingError("INVALID_ARGUMENT", "Unrecognized servable version label: toString"),
     );
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test("model status: every version seen, failed ones with their error; TF Serving's 404 texts", async () => {
   await writeVersion("history", 1, "1");
   const server = core([config("history")]);
-  await server.start();
-  await server.whenReady();
-  try {
+  await whileRunning(server, async () => {
     await writeVersion("history", 2, "not a number");
     await server.pollNow();
     const states = server.modelStatus("history").map((s) => [s.id.version, s.state, s.error?.code]);
@@ -263,9 +249,7 @@ test("model status: every version seen, failed ones with their error; TF Serving
       () => server.modelStatus("history", 9),
       servingError("NOT_FOUND", "Could not find version 9 of model history"),
     );
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test("a model left out of a new config is unloaded; a model added is loaded", async () => {
@@ -274,9 +258,7 @@ test("a model left out of a new config is unloaded; a model added is loaded", as
   // The config provider reads this list each time: changing it is editing the config file.
   const configs = [config("first")];
   const server = core(configs);
-  await server.start();
-  await server.whenReady();
-  try {
+  await whileRunning(server, async () => {
     configs.splice(0, 1, config("second"));
     await server.reloadConfig();
     await server.pollNow();
@@ -286,9 +268,7 @@ test("a model left out of a new config is unloaded; a model added is loaded", as
       servingError("NOT_FOUND", "Servable not found for request: Latest(first)"),
     );
     assert.equal(server.modelStatus("first")[0]!.state, "END");
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test("ready once every version found at start is AVAILABLE or END; a retry holds readiness", async () => {

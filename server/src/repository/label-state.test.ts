@@ -1,28 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import pino from "pino";
+import { test } from "node:test";
+import { scratchFolder } from "../testing/scratch-folder";
+import { openStateServer } from "../testing/state-server";
 import { MemoryLabelState, RepositoryLabelState, type LabelMap } from "./label-state";
-import { StagingArea } from "./staging-area";
-import { StateLayout } from "./state-layout";
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-labels-"));
-});
-after(() => rm(work, { recursive: true, force: true }));
+const scratch = scratchFolder("servable-labels-");
 
 /** The label state as one server on `repository` sees it, and the errors it logs. */
 async function server(repository: string) {
-  const errors: string[] = [];
-  const logger = pino(
-    { level: "error" },
-    { write: (line: string) => errors.push((JSON.parse(line) as { msg: string }).msg) },
-  );
-  const layout = new StateLayout(repository);
-  const staging = await StagingArea.open(layout.stagingDir, { logger });
+  const { layout, staging, logger, errors } = await openStateServer(repository);
   const labels = new RepositoryLabelState(layout, () => staging.dir, logger, staging.id);
   return { labels, layout, errors };
 }
@@ -31,7 +19,7 @@ const plain = (labels: LabelMap) =>
   Object.fromEntries([...labels].map(([model, map]) => [model, Object.fromEntries(map)]));
 
 test("labels written by two servers are one file each, and both servers read both", async () => {
-  const repository = join(work, "two");
+  const repository = scratch("two");
   const a = await server(repository);
   const b = await server(repository);
   await Promise.all([a.labels.set("iris", "stable", 1), b.labels.set("iris", "canary", 2)]);
@@ -55,7 +43,7 @@ test("labels written by two servers are one file each, and both servers read bot
 });
 
 test("the same label written at once by many servers ends with one version all of them read", async () => {
-  const repository = join(work, "same");
+  const repository = scratch("same");
   const servers = await Promise.all([1, 2, 3, 4].map(() => server(repository)));
   await Promise.all(
     servers.flatMap((s, i) =>
@@ -73,7 +61,7 @@ test("the same label written at once by many servers ends with one version all o
 });
 
 test("a file a tool writes is read; one caught half-written keeps the version last read", async () => {
-  const repository = join(work, "gitops");
+  const repository = scratch("gitops");
   const { labels, layout, errors } = await server(repository);
   await mkdir(layout.labelsDir("iris"), { recursive: true });
   await writeFile(layout.labelFile("iris", "stable"), '{"version": 3}\n');
@@ -99,7 +87,7 @@ test("a file a tool writes is read; one caught half-written keeps the version la
 });
 
 test("names are data: a model and a label named __proto__ are stored and read back", async () => {
-  const repository = join(work, "protos");
+  const repository = scratch("protos");
   const { labels } = await server(repository);
   await labels.set("__proto__", "__proto__", 1);
   await labels.set("constructor", "hasOwnProperty", 2);

@@ -1,19 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pino from "pino";
 import { ServingError } from "@servable/protocol";
+import { scratchFolder } from "../testing/scratch-folder";
 import { ModelRepository } from "./model-repository";
 import { StagingArea } from "./staging-area";
 import { StateLayout } from "./state-layout";
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-repository-"));
-});
-after(() => rm(work, { recursive: true, force: true }));
+const scratch = scratchFolder("servable-repository-");
 
 const logger = pino({ level: "silent" });
 
@@ -53,7 +49,7 @@ const entries = async (dir: string) =>
   (await readdir(dir)).filter((n) => n !== ".servable").sort((a, b) => Number(a) - Number(b));
 
 test("uploads through several servers at once get distinct versions, none lost", async () => {
-  const root = join(work, "parallel");
+  const root = scratch("parallel");
   await mkdir(root);
   const servers = await Promise.all([1, 2, 3].map(() => server(root)));
   const versions = await Promise.all(
@@ -75,7 +71,7 @@ test("uploads through several servers at once get distinct versions, none lost",
 });
 
 test("a new model made by two servers at once holds both versions", async () => {
-  const root = join(work, "new-model");
+  const root = scratch("new-model");
   await mkdir(root);
   const [a, b] = [await server(root), await server(root)];
   const versions = await Promise.all([uploadTo(a!, "fresh", "a"), uploadTo(b!, "fresh", "b")]);
@@ -85,7 +81,7 @@ test("a new model made by two servers at once holds both versions", async () => 
 });
 
 test("?version=N: 409 when any server has it; a deleted version's number is never reused", async () => {
-  const root = join(work, "explicit");
+  const root = scratch("explicit");
   await mkdir(root);
   const [a, b] = [await server(root), await server(root)];
   assert.equal(await uploadTo(a!, "iris", "one", 5), 5);
@@ -117,7 +113,7 @@ test("?version=N: 409 when any server has it; a deleted version's number is neve
 });
 
 test("a version folder put in by hand is a version: numbers go on after it", async () => {
-  const root = join(work, "by-hand");
+  const root = scratch("by-hand");
   await mkdir(join(root, "iris", "00000012"), { recursive: true });
   const a = await server(root);
   assert.equal(await uploadTo(a, "iris", "next"), 13);
@@ -128,7 +124,7 @@ test("a version folder put in by hand is a version: numbers go on after it", asy
 });
 
 test("names are checked once, by the protocol's rule; a config's model outside is not managed", async () => {
-  const root = join(work, "names");
+  const root = scratch("names");
   await mkdir(root);
   const layout = new StateLayout(root);
   const staging = await StagingArea.open(layout.stagingDir, { logger });

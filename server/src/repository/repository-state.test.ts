@@ -1,21 +1,17 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pino from "pino";
+import { scratchFolder } from "../testing/scratch-folder";
 import { openRepositoryState } from "./repository-state";
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-state-"));
-});
-after(() => rm(work, { recursive: true, force: true }));
+const scratch = scratchFolder("servable-state-");
 
 const logger = pino({ level: "silent" });
 
 test("the labels.json of earlier releases becomes label files, never over newer ones", async () => {
-  const root = join(work, "legacy");
+  const root = scratch("legacy");
   await mkdir(join(root, ".servable", "models", "iris", "labels"), { recursive: true });
   await writeFile(
     join(root, ".servable", "labels.json"),
@@ -45,7 +41,7 @@ test("the labels.json of earlier releases becomes label files, never over newer 
 });
 
 test("a labels.json that does not parse stops the start rather than losing labels", async () => {
-  const root = join(work, "broken");
+  const root = scratch("broken");
   await mkdir(join(root, ".servable"), { recursive: true });
   await writeFile(join(root, ".servable", "labels.json"), "{");
   await assert.rejects(openRepositoryState(root, { logger }), /labels.json is not/);

@@ -1,28 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
-import pino from "pino";
+import { readFile, writeFile } from "node:fs/promises";
+import { test } from "node:test";
+import { scratchFolder } from "../testing/scratch-folder";
+import { openStateServer } from "../testing/state-server";
 import { DEFAULT_GUARD, parseRolloutRecord, type RolloutRecord } from "./rollout-record";
 import { MemoryRolloutState, RepositoryRolloutState } from "./rollout-state";
-import { StagingArea } from "./staging-area";
-import { StateLayout } from "./state-layout";
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-rollouts-"));
-});
-after(() => rm(work, { recursive: true, force: true }));
+const scratch = scratchFolder("servable-rollouts-");
 
+/** The rollout state as one server on `repository` sees it, and the errors it logs. */
 async function server(repository: string) {
-  const errors: string[] = [];
-  const logger = pino(
-    { level: "error" },
-    { write: (line: string) => errors.push((JSON.parse(line) as { msg: string }).msg) },
-  );
-  const layout = new StateLayout(repository);
-  const staging = await StagingArea.open(layout.stagingDir, { logger });
+  const { layout, staging, logger, errors } = await openStateServer(repository);
   const state = new RepositoryRolloutState(layout, () => staging.dir, logger);
   return { state, layout, errors };
 }
@@ -40,7 +28,7 @@ const record = (fields: Partial<RolloutRecord> = {}): RolloutRecord => ({
 });
 
 test("a record written by one server is read by another, and pins its candidate", async () => {
-  const repository = join(work, "two");
+  const repository = scratch("two");
   const a = await server(repository);
   const b = await server(repository);
   await a.state.write("iris", record({ guard: DEFAULT_GUARD }));
@@ -62,7 +50,7 @@ test("a record written by one server is read by another, and pins its candidate"
 });
 
 test("a file an operator writes needs only the candidate; a broken one keeps the record last read", async () => {
-  const repository = join(work, "operator");
+  const repository = scratch("operator");
   const a = await server(repository);
   await a.state.write("iris", record());
   await writeFile(a.layout.rolloutFile("iris"), '{"candidate": "4", "guard": {"min_requests": 5}}');
@@ -88,7 +76,7 @@ test("a file an operator writes needs only the candidate; a broken one keeps the
 });
 
 test("replaceIf writes only over the record it was given, on every server", async () => {
-  const repository = join(work, "replace");
+  const repository = scratch("replace");
   const a = await server(repository);
   const b = await server(repository);
   const running = record();
@@ -108,7 +96,7 @@ test("replaceIf writes only over the record it was given, on every server", asyn
 });
 
 test("servers deciding on the same record at once: exactly one writes", async () => {
-  const repository = join(work, "decide");
+  const repository = scratch("decide");
   const servers = await Promise.all([1, 2, 3, 4].map(() => server(repository)));
   const running = record();
   await servers[0]!.state.write("iris", running);

@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pino from "pino";
+import { scratchFolder } from "../testing/scratch-folder";
 import { StagingArea, type StagingOptions } from "./staging-area";
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "servable-staging-"));
-});
-after(() => rm(work, { recursive: true, force: true }));
+const scratch = scratchFolder("servable-staging-");
 
 const logger = pino({ level: "silent" });
 
@@ -30,7 +26,7 @@ async function twoServers(
 const folders = async (root: string) => (await readdir(root)).sort();
 
 test("a server's folder names its owner; another host's is kept while its heartbeat moves", async () => {
-  const root = join(work, "beats");
+  const root = scratch("beats");
   const clock = { now: 1_000_000 };
   const { a, b } = await twoServers(root, clock);
   const owner = JSON.parse(await readFile(join(a.dir, "owner.json"), "utf8")) as Record<
@@ -59,7 +55,7 @@ test("a server's folder names its owner; another host's is kept while its heartb
 });
 
 test("on the same host, a server whose process is gone loses its folder after two beats", async () => {
-  const root = join(work, "gone");
+  const root = scratch("gone");
   const clock = { now: 2_000_000 };
   const running = new Set([10, 20]);
   const isRunning = (pid: number) => running.has(pid);
@@ -92,7 +88,7 @@ test("on the same host, a server whose process is gone loses its folder after tw
 });
 
 test("a folder without an owner file goes once it stood still for the bound; one's own never", async () => {
-  const root = join(work, "ownerless");
+  const root = scratch("ownerless");
   const clock = { now: 3_000_000 };
   const { a } = await twoServers(root, clock);
   await mkdir(join(root, "half-made"));
@@ -105,7 +101,7 @@ test("a folder without an owner file goes once it stood still for the bound; one
 });
 
 test("close removes the server's own folder; paths it hands out are fresh", async () => {
-  const root = join(work, "close");
+  const root = scratch("close");
   const area = await StagingArea.open(root, { logger });
   const one = area.newPath("upload");
   const two = area.newPath("upload");

@@ -8,6 +8,8 @@ import {
   tensorToTypedProto,
   type Example,
   type ExampleList,
+  type ExampleMessage,
+  type InputMessage,
   type Feature,
   type TensorMap,
   type TensorProto,
@@ -48,20 +50,9 @@ export interface PredictRequestMessage {
   output_filter?: string[];
 }
 
-interface FeatureMessage {
-  bytes_list?: { value?: Uint8Array[] };
-  float_list?: { value?: number[] };
-  int64_list?: { value?: (string | number)[] };
-}
-interface ExampleMessage {
-  features?: { feature?: Record<string, FeatureMessage> };
-}
 export interface ExampleRequestMessage {
   model_spec?: ModelSpecMessage;
-  input?: {
-    example_list?: { examples?: ExampleMessage[] };
-    example_list_with_context?: { examples?: ExampleMessage[]; context?: ExampleMessage };
-  };
+  input?: InputMessage;
 }
 
 export interface MultiInferenceRequestMessage {

@@ -11,31 +11,19 @@ export class PrettyWriter {
   singleLineArrays = false;
 
   startObject(): this {
-    this.#prefix();
-    this.#out += "{";
-    this.#levels.push({ inArray: false, count: 0 });
-    return this;
+    return this.#open("{", false);
   }
 
   endObject(): this {
-    const level = this.#levels.pop()!;
-    if (level.count > 0) this.#out += `\n${this.#indent()}`;
-    this.#out += "}";
-    return this;
+    return this.#close("}", true);
   }
 
   startArray(): this {
-    this.#prefix();
-    this.#out += "[";
-    this.#levels.push({ inArray: true, count: 0 });
-    return this;
+    return this.#open("[", true);
   }
 
   endArray(): this {
-    const level = this.#levels.pop()!;
-    if (level.count > 0 && !this.singleLineArrays) this.#out += `\n${this.#indent()}`;
-    this.#out += "]";
-    return this;
+    return this.#close("]", !this.singleLineArrays);
   }
 
   key(name: string): this {
@@ -51,6 +39,21 @@ export class PrettyWriter {
 
   toString(): string {
     return this.#out;
+  }
+
+  #open(bracket: "{" | "[", inArray: boolean): this {
+    this.#prefix();
+    this.#out += bracket;
+    this.#levels.push({ inArray, count: 0 });
+    return this;
+  }
+
+  /** A container with values closes on its own line unless it is laid out on one line. */
+  #close(bracket: "}" | "]", ownLine: boolean): this {
+    const level = this.#levels.pop()!;
+    if (level.count > 0 && ownLine) this.#out += `\n${this.#indent()}`;
+    this.#out += bracket;
+    return this;
   }
 
   #prefix(): void {

@@ -58,29 +58,22 @@ export function predictionLogRecord(request: AnsweredRequest): PredictionLog {
     inputs: request.inputs,
   };
   const input = { example_list: { examples: exampleMessages(request) } };
+  // Classify and regress logs carry the same request; only the response's result differs.
+  const exchange = <Result>(result: Result) => ({
+    request: { model_spec: requestSpec, input },
+    response: { model_spec: spec, result },
+  });
   if (request.api === "regress") {
     const values = regressionResults(request.outputs, examples);
     return {
       log_metadata,
-      regress_log: {
-        request: { model_spec: requestSpec, input },
-        response: {
-          model_spec: spec,
-          result: { regressions: Array.from(values, (value) => ({ value })) },
-        },
-      },
+      regress_log: exchange({ regressions: Array.from(values, (value) => ({ value })) }),
     };
   }
   const classes = classificationResults(request.outputs, examples, request.classLabels);
   return {
     log_metadata,
-    classify_log: {
-      request: { model_spec: requestSpec, input },
-      response: {
-        model_spec: spec,
-        result: { classifications: classes.map((c) => ({ classes: c })) },
-      },
-    },
+    classify_log: exchange({ classifications: classes.map((c) => ({ classes: c })) }),
   };
 }
 

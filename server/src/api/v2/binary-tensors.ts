@@ -2,6 +2,7 @@ import {
   allocate,
   fromHalfBits,
   invalidArgument,
+  lengthPrefixedStrings,
   numElements,
   toHalfBits,
   type DataType,
@@ -71,7 +72,7 @@ export function readBinaryTensor(
 /** A tensor's bytes in the extension's layout. */
 export function writeBinaryTensor(tensor: HostTensor): Uint8Array {
   const { dtype, data } = tensor;
-  if (dtype === "DT_STRING") return writeBytesElements(data as Uint8Array[]);
+  if (dtype === "DT_STRING") return lengthPrefixedStrings(data as Uint8Array[]);
   const view = dtype === "DT_HALF" ? toHalfBits(data as Float32Array) : (data as ArrayBufferView);
   const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
   if (LITTLE_ENDIAN) return bytes;
@@ -127,17 +128,3 @@ const bytesMismatch = (
   invalidArgument(
     `Input '${name}' has binary data for ${found ?? "fewer"} BYTES elements but shape [${shape.join(",")}] needs ${count}`,
   );
-
-function writeBytesElements(strings: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const s of strings) size += 4 + s.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const s of strings) {
-    view.setUint32(at, s.length, true);
-    out.set(s, at + 4);
-    at += 4 + s.length;
-  }
-  return out;
-}

@@ -5,6 +5,7 @@ import {
   type TensorInfo,
   type TensorMap,
 } from "@servable/protocol";
+import { agreesWithin, COMPILED_RELATIVE_TOLERANCE, seededRandom } from "@servable/convert";
 import type { Servable } from "../../core/servable";
 
 /**
@@ -12,10 +13,10 @@ import type { Servable } from "../../core/servable";
  * SAMPLE_ROWS rows drawn from a fixed seed in the shapes and dtypes the signature gives
  * (a free dimension other than the batch takes FREE_DIM), run on both; every output
  * must have the same shape and each value `a` of the candidate must lie within
- * `|a - b| <= RELATIVE_TOLERANCE * max(1, |b|)` of the reference's `b` (NaN only where
- * the reference has NaN). The answer is the first difference found, or undefined.
+ * `|a - b| <= COMPILED_RELATIVE_TOLERANCE * max(1, |b|)` of the reference's `b` (NaN
+ * only where the reference has NaN): the converter's own tests hold compiled models to
+ * that. The answer is the first difference found, or undefined.
  */
-export const RELATIVE_TOLERANCE = 1e-5;
 export const SAMPLE_ROWS = 3;
 const FREE_DIM = 4;
 const SEED = 0x5e7ab1e;
@@ -27,7 +28,7 @@ export async function engineDisagreement(
   names: { reference: string; candidate: string },
 ): Promise<string | undefined> {
   for (const [name, def] of Object.entries(signatures.signature_def)) {
-    const random = seeded(SEED);
+    const random = seededRandom(SEED);
     const inputs = Object.create(null) as TensorMap;
     for (const [key, info] of Object.entries(def.inputs)) inputs[key] = sample(info, random);
     const expected = await reference.run(name, copy(inputs));
@@ -54,11 +55,8 @@ function compare(
   for (let i = 0; i < b.length; i++) {
     const x = Number(a[i]);
     const y = Number(b[i]);
-    const close = Number.isNaN(y)
-      ? Number.isNaN(x)
-      : Math.abs(x - y) <= RELATIVE_TOLERANCE * Math.max(1, Math.abs(y));
-    if (!close) {
-      return `value ${i} is ${x} on ${names.candidate} and ${y} on ${names.reference} (more than ${RELATIVE_TOLERANCE} relative apart)`;
+    if (!agreesWithin(x, y)) {
+      return `value ${i} is ${x} on ${names.candidate} and ${y} on ${names.reference} (more than ${COMPILED_RELATIVE_TOLERANCE} relative apart)`;
     }
   }
   return undefined;
@@ -100,16 +98,4 @@ function copy(inputs: TensorMap): TensorMap {
     out[key] = { ...t, data: (t.data as Float32Array).slice() } as HostTensor;
   }
   return out;
-}
-
-/** mulberry32: a small seeded generator, so every load draws the same sample. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,10 +1,11 @@
 import type * as tf from "@tensorflow/tfjs";
-import type {
-  HostTensor,
-  AttrValue,
-  NodeDef,
-  TensorProto,
-  TensorShapeProto,
+import {
+  lengthPrefixedStrings,
+  type HostTensor,
+  type AttrValue,
+  type NodeDef,
+  type TensorProto,
+  type TensorShapeProto,
 } from "@servable/protocol";
 import type { FrozenGraph } from "../graph/frozen-graph";
 import { GraphError } from "../graph/graph-error";
@@ -67,7 +68,7 @@ function weight(
 ): { spec: tf.io.WeightsManifestEntry; bytes: Uint8Array } {
   const dtype = tfjsDtypeOf(value);
   const spec: tf.io.WeightsManifestEntry = { name, shape: [...value.shape], dtype };
-  if (dtype === "string") return { spec, bytes: stringBytes(value.data as Uint8Array[]) };
+  if (dtype === "string") return { spec, bytes: lengthPrefixedStrings(value.data as Uint8Array[]) };
   if (dtype === "float32") {
     const data =
       value.data instanceof Float32Array
@@ -83,20 +84,6 @@ function weight(
     ints[i] = Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, n));
   }
   return { spec, bytes: new Uint8Array(ints.buffer) };
-}
-
-/** TF.js's string weights: each value as a uint32 little-endian length, then its bytes. */
-function stringBytes(values: readonly Uint8Array[]): Uint8Array {
-  const total = values.reduce((n, v) => n + 4 + v.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const value of values) {
-    view.setUint32(at, value.length, true);
-    out.set(value, at + 4);
-    at += 4 + value.length;
-  }
-  return out;
 }
 
 function concat(parts: readonly Uint8Array[]): ArrayBuffer {
