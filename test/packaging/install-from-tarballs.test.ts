@@ -4,13 +4,12 @@ import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { onnxHelper } from "@servable/convert";
-import { ElementType, encodeModel } from "@servable/protocol";
 import { jupyterMissing, startJupyterServer } from "../notebook/jupyter-server";
 import { runNotebook, type CellRun } from "../notebook/notebook-runner";
 import {
   freePort,
   getJson,
+  halfPlusTwoOnnx,
   postJson,
   ROOT,
   startCommand,
@@ -142,22 +141,6 @@ async function installInto(dir: string, packages: readonly string[]): Promise<Np
   await mkdir(dir);
   await newProject(dir, basename(dir));
   return npm(["install", ...packages.map(tarball), "--loglevel=verbose"], dir, userconfig);
-}
-
-/** y = 0.5 x + 2 as an ONNX graph. */
-function halfPlusTwoOnnx(): Uint8Array {
-  const { floatConstant, node, tensorValue } = onnxHelper;
-  return encodeModel({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 13 }],
-    graph: {
-      name: "half_plus_two",
-      node: [node("Mul", ["x", "half"], ["halved"]), node("Add", ["halved", "two"], ["y"])],
-      initializer: [floatConstant("half", [0.5]), floatConstant("two", [2])],
-      input: [tensorValue("x", ElementType.FLOAT, ["batch"])],
-      output: [tensorValue("y", ElementType.FLOAT, ["batch"])],
-    },
-  });
 }
 
 /** servable-server as installed in the serving folder, started from there. */

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { onnxHelper } from "@servable/convert";
-import { ElementType, encodeModel } from "@servable/protocol";
 import {
+  halfPlusTwoOnnx,
   installVersion,
   linearVersion,
   postJson,
@@ -30,23 +29,10 @@ let repository: string;
 const metric = metricValue;
 const metrics = metricsText;
 
-/** y = 0.5 x + 2 as an ONNX graph, input x of shape [batch]. */
+/** y = 0.5 x + 2 on ONNX Runtime. */
 async function onnxVersion(dir: string): Promise<void> {
-  const { floatConstant, node, tensorValue } = onnxHelper;
-  const bytes = encodeModel({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 13 }],
-    graph: {
-      name: "half_plus_two",
-      node: [node("Mul", ["x", "half"], ["halved"]), node("Add", ["halved", "two"], ["y"])],
-      initializer: [floatConstant("half", [0.5]), floatConstant("two", [2])],
-      input: [tensorValue("x", ElementType.FLOAT, ["batch"])],
-      output: [tensorValue("y", ElementType.FLOAT, ["batch"])],
-    },
-  });
-  const { mkdir } = await import("node:fs/promises");
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "model.onnx"), bytes);
+  await writeFile(join(dir, "model.onnx"), halfPlusTwoOnnx());
 }
 
 const x = (n: number) =>

@@ -1,5 +1,7 @@
 import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { onnxHelper } from "@servable/convert";
+import { ElementType, encodeModel } from "@servable/protocol";
 import { ROOT } from "./server-process";
 
 /**
@@ -17,6 +19,22 @@ const SHARD = "group1-shard1of1.bin";
 export async function linearVersion(dir: string, b: number): Promise<void> {
   await cp(DEMO_VERSION, dir, { recursive: true });
   await writeFile(join(dir, SHARD), Buffer.from(Float32Array.of(0.5, b, 3, 0.5, 3).buffer));
+}
+
+/** y = 0.5 x + 2 as an ONNX graph: input x and output y, both of shape [batch]. */
+export function halfPlusTwoOnnx(): Uint8Array {
+  const { floatConstant, node, tensorValue } = onnxHelper;
+  return encodeModel({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 13 }],
+    graph: {
+      name: "half_plus_two",
+      node: [node("Mul", ["x", "half"], ["halved"]), node("Add", ["halved", "two"], ["y"])],
+      initializer: [floatConstant("half", [0.5]), floatConstant("two", [2])],
+      input: [tensorValue("x", ElementType.FLOAT, ["batch"])],
+      output: [tensorValue("y", ElementType.FLOAT, ["batch"])],
+    },
+  });
 }
 
 /**
