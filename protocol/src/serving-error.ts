@@ -40,7 +40,7 @@ export class ServingError extends Error {
   }
 }
 
-/** A (retryable) error with one code, so a call site names the code it raises. */
+/** Makes the errors of one code: a call site names the code it raises by the factory it calls. */
 const withCode =
   (code: Exclude<StatusCode, "OK">) =>
   (message: string): ServingError =>
