@@ -1,10 +1,12 @@
 import type { LayerLike } from "./tfjs-model";
 
-/**
+/*
  * Reading a TF.js layer's config and weights the same way whichever graph a converter
  * writes (TensorFlow ops or ONNX operators), so the two targets accept the same layers
- * and compute the same folded values. `fail` throws the converter's own error.
+ * and compute the same folded values.
  */
+
+/** Throws the calling converter's own error, saying why the layer cannot be written. */
 export type LayerFailure = (why: string) => never;
 
 /** A config value for the two spatial axes (a number or [height, width]) as [height, width]. */
