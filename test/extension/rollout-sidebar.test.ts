@@ -165,6 +165,8 @@ test("Shadow on: both versions' numbers side by side, and the agreement", async 
     },
     30_000,
   );
+  const view = await rolloutOnServer();
+  assert.equal(view?.state, "running", `the rollout ended: ${String(view?.reason)}`);
   assert.equal(await column("stable", 0).innerText(), "70 %");
   assert.equal(await column("candidate", 0).innerText(), "30 %");
   // Same answers on both: every compared answer agrees.

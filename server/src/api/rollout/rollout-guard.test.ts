@@ -32,16 +32,20 @@ test("the error rule fires past the allowed increase, once min_requests are in",
   assert.equal(judge(guard, windows([90, 10, 1], [18, 2, 1])), undefined, "10 % vs 10 %");
 });
 
-test("the p99 rule compares successful requests' p99 with stable's", () => {
+test("the p99 rule compares successful requests' p99 with stable's, over 100 of each", () => {
   const guard = { ...DEFAULT_GUARD, min_requests: 20, max_p99_ratio: 2 };
-  assert.equal(judge(guard, windows([100, 0, 1], [50, 0, 1.9])), undefined);
-  const verdict = judge(guard, windows([100, 0, 1], [50, 0, 3]));
+  assert.equal(judge(guard, windows([100, 0, 1], [100, 0, 1.9])), undefined);
+  const verdict = judge(guard, windows([100, 0, 1], [120, 0, 3]));
   assert.equal(verdict?.rule, "p99");
   assert.match(
     verdict!.reason,
-    /^p99: candidate 3 p99 [23]\.\d+ ms over 50 requests in the last 60 s, stable 2 1\.\d+ ms over 100/,
+    /^p99: candidate 3 p99 [23]\.\d+ ms over 120 requests in the last 60 s, stable 2 1\.\d+ ms over 100/,
   );
-  assert.equal(judge(guard, windows([10, 0, 1], [50, 0, 3])), undefined, "stable: too few");
+  // Below 100 a p99 is the slowest request: min_requests alone does not let the rule judge.
+  assert.equal(judge(guard, windows([99, 0, 1], [120, 0, 3])), undefined, "stable: too few");
+  assert.equal(judge(guard, windows([100, 0, 1], [99, 0, 3])), undefined, "candidate: too few");
+  const strict = { ...guard, min_requests: 200 };
+  assert.equal(judge(strict, windows([150, 0, 1], [300, 0, 3])), undefined, "min_requests above");
 });
 
 test("--rollout_guard: none, default, or field=value pairs over the defaults", () => {

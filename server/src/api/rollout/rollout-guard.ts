@@ -8,11 +8,18 @@ import type { WindowSummary } from "./sliding-window";
  * candidate's requests:
  *   error_rate  the candidate's error rate exceeds stable's by more than
  *               `max_error_rate_increase` (its live requests, or its shadow runs)
- *   p99         its p99 latency exceeds `max_p99_ratio` x stable's (live requests; stable
- *               needs `min_requests` successful ones too)
+ *   p99         its p99 latency exceeds `max_p99_ratio` x stable's (live requests; both
+ *               sides need P99_MIN_SAMPLES successful ones too)
  * A verdict names the rule and the numbers, for the rollout record's `reason`.
  */
 export type GuardRule = "error_rate" | "p99";
+
+/**
+ * Successful requests each side needs before the p99 rule judges: below 100 a p99 is the
+ * slowest single request, and one pause (a GC, a burst queued behind another) would roll
+ * a healthy candidate back.
+ */
+export const P99_MIN_SAMPLES = 100;
 
 export interface Verdict {
   readonly rule: GuardRule;
@@ -49,7 +56,8 @@ export function judge(guard: RolloutGuard, w: GuardWindows): Verdict | undefined
   }
   const candidateOk = w.candidate.requests - w.candidate.errors;
   const stableOk = w.stable.requests - w.stable.errors;
-  if (candidateOk >= guard.min_requests && stableOk >= guard.min_requests) {
+  const p99Samples = Math.max(guard.min_requests, P99_MIN_SAMPLES);
+  if (candidateOk >= p99Samples && stableOk >= p99Samples) {
     const candidateP99 = w.candidate.latencyMs(0.99)!;
     const stableP99 = w.stable.latencyMs(0.99)!;
     if (candidateP99 > guard.max_p99_ratio * stableP99) {
